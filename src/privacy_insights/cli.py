@@ -1,0 +1,123 @@
+"""The ``privacy-insights`` command: setup, synthetic data, seed maintenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from privacy_insights import targets
+
+
+def _utc_date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
+
+
+def _cmd_setup(args: argparse.Namespace) -> int:
+    from privacy_insights.setup import ensure_profile, install_postgres_extension
+
+    project = targets.project_root()
+    profile = ensure_profile(project)
+    path = install_postgres_extension()
+    print(f"profile: {profile}")
+    print(f"postgres extension: {path} (installed offline from the duckdb-extension-postgres wheel)")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from privacy_insights.synthetic import GeneratorConfig, generate
+
+    cfg = GeneratorConfig(
+        events=args.events, seed=args.seed, start=args.start, days=args.days, users=args.users,
+        cities=tuple(args.cities or ()), outside_city_share=args.outside_city_share,
+        bad_share=args.bad_share, outreach_events=args.outreach_events,
+        outreach_bad_share=args.outreach_bad_share, outreach_duplicate_share=args.outreach_duplicate_share,
+        attribution_events=args.attribution_events,
+        attribution_duplicate_share=args.attribution_duplicate_share,
+        attribution_pii_share=args.attribution_pii_share, chunk_rows=args.chunk_rows,
+        tables=tuple(args.tables),
+    )
+    warehouse = targets.connect(args.target)
+    started = time.perf_counter()
+    try:
+        counts = generate(cfg, warehouse, targets.project_root() / "seeds")
+    finally:
+        warehouse.close()
+    seconds = time.perf_counter() - started
+    report = {
+        "target": args.target,
+        "rows": counts,
+        "seconds": round(seconds, 2),
+        "spots_rows_per_second": round(counts.get("spots_interaction_events", 0) / seconds) if seconds else None,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _cmd_city_map(args: argparse.Namespace) -> int:
+    from privacy_insights.geo import write_city_geohash3_map
+
+    seeds = targets.project_root() / "seeds"
+    n = write_city_geohash3_map(seeds / "city_definitions.csv", seeds / "city_geohash3_map.csv")
+    print(f"wrote {n} geohash3 cells to {seeds / 'city_geohash3_map.csv'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    setup = sub.add_parser("setup", help="install DuckDB's postgres extension offline and create profiles.yml")
+    setup.set_defaults(func=_cmd_setup)
+
+    gen = sub.add_parser("generate", help="write deterministic synthetic raw data into a target's raw schema")
+    gen.add_argument("--target", choices=targets.TARGETS, default="dev")
+    gen.add_argument("--events", type=int, default=100_000, help="SPOTS interaction events, 10^3 to 10^7")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--start", type=_utc_date, default=datetime(2026, 9, 1, tzinfo=timezone.utc),
+                     help="first UTC day of activity (YYYY-MM-DD)")
+    gen.add_argument("--days", type=int, default=61)
+    gen.add_argument("--users", type=int, default=None, help="participants (default events/20, at least 200)")
+    gen.add_argument("--cities", nargs="*", help="restrict activity to these city codes")
+    gen.add_argument("--outside-city-share", type=float, default=0.05)
+    gen.add_argument("--bad-share", type=float, default=0.01, help="SPOTS rows breaking a staging rule")
+    gen.add_argument("--outreach-events", type=int, default=None)
+    gen.add_argument("--outreach-bad-share", type=float, default=0.03)
+    gen.add_argument("--outreach-duplicate-share", type=float, default=0.02)
+    gen.add_argument("--attribution-events", type=int, default=None)
+    gen.add_argument("--attribution-duplicate-share", type=float, default=0.02)
+    gen.add_argument("--attribution-pii-share", type=float, default=0.01)
+    gen.add_argument("--chunk-rows", type=int, default=200_000)
+    gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
+                     choices=["spots", "outreach", "attribution"])
+    gen.set_defaults(func=_cmd_generate)
+
+    seeds = sub.add_parser("seeds", help="maintain derived seed files")
+    seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)
+    city_map = seeds_sub.add_parser("city-map", help="rewrite seeds/city_geohash3_map.csv from city_definitions.csv")
+    city_map.set_defaults(func=_cmd_city_map)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, RuntimeError) as exc:
+        print(f"privacy-insights: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
