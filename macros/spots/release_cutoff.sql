@@ -1,0 +1,30 @@
+{#-
+    The release clock of spots_insights_v1.
+
+    A time bucket may be released only once its end is at least `reporting_delay_hours`
+    before `as_of` (contract 000 G3). Both are vars so a run is reproducible:
+        dbt build --vars '{as_of: "2026-11-01T00:00:00Z", reporting_delay_hours: 96}'
+    A delay below the contract minimum of 72 hours, or an unparseable as_of, is refused.
+-#}
+{% macro reporting_delay_hours() -%}
+    {%- set raw = var('reporting_delay_hours') -%}
+    {%- set delay = raw | int(-1) -%}
+    {%- if delay < 72 or (raw | string) != (delay | string) -%}
+        {{ exceptions.raise_compiler_error("var reporting_delay_hours: must be a whole number of hours >= 72 (contract 000 G3: outside-buyer releases are delayed at least 72 h); got '" ~ raw ~ "'") }}
+    {%- endif -%}
+    {{ return(delay) }}
+{%- endmacro %}
+
+{% macro as_of_timestamp() -%}
+    {%- set raw = var('as_of') | string -%}
+    {%- set parsed = modules.re.fullmatch('(\\d{4}-\\d{2}-\\d{2})[T ](\\d{2}:\\d{2}:\\d{2})Z?', raw) -%}
+    {%- if not parsed -%}
+        {{ exceptions.raise_compiler_error("var as_of: must be a UTC timestamp like 2026-11-01T00:00:00Z; got '" ~ raw ~ "'") }}
+    {%- endif -%}
+    {{ return(parsed.group(1) ~ ' ' ~ parsed.group(2)) }}
+{%- endmacro %}
+
+{#- Latest bucket end that may be released: as_of - reporting_delay_hours (UTC, no zone). -#}
+{% macro release_cutoff() -%}
+    ({{ dbt.dateadd('hour', -1 * reporting_delay_hours(), "cast('" ~ as_of_timestamp() ~ "' as timestamp)") }})
+{%- endmacro %}

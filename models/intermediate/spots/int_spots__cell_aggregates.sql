@@ -1,0 +1,52 @@
+-- Exact per-cell aggregates of the bounded contributions over the public cell domain
+-- (empty cells get zeros). The last layer with true counts: only the Python release
+-- models read it, and they publish nothing from it without noise.
+--   participants   participants with a kept contribution in the cell
+--   doors_opened   sum of their clamped doors opened
+--   repeaters      participants with at least two (clamped) doors opened in the cell
+
+with
+
+domain as (
+    select * from {{ ref('int_spots__cell_domain') }}
+),
+
+bounded as (
+    select * from {{ ref('int_spots__bounded_contributions') }}
+),
+
+aggregated as (
+    select
+        granularity,
+        time_bucket_start_utc,
+        geo_bucket_id,
+        door_type,
+        category,
+        context,
+        count(*) as participants,
+        sum(doors_opened_clamped) as doors_opened,
+        sum(case when doors_opened_clamped >= 2 then 1 else 0 end) as repeaters
+    from bounded
+    group by 1, 2, 3, 4, 5, 6
+)
+
+select
+    domain.granularity,
+    domain.period_start,
+    domain.time_bucket_start_utc,
+    domain.geo_bucket_type,
+    domain.geo_bucket_id,
+    domain.door_type,
+    domain.category,
+    domain.context,
+    coalesce(aggregated.participants, 0) as participants,
+    coalesce(aggregated.doors_opened, 0) as doors_opened,
+    coalesce(aggregated.repeaters, 0) as repeaters
+from domain
+left join aggregated
+    on domain.granularity = aggregated.granularity
+    and domain.time_bucket_start_utc = aggregated.time_bucket_start_utc
+    and domain.geo_bucket_id = aggregated.geo_bucket_id
+    and domain.door_type = aggregated.door_type
+    and domain.category = aggregated.category
+    and domain.context = aggregated.context

@@ -1,0 +1,90 @@
+-- The public cell domain of spots_insights_v1: every cell that may be released, built
+-- from the seeds and the release clock only, never from the data, so a cell's existence
+-- reveals nothing (DESIGN.md §2.2). Only periods that are fully eligible are listed:
+-- they start on or after release_start_date and end at least reporting_delay_hours
+-- before as_of.
+
+with
+
+cities as (
+    select * from {{ ref('city_definitions') }}
+),
+
+door_types as (
+    select * from {{ ref('door_types') }}
+),
+
+categories as (
+    select * from {{ ref('categories') }}
+),
+
+contexts as (
+    select * from {{ ref('contexts') }}
+),
+
+hours as (
+    {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 hour') }}
+),
+
+days as (
+    {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 day') }}
+),
+
+weeks as (
+    {{ timestamp_spine(dbt.date_trunc('week', dbt.dateadd('day', 6, "cast('" ~ var('release_start_date') ~ "' as timestamp)")), release_cutoff(), '7 days') }}
+),
+
+hour_cells as (
+    select
+        'hour' as granularity,
+        {{ dbt.date_trunc('day', 'hours.bucket_start') }} as period_start,
+        hours.bucket_start as time_bucket_start_utc,
+        cities.city_code as geo_bucket_id,
+        door_types.door_type,
+        'all' as category,
+        {{ local_context(local_timestamp('hours.bucket_start', 'cities.utc_offset_hours')) }} as context
+    from hours
+    cross join cities
+    cross join door_types
+    where {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
+),
+
+day_cells as (
+    select
+        'day' as granularity,
+        days.bucket_start as period_start,
+        days.bucket_start as time_bucket_start_utc,
+        cities.city_code as geo_bucket_id,
+        door_types.door_type,
+        categories.category,
+        contexts.context
+    from days
+    cross join cities
+    cross join door_types
+    cross join categories
+    cross join contexts
+    where {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= {{ release_cutoff() }}
+),
+
+week_cells as (
+    select
+        'week' as granularity,
+        weeks.bucket_start as period_start,
+        weeks.bucket_start as time_bucket_start_utc,
+        cities.city_code as geo_bucket_id,
+        door_types.door_type,
+        categories.category,
+        contexts.context
+    from weeks
+    cross join cities
+    cross join door_types
+    cross join categories
+    cross join contexts
+    where {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
+)
+
+select *, 'city' as geo_bucket_type from hour_cells
+union all
+select *, 'city' as geo_bucket_type from day_cells
+union all
+select *, 'city' as geo_bucket_type from week_cells

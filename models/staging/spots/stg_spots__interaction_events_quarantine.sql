@@ -1,0 +1,16 @@
+-- SPOTS events that break a staging rule, with the rule. Never silently dropped:
+-- raw = staged + held back by the delay + quarantined (tested).
+-- Only the event id and arrival time are kept, so quarantine copies no personal data.
+
+with
+
+checked as (
+    select * from {{ ref('base_spots__interaction_events_checked') }}
+    where rejection_reason is not null
+)
+
+select
+    event_id,
+    ingested_at,
+    rejection_reason
+from checked
