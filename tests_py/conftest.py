@@ -1,0 +1,73 @@
+"""Shared fixtures: an offline-installed DuckDB extension folder and real PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from harness import DbtProject
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def extension_dir(tmp_path_factory) -> Path:
+    """A fresh extension folder filled by the project's own setup step (nothing pre-installed)."""
+    from privacy_insights.setup import install_postgres_extension
+
+    path = tmp_path_factory.mktemp("duckdb_extensions")
+    install_postgres_extension(path)
+    return path
+
+
+def _postgres_admin() -> psycopg.Connection:
+    return psycopg.connect(dbname="postgres", host=os.environ.get("PGHOST", "127.0.0.1"),
+                           user=os.environ.get("PGUSER", "postgres"), autocommit=True, connect_timeout=5)
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    try:
+        _postgres_admin().close()
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL is not reachable at {os.environ.get('PGHOST', '127.0.0.1')}: {exc}"
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        print(f"\nSKIP postgres tests: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_database(postgres_available) -> str:
+    """A new, empty PostgreSQL database, dropped after the test."""
+    name = f"pi_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_admin() as admin:
+        admin.execute(f'create database "{name}"')
+    try:
+        yield name
+    finally:
+        with _postgres_admin() as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def dev_project(tmp_path, extension_dir) -> DbtProject:
+    return DbtProject(tmp_path / "dev", "dev", extension_dir)
+
+
+@pytest.fixture
+def postgres_project(tmp_path, extension_dir, postgres_database) -> DbtProject:
+    return DbtProject(tmp_path / "postgres", "postgres", extension_dir, pg_database=postgres_database)
+
+
+@pytest.fixture(params=["dev", "postgres"])
+def project(request, tmp_path, extension_dir) -> DbtProject:
+    """The same test on the embedded DuckDB target and on a real PostgreSQL."""
+    if request.param == "dev":
+        return DbtProject(tmp_path / "dev", "dev", extension_dir)
+    database = request.getfixturevalue("postgres_database")
+    return DbtProject(tmp_path / "postgres", "postgres", extension_dir, pg_database=database)

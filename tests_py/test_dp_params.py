@@ -1,0 +1,60 @@
+"""The release policy is validated, and each error names the field and the rule."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from harness import default_release
+from privacy_insights.dp.params import PolicyError, parse_policy
+
+
+def test_project_defaults_parse():
+    p = parse_policy(default_release(), 72)
+    assert p.mechanism == "laplace" and p.delta == 0.0
+    assert p.granularities["hour"].k_min > p.granularities["day"].k_min  # hour is stricter
+    assert p.granularities["hour"].epsilon < p.granularities["day"].epsilon
+    assert parse_policy(json.dumps(default_release()), "72") == p  # JSON, as dbt passes it
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    ("mechanism", "float_laplace", "spots_release.mechanism: must be one of laplace, gaussian"),
+    ("epsilon_cap", 0, "spots_release.epsilon_cap: must be > 0"),
+    ("dominance_max_share", 0.2, "spots_release.dominance_max_share: must be in (0, 0.05]"),
+    ("budget_window_days", 0.5, "spots_release.budget_window_days: must be a whole number >= 1"),
+    ("granularities.day.k_min", 50, "spots_release.granularities.day.k_min: must be a whole number >= 100"),
+    ("granularities.hour.epsilon", -1, "spots_release.granularities.hour.epsilon: must be > 0"),
+    ("granularities.week.max_cells_per_participant", 0, "max_cells_per_participant: must be a whole number >= 1"),
+    ("granularities.day.max_opens_per_cell", 6, "max_opens_per_cell: must be <= dominance_max_share * k_min"),
+    ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
+    ("metric_epsilon_shares.doors_opened", 0.5, "metric_epsilon_shares: each must be > 0 and together they must sum to 1"),
+])
+def test_bad_values_are_refused_naming_field_and_rule(path, value, message):
+    cfg = copy.deepcopy(default_release())
+    *parents, leaf = path.split(".")
+    node = cfg
+    for key in parents:
+        node = node[key]
+    node[leaf] = value
+    with pytest.raises(PolicyError) as excinfo:
+        parse_policy(cfg, 72)
+    assert message in str(excinfo.value)
+
+
+def test_gaussian_needs_a_small_delta():
+    cfg = copy.deepcopy(default_release()) | {"mechanism": "gaussian", "gaussian_delta": 0.01}
+    with pytest.raises(PolicyError, match=r"gaussian_delta: must be in \(0, 0.001\)"):
+        parse_policy(cfg, 72)
+
+
+@pytest.mark.parametrize("delay", [71, 0, "24"])
+def test_delay_below_72_is_refused(delay):
+    with pytest.raises(PolicyError, match=r"reporting_delay_hours: must be >= 72"):
+        parse_policy(default_release(), delay)
+
+
+def test_missing_policy_says_which_var():
+    with pytest.raises(PolicyError, match="spots_release: missing"):
+        parse_policy(None, 72)

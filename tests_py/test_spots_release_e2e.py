@@ -1,0 +1,109 @@
+"""spots_insights_v1 end to end on a real warehouse: build, rebuild, full refresh, advance.
+
+Runs on the embedded DuckDB file and on a real PostgreSQL (``project`` fixture). The data
+is one city with enough people that some cells clear k, so stability is checked on real
+released values, not only on suppressed rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import DbtProject
+
+pytestmark = pytest.mark.e2e
+
+# Releases start with the data on Monday 2026-10-05. as_of 10-17 puts the cutoff at 10-14 00:00:
+# days 10-05..10-13 and the week of 10-05 are eligible; as_of 10-18 adds the day 10-14.
+BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
+BUILD_NEXT = {"as_of": "2026-10-18T00:00:00Z", "release_start_date": "2026-10-05"}
+GENERATE = ["--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05",
+            "--days", "14", "--outside-city-share", "0", "--seed", "7"]
+RELEASES = ["spots_insights_v1_hour", "spots_insights_v1_day", "spots_insights_v1_week"]
+KEY = "time_granularity, time_bucket_start_utc, geo_bucket_id, segment_door_type, segment_category, segment_context"
+# contract 000 §5.1 and obvious equivalents, plus this project's internal keys
+FORBIDDEN_COLUMNS = re.compile(
+    r"(user_id|agent_id|ai_signature|latitude|longitude|lat|lon|lng|location_history|visited_locations|"
+    r"current_location|device_id|advertising_id|ip_address|ip|message|text|transcript|embedding|vector|"
+    r"session_id|participant_key|event_id|email|phone)", re.IGNORECASE)
+
+
+def released_rows(project: DbtProject) -> dict[str, list[tuple]]:
+    return {table: project.query(f"select * from outside_buyer.{table} order by {KEY}") for table in RELEASES}
+
+
+def ledger(project: DbtProject) -> list[tuple]:
+    return project.query("select time_granularity, release_period_start, status, epsilon, released_at "
+                         "from outside_buyer.spots_privacy_budget_ledger order by 1, 2")
+
+
+def test_release_is_stable_and_advances(project: DbtProject):
+    project.generate(*GENERATE)
+    project.dbt("build", vars=BUILD)
+    first, first_ledger = released_rows(project), ledger(project)
+
+    released = project.query("select time_granularity, count(*) from outside_buyer.spots_insights_v1 "
+                             "where not privacy_suppressed group by 1 order by 1")
+    assert dict(released).get("week", 0) > 0, f"no week cell released; the stability check would be vacuous: {released}"
+    assert dict(released).get("day", 0) > 0, f"no day cell released: {released}"
+    periods = {(g, str(p)[:10]) for g, p, *_ in first_ledger}
+    assert periods == ({("day", f"2026-10-{d:02d}") for d in range(5, 14)}
+                       | {("hour", f"2026-10-{d:02d}") for d in range(5, 14)}
+                       | {("week", "2026-10-05")})
+    assert all(status == "charged" for _, _, status, _, _ in first_ledger)
+
+    # Same as_of again: nothing changes, nothing is charged again.
+    project.dbt("build", vars=BUILD)
+    assert released_rows(project) == first
+    assert ledger(project) == first_ledger
+
+    # --full-refresh does not rebuild released tables (full_refresh: false).
+    project.dbt("build", "--full-refresh", vars=BUILD)
+    assert released_rows(project) == first
+    assert ledger(project) == first_ledger
+
+    # One more day eligible: only its day and hour periods are released and charged.
+    project.dbt("build", vars=BUILD_NEXT)
+    after = released_rows(project)
+    for table in RELEASES:
+        assert set(first[table]) <= set(after[table]), f"{table}: a released row changed or vanished"
+        assert len(after[table]) > len(first[table]) or table == "spots_insights_v1_week"
+    new_ledger = ledger(project)
+    assert set(first_ledger) <= set(new_ledger)
+    added = {(g, str(p)[:10]) for g, p, *_ in set(new_ledger) - set(first_ledger)}
+    assert added == {("day", "2026-10-14"), ("hour", "2026-10-14")}
+    new_rows = project.query("select count(*) from outside_buyer.spots_insights_v1_day "
+                             "where release_period_start = timestamp '2026-10-14'")[0][0]
+    cities = project.query("select count(*) from reference.city_definitions")[0][0]
+    assert new_rows == cities * 3 * 9 * 5  # every cell of the public domain for that day, data or not
+
+
+def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):
+    project.generate(*GENERATE)
+    project.dbt("build", vars=BUILD)
+
+    raw = project.query("select user_id, agent_id, ai_signature, device_id, ip_address, event_id, message, "
+                        "latitude, longitude from raw.spots_interaction_events")
+    raw_strings = {v for row in raw for v in row[:7] if v is not None}
+    raw_coordinates = {v for row in raw for v in row[7:] if v is not None}
+    city_codes = {r[0] for r in project.query("select city_code from reference.city_definitions")}
+
+    checked = 0
+    for schema in ("outside_buyer", "ops"):
+        for table in project.tables(schema):
+            for column, data_type in project.columns(schema, table):
+                assert not FORBIDDEN_COLUMNS.fullmatch(column), f"{schema}.{table}.{column}: forbidden column name"
+                values = {r[0] for r in project.query(f'select distinct "{column}" from {schema}.{table}')} - {None}
+                checked += 1
+                if isinstance(next(iter(values), None), str):
+                    assert not values & raw_strings, f"{schema}.{table}.{column}: carries a raw identifier or text"
+                    for value in values:
+                        assert not re.search(r"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{8}-[0-9a-f]{4}-", value), \
+                            f"{schema}.{table}.{column}: value {value!r} looks like an identifier"
+                if isinstance(next(iter(values), None), float):
+                    assert not values & raw_coordinates, f"{schema}.{table}.{column}: carries a raw coordinate"
+                if column == "geo_bucket_id":
+                    assert values <= city_codes, f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
+    assert checked > 40
