@@ -38,8 +38,12 @@ def test_delay_below_contract_minimum_is_refused(dev_project: DbtProject, delay:
     assert "reporting_delay_hours" in result.stdout and ">= 72" in result.stdout
 
 
-def test_unparseable_as_of_is_refused(dev_project: DbtProject):
+@pytest.mark.parametrize(("as_of", "message"), [
+    ("next tuesday", "var as_of: must be a UTC timestamp"),
+    ("2999-01-01T00:00:00Z", "var as_of: must not be in the future"),
+])
+def test_bad_as_of_is_refused(dev_project: DbtProject, as_of: str, message: str):
     result = dev_project.dbt("compile", "--select", "stg_spots__interaction_events",
-                             vars={"as_of": "next tuesday"}, check=False)
+                             vars={"as_of": as_of}, check=False)
     assert result.returncode != 0
-    assert "var as_of" in result.stdout
+    assert message in result.stdout

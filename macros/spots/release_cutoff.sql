@@ -4,7 +4,8 @@
     A time bucket may be released only once its end is at least `reporting_delay_hours`
     before `as_of` (contract 000 G3). Both are vars so a run is reproducible:
         dbt build --vars '{as_of: "2026-11-01T00:00:00Z", reporting_delay_hours: 96}'
-    A delay below the contract minimum of 72 hours, or an unparseable as_of, is refused.
+    A delay below the contract minimum of 72 hours, an unparseable as_of, or an as_of in
+    the future (which would release buckets younger than the delay) is refused.
 -#}
 {% macro reporting_delay_hours() -%}
     {%- set raw = var('reporting_delay_hours') -%}
@@ -21,7 +22,13 @@
     {%- if not parsed -%}
         {{ exceptions.raise_compiler_error("var as_of: must be a UTC timestamp like 2026-11-01T00:00:00Z; got '" ~ raw ~ "'") }}
     {%- endif -%}
-    {{ return(parsed.group(1) ~ ' ' ~ parsed.group(2)) }}
+    {%- set value = parsed.group(1) ~ ' ' ~ parsed.group(2) -%}
+    {#- A future as_of would release buckets younger than the delay in real time. -#}
+    {%- set now = modules.datetime.datetime.now(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S') -%}
+    {%- if value > now -%}
+        {{ exceptions.raise_compiler_error("var as_of: must not be in the future (got " ~ raw ~ ", now is " ~ now ~ " UTC): releases are never real-time") }}
+    {%- endif -%}
+    {{ return(value) }}
 {%- endmacro %}
 
 {#- Latest bucket end that may be released: as_of - reporting_delay_hours (UTC, no zone). -#}

@@ -1,0 +1,31 @@
+-- Every raw SPOTS event is accounted for: staged, held back by the release delay, or
+-- quarantined with a reason. Never silently dropped. Returns a row when the sums differ.
+
+with
+
+raw_events as (
+    select count(*) as n from {{ source('spots', 'spots_interaction_events') }}
+),
+
+staged as (
+    select count(*) as n from {{ ref('stg_spots__interaction_events') }}
+),
+
+quarantined as (
+    select count(*) as n from {{ ref('stg_spots__interaction_events_quarantine') }}
+),
+
+held_back as (
+    select count(*) as n
+    from {{ ref('base_spots__interaction_events_checked') }}
+    where rejection_reason is null
+        and {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }} > {{ release_cutoff() }}
+)
+
+select
+    raw_events.n as raw_rows,
+    staged.n as staged_rows,
+    held_back.n as held_back_rows,
+    quarantined.n as quarantined_rows
+from raw_events, staged, held_back, quarantined
+where raw_events.n != staged.n + held_back.n + quarantined.n
