@@ -72,6 +72,18 @@ def _cmd_city_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_privacy_table(args: argparse.Namespace) -> int:
+    import yaml
+
+    from privacy_insights.dp.accuracy import parameters_markdown
+    from privacy_insights.dp.params import parse_policy
+
+    project = yaml.safe_load((targets.project_root() / "dbt_project.yml").read_text())
+    variables = project["vars"]
+    print(parameters_markdown(parse_policy(variables["spots_release"], variables["reporting_delay_hours"])))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
                      choices=["spots", "outreach", "attribution"])
     gen.set_defaults(func=_cmd_generate)
+
+    table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
+    table.set_defaults(func=_cmd_privacy_table)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine (README "Quick start"):
+#   make demo   install, set up, generate sample data, dbt build on the embedded DuckDB file
+#   make test   every test (pytest: package, dbt end to end on DuckDB and PostgreSQL)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EVENTS ?= 100000
+SEED ?= 42
+
+.PHONY: install demo generate build test privacy-table clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+	$(BIN)/privacy-insights setup
+
+generate: install
+	$(BIN)/privacy-insights generate --events $(EVENTS) --seed $(SEED)
+
+build: install
+	$(BIN)/dbt build
+
+demo: generate build
+	@echo "Results: data/privacy_insights.duckdb (schemas outside_buyer, ops, staging, intermediate, reference, raw)"
+
+test: install
+	$(BIN)/pytest
+
+privacy-table: install
+	$(BIN)/privacy-insights privacy-table
+
+clean:
+	rm -rf target logs data .duckdb profiles.yml
