@@ -51,7 +51,11 @@ def release_model(dbt: Any, session: Any, granularity: str, cells: Any, upstream
             f"where release_period_start = (select max(release_period_start) from {dbt.this})"))
     history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(columns=HISTORY_COLUMNS)
     if hasattr(cells, "filter"):
-        cells = cells.filter(f"granularity = '{granularity}'")
+        # Only this granularity's periods not released yet reach pandas: the domain keeps
+        # growing with time, the work per build should not.
+        unreleased = (f" and period_start not in (select distinct release_period_start from {dbt.this})"
+                      if dbt.is_incremental else "")
+        cells = cells.filter(f"granularity = '{granularity}'{unreleased}")
     return release_granularity(
         cells=to_pandas(cells),
         granularity=granularity,
