@@ -45,7 +45,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         attribution_pii_share=args.attribution_pii_share, chunk_rows=args.chunk_rows,
         tables=tuple(args.tables),
     )
-    warehouse = targets.connect(args.target)
+    warehouse = targets.connect(args.target, memory_limit=args.duckdb_memory_limit)
     started = time.perf_counter()
     try:
         counts = generate(cfg, warehouse, targets.project_root() / "seeds")
@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--attribution-duplicate-share", type=float, default=0.02)
     gen.add_argument("--attribution-pii-share", type=float, default=0.01)
     gen.add_argument("--chunk-rows", type=int, default=200_000)
+    gen.add_argument("--duckdb-memory-limit", default="256MB",
+                     help="cap on DuckDB's buffer pool while writing, so memory stays flat at any --events")
     gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
                      choices=["spots", "outreach", "attribution"])
     gen.set_defaults(func=_cmd_generate)

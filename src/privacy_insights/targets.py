@@ -70,17 +70,22 @@ class Warehouse:
         self.connection.close()
 
 
-def connect(target: str) -> Warehouse:
-    """Open the target's warehouse for reading and writing raw and mart tables."""
+def connect(target: str, memory_limit: str | None = None) -> Warehouse:
+    """Open the target's warehouse for reading and writing raw and mart tables.
+
+    ``memory_limit`` caps DuckDB's buffer pool (e.g. ``"256MB"``); without it DuckDB keeps
+    written pages cached up to most of the machine's memory, so a long write grows RSS.
+    """
     if target not in TARGETS:
         raise ValueError(f"target: unknown value {target!r}; expected one of {', '.join(TARGETS)}")
+    config = offline_config() | ({"memory_limit": memory_limit} if memory_limit else {})
     if target == "dev":
         path = duckdb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), config=offline_config())
+        con = duckdb.connect(str(path), config=config)
         catalog = con.sql("select current_database()").fetchone()[0]
         return Warehouse(con, catalog, target)
-    con = duckdb.connect(config=offline_config())
+    con = duckdb.connect(config=config)
     try:
         con.execute("LOAD postgres")
     except duckdb.Error as exc:
