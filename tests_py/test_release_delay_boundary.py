@@ -1,4 +1,4 @@
-"""The 72-hour delay at its boundary, through the real dbt models (DuckDB target).
+"""The 72-hour delay at its boundary, through the real dbt models (DuckDB and PostgreSQL).
 
 A bucket ending exactly reporting_delay_hours before as_of is released; with as_of one
 second earlier it is not. Checked on the staged hour buckets and the eligible periods.
@@ -23,11 +23,11 @@ def _latest(project: DbtProject, as_of: str) -> tuple:
     return str(hour), str(day)
 
 
-def test_bucket_ending_exactly_at_the_delay_is_released_one_second_later_is_not(dev_project: DbtProject):
-    dev_project.generate("--events", "20000", "--start", "2026-10-01", "--days", "20", "--seed", "3")
-    dev_project.dbt("seed")
-    assert _latest(dev_project, "2026-10-17T00:00:00Z") == ("2026-10-13 23:00:00", "2026-10-13 00:00:00")
-    assert _latest(dev_project, "2026-10-16T23:59:59Z") == ("2026-10-13 22:00:00", "2026-10-12 00:00:00")
+def test_bucket_ending_exactly_at_the_delay_is_released_one_second_later_is_not(project: DbtProject):
+    project.generate("--events", "20000", "--start", "2026-10-01", "--days", "20", "--seed", "3")
+    project.dbt("seed")
+    assert _latest(project, "2026-10-17T00:00:00Z") == ("2026-10-13 23:00:00", "2026-10-13 00:00:00")
+    assert _latest(project, "2026-10-16T23:59:59Z") == ("2026-10-13 22:00:00", "2026-10-12 00:00:00")
 
 
 @pytest.mark.parametrize("delay", ["71", "24", "0", "-5", "seventy-two"])

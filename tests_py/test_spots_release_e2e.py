@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from harness import DbtProject
+from harness import DbtProject, default_release
 
 pytestmark = pytest.mark.e2e
 
@@ -107,3 +107,21 @@ def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):
                 if column == "geo_bucket_id":
                     assert values <= city_codes, f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
     assert checked > 40
+
+
+def test_budget_cap_denies_periods_and_says_why(dev_project: DbtProject):
+    """With a cap too small for every period, later ones are published suppressed, charged nothing."""
+    release = default_release() | {"epsilon_cap": 3.0}
+    dev_project.generate("--events", "5000", "--start", "2026-10-05", "--days", "14", "--seed", "11")
+    result = dev_project.dbt("build", vars=BUILD | {"spots_release": release})
+    assert "budget_exhausted" in result.stdout and "of the cap 3 spent" in result.stdout
+
+    rows = dev_project.query("select time_granularity, status, epsilon from outside_buyer.spots_privacy_budget_ledger")
+    charged = sum(epsilon for _, status, epsilon in rows if status == "charged")
+    assert charged <= 3.0 + 1e-9
+    assert {status for _, status, _ in rows} == {"charged", "denied"}
+    assert all(epsilon == 0 for _, status, epsilon in rows if status == "denied")
+    denied_cells = dev_project.query(
+        "select count(*), count(unique_participants_est) from outside_buyer.spots_insights_v1 "
+        "where privacy_suppressed_reason = 'budget_exhausted'")[0]
+    assert denied_cells[0] > 0 and denied_cells[1] == 0
