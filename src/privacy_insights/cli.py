@@ -72,6 +72,16 @@ def _cmd_city_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_postgres_install(args: argparse.Namespace) -> int:
+    from privacy_insights import postgres
+
+    with postgres.connect() as conn:
+        for component in args.components:
+            postgres.install(conn, component, targets.project_root() / "seeds")
+            print(f"installed {component} into database {conn.info.dbname} (idempotent)")
+    return 0
+
+
 def _cmd_privacy_table(args: argparse.Namespace) -> int:
     import yaml
 
@@ -114,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
                      choices=["spots", "outreach", "attribution"])
     gen.set_defaults(func=_cmd_generate)
+
+    pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers)")
+    pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
+    pg_install = pg_sub.add_parser("install", help="create or update the objects of the given components (idempotent)")
+    pg_install.add_argument("components", nargs="+", choices=["outreach"])
+    pg_install.set_defaults(func=_cmd_postgres_install)
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)

@@ -1,36 +1,95 @@
--- Outreach events typed and trimmed, as a start of the staging layer. Contract-004
--- validation, source resolution, dedupe and rate-limit flags belong to the outreach
--- issue; nothing here is read by a mart yet.
+-- Valid outreach events, normalised as contract 004 specifies, with the canonical source
+-- resolved, duplicate client_event_ids removed (the first by created_at is kept, ties
+-- broken by row id), and rate limits flagged in arrival order (created_at, then row id),
+-- exactly as the RPC counts them:
+--   RATE_LIMIT_GLOBAL   the event is past the 500th in its UTC minute
+--   RATE_LIMIT_SESSION  otherwise, it is past the 100th of its session in its UTC hour
+-- The RPC checks the global bucket first, so a globally limited event does not count
+-- against its session. Flagged events stay here; marts exclude them. This is the last
+-- model with per-event rows and session ids: marts only aggregate it.
 
 with
 
-source as (
-    select * from {{ source('outreach', 'outreach_event_logs') }}
+checked as (
+    select * from {{ ref('base_outreach__event_logs_checked') }}
+    where rejection is null and coalesce(client_event_rank, 1) = 1
 ),
 
-renamed as (
+sources as (
+    select * from {{ ref('outreach_sources') }}
+    where active
+),
+
+aliases as (
+    select * from {{ ref('outreach_source_aliases') }}
+    where active
+),
+
+resolved as (
     select
         -- ids
-        id as outreach_event_id,
-        client_event_id,
-        session_id,
+        checked.outreach_event_id,
+        checked.client_event_id,
+        checked.session_id,
 
         -- event
-        trim(event) as event,
-        trim(app_key) as app_key,
-        trim(page_key) as page_key,
+        checked.event,
+        checked.app_key,
+        checked.page_key,
 
-        -- attribution fields
-        trim(utm_campaign) as utm_campaign,
-        lower(trim(utm_source)) as utm_source,
-        lower(trim(utm_medium)) as utm_medium,
-        trim(store) as store,
-        upper(trim(country)) as country,
-        trim(ui_locale) as ui_locale,
+        -- attribution: registry, then alias, else unknown (resolution never rejects a row)
+        checked.utm_campaign,
+        checked.utm_source,
+        checked.utm_medium,
+        coalesce(sources.source_id, aliases.source_id, 'unknown') as source_id_resolved,
+        checked.store,
+        checked.country,
+        checked.ui_locale,
 
         -- timestamps
-        cast(created_at at time zone 'UTC' as timestamp) as created_at_utc
-    from source
+        checked.created_at_utc
+    from checked
+    left join sources on checked.utm_source = sources.source_id
+    left join aliases on checked.utm_source = aliases.alias
+),
+
+global_ranked as (
+    select
+        resolved.*,
+        row_number() over (
+            partition by {{ dbt.date_trunc('minute', 'created_at_utc') }}
+            order by created_at_utc, outreach_event_id
+        ) <= {{ var('outreach_global_limit_per_minute') }} as within_global_limit
+    from resolved
+),
+
+session_ranked as (
+    select
+        global_ranked.*,
+        row_number() over (
+            partition by session_id, {{ dbt.date_trunc('hour', 'created_at_utc') }}, within_global_limit
+            order by created_at_utc, outreach_event_id
+        ) <= {{ var('outreach_session_limit_per_hour') }} as within_session_limit
+    from global_ranked
 )
 
-select * from renamed
+select
+    outreach_event_id,
+    client_event_id,
+    session_id,
+    event,
+    app_key,
+    page_key,
+    utm_campaign,
+    utm_source,
+    utm_medium,
+    source_id_resolved,
+    store,
+    country,
+    ui_locale,
+    created_at_utc,
+    case
+        when not within_global_limit then 'RATE_LIMIT_GLOBAL'
+        when not within_session_limit then 'RATE_LIMIT_SESSION'
+    end as rate_limit_code
+from session_ranked

@@ -1,0 +1,241 @@
+-- Contract 004: outreach event logging on PostgreSQL. Idempotent: safe to run again.
+--
+-- Tables and indexes as the contract lists them; RLS enabled on all four tables, no grants
+-- to anon / authenticated (clients go through the RPC only); the RPC is SECURITY DEFINER,
+-- owned by the NOLOGIN role outreach_rpc_owner (the only role with a policy on the tables),
+-- with `search_path = ''` so every name it uses is schema-qualified.
+-- Validation order and rules match the dbt staging models (macros/outreach/outreach_rules.sql).
+
+do $roles$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'anon') then
+        create role anon nologin;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'service_role') then
+        create role service_role nologin;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'outreach_rpc_owner') then
+        create role outreach_rpc_owner nologin;
+    end if;
+end
+$roles$;
+
+create table if not exists public.outreach_sources (
+    source_id text primary key,
+    label text not null,
+    active boolean not null default true,
+    created_at timestamptz not null default now()
+);
+
+create table if not exists public.outreach_source_aliases (
+    alias text primary key check (alias = lower(btrim(alias))),
+    source_id text not null references public.outreach_sources (source_id),
+    active boolean not null default true,
+    created_at timestamptz not null default now()
+);
+
+create table if not exists public.outreach_event_logs (
+    id uuid primary key default gen_random_uuid(),
+    event text not null check (event in ('page_view', 'cta_click')),
+    app_key text not null check (length(app_key) between 1 and 40),
+    page_key text not null check (length(page_key) between 1 and 80),
+    utm_campaign text not null check (length(utm_campaign) between 1 and 128),
+    utm_source text not null check (length(utm_source) between 1 and 128 and utm_source = lower(utm_source)),
+    utm_medium text not null check (length(utm_medium) between 1 and 128 and utm_medium = lower(utm_medium)),
+    source_id_resolved text not null default 'unknown',
+    store text not null default 'unknown' check (store in ('web', 'ios_app_store', 'google_play', 'unknown')),
+    session_id text not null check (length(session_id) <= 40 and session_id ~ '^anon_[A-Za-z0-9_-]{16,32}$'),
+    country text check (country ~ '^[A-Z]{2}$'),
+    ui_locale text check (length(ui_locale) between 2 and 35 and ui_locale !~ '\s'),
+    client_event_id uuid,
+    created_at timestamptz not null default now()
+);
+
+create index if not exists outreach_event_logs_event_created_at_idx
+    on public.outreach_event_logs (event, created_at);
+create index if not exists outreach_event_logs_utm_created_at_idx
+    on public.outreach_event_logs (utm_campaign, utm_source, utm_medium, created_at);
+create index if not exists outreach_event_logs_source_created_at_idx
+    on public.outreach_event_logs (source_id_resolved, created_at);
+create index if not exists outreach_event_logs_session_idx
+    on public.outreach_event_logs (session_id);
+create unique index if not exists outreach_event_logs_client_event_id_key
+    on public.outreach_event_logs (client_event_id) where client_event_id is not null;
+
+create table if not exists public.outreach_rate_limits (
+    k text not null,               -- sha256 (hex) of the limit key; no raw session id is stored
+    bucket_start timestamptz not null,
+    n integer not null default 0,
+    updated_at timestamptz not null default now(),
+    primary key (k, bucket_start)
+);
+create index if not exists outreach_rate_limits_bucket_start_idx on public.outreach_rate_limits (bucket_start);
+create index if not exists outreach_rate_limits_updated_at_idx on public.outreach_rate_limits (updated_at);
+
+-- Access control: RLS on, nothing granted to clients; the RPC owner and the service role
+-- get exactly what they need.
+alter table public.outreach_sources enable row level security;
+alter table public.outreach_source_aliases enable row level security;
+alter table public.outreach_event_logs enable row level security;
+alter table public.outreach_rate_limits enable row level security;
+
+revoke all on public.outreach_sources, public.outreach_source_aliases, public.outreach_event_logs,
+    public.outreach_rate_limits from public, anon, authenticated;
+
+grant usage on schema public to outreach_rpc_owner, service_role, anon, authenticated;
+grant select on public.outreach_sources, public.outreach_source_aliases to outreach_rpc_owner;
+grant select, insert on public.outreach_event_logs to outreach_rpc_owner;
+grant select, insert, update on public.outreach_rate_limits to outreach_rpc_owner;
+grant select, insert, update, delete on public.outreach_sources, public.outreach_source_aliases,
+    public.outreach_rate_limits to service_role;
+grant select on public.outreach_event_logs to service_role;
+
+drop policy if exists outreach_rpc_owner_all on public.outreach_sources;
+create policy outreach_rpc_owner_all on public.outreach_sources for select to outreach_rpc_owner using (true);
+drop policy if exists outreach_rpc_owner_all on public.outreach_source_aliases;
+create policy outreach_rpc_owner_all on public.outreach_source_aliases for select to outreach_rpc_owner using (true);
+drop policy if exists outreach_rpc_owner_all on public.outreach_event_logs;
+create policy outreach_rpc_owner_all on public.outreach_event_logs for all to outreach_rpc_owner
+    using (true) with check (true);
+drop policy if exists outreach_rpc_owner_all on public.outreach_rate_limits;
+create policy outreach_rpc_owner_all on public.outreach_rate_limits for all to outreach_rpc_owner
+    using (true) with check (true);
+drop policy if exists service_role_all on public.outreach_sources;
+create policy service_role_all on public.outreach_sources for all to service_role using (true) with check (true);
+drop policy if exists service_role_all on public.outreach_source_aliases;
+create policy service_role_all on public.outreach_source_aliases for all to service_role using (true) with check (true);
+drop policy if exists service_role_all on public.outreach_rate_limits;
+create policy service_role_all on public.outreach_rate_limits for all to service_role using (true) with check (true);
+drop policy if exists service_role_read on public.outreach_event_logs;
+create policy service_role_read on public.outreach_event_logs for select to service_role using (true);
+
+create or replace function public.outreach_log_event(
+    p_event text,
+    p_app_key text,
+    p_page_key text,
+    p_utm_campaign text,
+    p_utm_source text,
+    p_utm_medium text,
+    p_session_id text,
+    p_store text default null,
+    p_country text default null,
+    p_ui_locale text default null,
+    p_client_event_id uuid default null
+) returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $fn$
+declare
+    v_event text := pg_catalog.btrim(p_event);
+    v_app_key text := pg_catalog.btrim(p_app_key);
+    v_page_key text := pg_catalog.btrim(p_page_key);
+    v_campaign text := coalesce(nullif(pg_catalog.btrim(p_utm_campaign), ''), 'unknown');
+    v_source text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(p_utm_source), ''), 'unknown'));
+    v_medium text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(p_utm_medium), ''), 'unknown'));
+    v_store text := coalesce(nullif(pg_catalog.btrim(p_store), ''), 'unknown');
+    v_session text := pg_catalog.btrim(p_session_id);
+    v_country text := pg_catalog.upper(pg_catalog.btrim(p_country));
+    v_locale text := pg_catalog.btrim(p_ui_locale);
+    v_resolved text;
+    v_id uuid;
+    v_n integer;
+begin
+    -- Validation, in the contract's order.
+    if v_event is null or v_event not in ('page_view', 'cta_click') then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_EVENT',
+            'message', 'event must be page_view or cta_click');
+    end if;
+    if v_store not in ('web', 'ios_app_store', 'google_play', 'unknown') then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_STORE',
+            'message', 'store must be web, ios_app_store, google_play or unknown');
+    end if;
+    if v_session is null or v_session !~ '^anon_[A-Za-z0-9_-]{16,32}$' then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_SESSION',
+            'message', 'session_id must match ^anon_[A-Za-z0-9_-]{16,32}$');
+    end if;
+    if v_app_key is null or v_app_key = '' or pg_catalog.length(v_app_key) > 40 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+            'message', 'app_key must be 1 to 40 characters after trim');
+    end if;
+    if v_page_key is null or v_page_key = '' or pg_catalog.length(v_page_key) > 80 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+            'message', 'page_key must be 1 to 80 characters after trim');
+    end if;
+    if pg_catalog.length(v_campaign) > 128 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+            'message', 'utm_campaign must be at most 128 characters');
+    end if;
+    if pg_catalog.length(v_source) > 128 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+            'message', 'utm_source must be at most 128 characters');
+    end if;
+    if pg_catalog.length(v_medium) > 128 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+            'message', 'utm_medium must be at most 128 characters');
+    end if;
+    -- Optional context is nulled when invalid, never rejected.
+    if v_country is not null and v_country !~ '^[A-Z]{2}$' then
+        v_country := null;
+    end if;
+    if v_locale is not null and (pg_catalog.length(v_locale) not between 2 and 35 or v_locale ~ '\s') then
+        v_locale := null;
+    end if;
+
+    -- Idempotency: a known client_event_id returns the existing row, inserts nothing, counts nothing.
+    if p_client_event_id is not null then
+        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = p_client_event_id;
+        if found then
+            return pg_catalog.jsonb_build_object('ok', true, 'id', v_id, 'duplicate', true);
+        end if;
+    end if;
+
+    -- Rate limits: global bucket per minute first, then the session's bucket per hour.
+    insert into public.outreach_rate_limits as r (k, bucket_start, n, updated_at)
+    values (pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('global', 'UTF8')), 'hex'),
+            pg_catalog.date_trunc('minute', pg_catalog.now()), 1, pg_catalog.now())
+    on conflict (k, bucket_start) do update set n = r.n + 1, updated_at = pg_catalog.now()
+    returning r.n into v_n;
+    if v_n > 500 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'RATE_LIMIT_GLOBAL',
+            'message', 'more than 500 events this minute');
+    end if;
+    insert into public.outreach_rate_limits as r (k, bucket_start, n, updated_at)
+    values (pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('session:' || v_session, 'UTF8')), 'hex'),
+            pg_catalog.date_trunc('hour', pg_catalog.now()), 1, pg_catalog.now())
+    on conflict (k, bucket_start) do update set n = r.n + 1, updated_at = pg_catalog.now()
+    returning r.n into v_n;
+    if v_n > 100 then
+        return pg_catalog.jsonb_build_object('ok', false, 'code', 'RATE_LIMIT_SESSION',
+            'message', 'more than 100 events this hour for this session');
+    end if;
+
+    -- Source resolution: active registry entry, else active alias, else unknown. Never fails.
+    select s.source_id into v_resolved from public.outreach_sources as s where s.source_id = v_source and s.active;
+    if v_resolved is null then
+        select a.source_id into v_resolved from public.outreach_source_aliases as a where a.alias = v_source and a.active;
+    end if;
+
+    insert into public.outreach_event_logs (event, app_key, page_key, utm_campaign, utm_source, utm_medium,
+        source_id_resolved, store, session_id, country, ui_locale, client_event_id)
+    values (v_event, v_app_key, v_page_key, v_campaign, v_source, v_medium, coalesce(v_resolved, 'unknown'),
+        v_store, v_session, v_country, v_locale, p_client_event_id)
+    on conflict (client_event_id) where client_event_id is not null do nothing
+    returning id into v_id;
+    if v_id is null then   -- a concurrent call inserted the same client_event_id first
+        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = p_client_event_id;
+        return pg_catalog.jsonb_build_object('ok', true, 'id', v_id, 'duplicate', true);
+    end if;
+    return pg_catalog.jsonb_build_object('ok', true, 'id', v_id);
+end;
+$fn$;
+
+alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
+    owner to outreach_rpc_owner;
+revoke all on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
+    from public;
+grant execute on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
+    to anon, authenticated, service_role;
