@@ -170,3 +170,20 @@ def test_staging_flags_rate_limits_and_duplicates_and_marts_hold_no_sessions(dev
             assert "session" not in column or column == "distinct_sessions", (table, column)
             values = {str(r[0]) for r in dev_project.query(f'select distinct "{column}" from outreach.{table}')}
             assert not values & sessions, f"outreach.{table}.{column} carries a session id"
+
+
+@pytest.mark.postgres
+def test_events_logged_through_the_rpc_reach_the_marts(postgres_project: DbtProject):
+    """RPC on PostgreSQL -> public.outreach_event_logs -> dbt (postgres target) -> aggregate marts."""
+    postgres_project.generate("--events", "1000", "--seed", "2")   # the other raw sources
+    with psycopg.connect(dbname=postgres_project.pg_database, host="127.0.0.1", user="postgres",
+                         autocommit=True) as conn:
+        postgres.install(conn, "outreach", REPO / "seeds")
+        outcomes = [call(conn, inputs(i, {"utm_source": "IG"}))["ok"] for i in range(3)]
+        outcomes.append(call(conn, inputs(9, {"event": "click"}))["ok"])
+    assert outcomes == [True, True, True, False]
+    postgres_project.dbt("build", "--select", "+fct_outreach_events_daily", "--indirect-selection", "cautious",
+                         vars={"outreach_schema": "public"})
+    rows = postgres_project.query("select source_id_resolved, sum(events), sum(distinct_sessions) "
+                                  "from outreach.fct_outreach_events_daily group by 1")
+    assert rows == [("instagram", 3, 3)]
