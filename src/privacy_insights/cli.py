@@ -82,6 +82,16 @@ def _cmd_postgres_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_postgres_retention(args: argparse.Namespace) -> int:
+    from privacy_insights import postgres
+    from privacy_insights.attribution.retention import purge
+
+    with postgres.connect() as conn:
+        counts = purge(conn, args.days)
+    print(json.dumps({"retention_days": args.days, "deleted": counts}, indent=2))
+    return 0
+
+
 def _cmd_privacy_table(args: argparse.Namespace) -> int:
     import yaml
 
@@ -128,8 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers)")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
     pg_install = pg_sub.add_parser("install", help="create or update the objects of the given components (idempotent)")
-    pg_install.add_argument("components", nargs="+", choices=["outreach"])
+    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution"])
     pg_install.set_defaults(func=_cmd_postgres_install)
+
+    retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")
+    retention.add_argument("--days", type=int, default=90)
+    retention.set_defaults(func=_cmd_postgres_retention)
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-COMPONENTS = ("outreach",)
+COMPONENTS = ("outreach", "attribution")
 
 
 def _sql(component: str) -> str:
