@@ -1,31 +1,31 @@
--- Attribution events, typed. The raw payload stays in the landing zone; staging keeps
--- only whether it carries a PII key (contract 003 guardrail), never the payload itself.
+-- Attribution events as the PostgreSQL landing zone guarantees them, mirrored on any
+-- target: one row per (tenant, idempotency key) (the first by created_at), no payload
+-- carrying a PII key (those are in stg_attribution__events_quarantine), nothing past
+-- the 90-day retention. The payload itself never enters the warehouse.
 
 with
 
-source as (
-    select * from {{ source('attribution', 'attribution_events') }}
-),
-
-renamed as (
-    select
-        -- ids
-        id as event_id,
-        tenant_id,
-        idempotency_key,
-
-        -- event
-        event_type,
-        channel_code,
-        revenue_cents,
-        processing_status,
-        regexp_matches(raw_payload, '"(email|phone|ssn|ip_address|first_name|last_name|address)"\s*:') as payload_has_pii_key,
-
-        -- timestamps
-        cast(occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc,
-        cast(processed_at at time zone 'UTC' as timestamp) as processed_at_utc,
-        cast(created_at at time zone 'UTC' as timestamp) as created_at_utc
-    from source
+checked as (
+    select * from {{ ref('base_attribution__events_checked') }}
+    where pii_key is null
+        and idempotency_rank = 1
+        and not is_past_retention
 )
 
-select * from renamed
+select
+    -- ids
+    event_id,
+    tenant_id,
+    idempotency_key,
+
+    -- event
+    event_type,
+    channel_code,
+    revenue_cents,
+    processing_status,
+
+    -- timestamps
+    occurred_at_utc,
+    processed_at_utc,
+    created_at_utc
+from checked

@@ -1,0 +1,22 @@
+-- Revenue allocated to channels per tenant per UTC day, for counted events only.
+
+with
+
+allocations as (
+    select * from {{ ref('stg_attribution__allocations') }}
+),
+
+events as (
+    select * from {{ ref('stg_attribution__events') }}
+)
+
+select
+    allocations.tenant_id,
+    {{ dbt.date_trunc('day', 'allocations.created_at_utc') }} as allocation_date,
+    allocations.channel_code,
+    count(*) as allocations,
+    sum(allocations.allocated_revenue_cents) as allocated_revenue_cents,
+    avg(allocations.confidence_score) as avg_confidence_score
+from allocations
+inner join events on allocations.event_id = events.event_id and allocations.tenant_id = events.tenant_id
+group by 1, 2, 3
