@@ -1,0 +1,12 @@
+{{ config(enabled=var('contract_fixture', '') == 'planted_ledger_mismatch') }}
+
+-- Deliberately broken copy of spots_insights_v1 (see _contract_fixtures.yml): built only
+-- with --vars '{contract_fixture: planted_ledger_mismatch}', to prove the contract tests can fail.
+
+with released as (
+    select * from {{ ref('spots_insights_v1') }}
+    order by time_granularity, time_bucket_start_utc, geo_bucket_id, segment_door_type, segment_category, segment_context
+    limit 200
+)
+
+select * replace (privacy_dp_epsilon * 2 as privacy_dp_epsilon) from released
