@@ -92,14 +92,58 @@ def _cmd_postgres_retention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_privacy_table(args: argparse.Namespace) -> int:
+def _project_vars() -> dict:
     import yaml
 
+    return yaml.safe_load((targets.project_root() / "dbt_project.yml").read_text())["vars"]
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from privacy_insights.export import ExportRefused, ExportRequest, load_policy, run_export
+
+    root = targets.project_root()
+    policy = load_policy(root / "export_policy.yml")
+    request = ExportRequest(
+        buyer_id=args.buyer_id, start=args.start.date(), end=args.end.date(), granularity=args.granularity,
+        cities=tuple(args.cities), fmt=args.format, categories=tuple(args.categories or ()),
+        door_types=tuple(args.door_types or ()), contexts=tuple(args.contexts or ()),
+        include_suppressed=args.include_suppressed)
+    out_dir = Path(args.output_dir or policy.export_dir)
+    out_dir = out_dir if out_dir.is_absolute() else root / out_dir
+    warehouse = targets.connect(args.target)
+    try:
+        result = run_export(request, policy, warehouse, root / "seeds", _project_vars()["contract_forbidden_fields"],
+                            out_dir)
+    except ExportRefused as refusal:
+        print(f"privacy-insights: export refused: {refusal}", file=sys.stderr)
+        return 3
+    finally:
+        warehouse.close()
+    print(json.dumps({"file": str(result.path), "rows": result.rows, "sha256": result.sha256,
+                      "audit_id": result.audit_id}, indent=2))
+    return 0
+
+
+def _cmd_export_retention(args: argparse.Namespace) -> int:
+    from privacy_insights.export import load_policy, purge_expired
+
+    root = targets.project_root()
+    policy = load_policy(root / "export_policy.yml")
+    months = args.months or policy.retention_months
+    warehouse = targets.connect(args.target)
+    try:
+        counts = purge_expired(warehouse, root / policy.export_dir, months)
+    finally:
+        warehouse.close()
+    print(json.dumps({"retention_months": months, **counts}, indent=2))
+    return 0
+
+
+def _cmd_privacy_table(args: argparse.Namespace) -> int:
     from privacy_insights.dp.accuracy import parameters_markdown
     from privacy_insights.dp.params import parse_policy
 
-    project = yaml.safe_load((targets.project_root() / "dbt_project.yml").read_text())
-    variables = project["vars"]
+    variables = _project_vars()
     print(parameters_markdown(parse_policy(variables["spots_release"], variables["reporting_delay_hours"])))
     return 0
 
@@ -144,6 +188,28 @@ def build_parser() -> argparse.ArgumentParser:
     retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")
     retention.add_argument("--days", type=int, default=90)
     retention.set_defaults(func=_cmd_postgres_retention)
+
+    export = sub.add_parser("export", help="deliver a slice of spots_insights_v1 to a buyer (validated, audited)")
+    export.add_argument("--target", choices=targets.TARGETS, default="dev")
+    export.add_argument("--buyer-id", required=True)
+    export.add_argument("--start", type=_utc_date, required=True, help="first bucket day, YYYY-MM-DD")
+    export.add_argument("--end", type=_utc_date, required=True, help="last bucket day, YYYY-MM-DD (inclusive)")
+    export.add_argument("--granularity", choices=["hour", "day", "week"], default="day")
+    export.add_argument("--cities", nargs="+", required=True, help="city codes (seeds/city_definitions.csv)")
+    export.add_argument("--categories", nargs="*")
+    export.add_argument("--door-types", nargs="*")
+    export.add_argument("--contexts", nargs="*")
+    export.add_argument("--format", choices=["jsonl", "parquet", "csv"], default="jsonl")
+    export.add_argument("--include-suppressed", action="store_true",
+                        help="also deliver suppressed cells (keys and reason, null metrics)")
+    export.add_argument("--output-dir", help="default: export_dir of export_policy.yml")
+    export.set_defaults(func=_cmd_export)
+
+    export_retention = sub.add_parser("export-retention",
+                                      help="delete buyer files and audit rows older than the retention (12 months)")
+    export_retention.add_argument("--target", choices=targets.TARGETS, default="dev")
+    export_retention.add_argument("--months", type=int, default=None)
+    export_retention.set_defaults(func=_cmd_export_retention)
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)
