@@ -34,11 +34,12 @@ hour_cells as (
     group by 1, 2, 3, 4, 5, 6, 7, 8
 ),
 
-day_cells as (
+{% for granularity, bucket in [('day', 'day_start'), ('week', 'week_start')] %}
+{{ granularity }}_cells as (
     select
-        'day' as granularity,
-        day_start as period_start,
-        day_start as time_bucket_start_utc,
+        '{{ granularity }}' as granularity,
+        {{ bucket }} as period_start,
+        {{ bucket }} as time_bucket_start_utc,
         city_code as geo_bucket_id,
         door_type,
         category,
@@ -47,22 +48,8 @@ day_cells as (
         count(*) as doors_opened
     from events
     group by 1, 2, 3, 4, 5, 6, 7, 8
-),
-
-week_cells as (
-    select
-        'week' as granularity,
-        week_start as period_start,
-        week_start as time_bucket_start_utc,
-        city_code as geo_bucket_id,
-        door_type,
-        category,
-        context,
-        participant_key,
-        count(*) as doors_opened
-    from events
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-)
+){% if not loop.last %},{% endif %}
+{% endfor %}
 
 select * from hour_cells
 union all

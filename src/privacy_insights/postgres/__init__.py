@@ -21,19 +21,22 @@ def _sql(component: str) -> str:
     return resources.files(__package__).joinpath(f"{component}.sql").read_text()
 
 
+def _upsert_csv(conn: psycopg.Connection, path: Path, table: str, key: str, columns: tuple[str, ...]) -> None:
+    """Insert or update every row of a seed CSV (booleans written as true/false) into ``table``."""
+    names = ", ".join(columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            values = [row[c].lower() == "true" if c == "active" else row[c] for c in columns]
+            conn.execute(f"insert into {table} ({names}) values ({', '.join(['%s'] * len(columns))}) "
+                         f"on conflict ({key}) do update set {updates}", values)
+
+
 def _load_outreach_registry(conn: psycopg.Connection, seeds_dir: Path) -> None:
-    with (seeds_dir / "outreach_sources.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            conn.execute(
-                "insert into public.outreach_sources (source_id, label, active) values (%s, %s, %s) "
-                "on conflict (source_id) do update set label = excluded.label, active = excluded.active",
-                (row["source_id"], row["label"], row["active"].lower() == "true"))
-    with (seeds_dir / "outreach_source_aliases.csv").open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            conn.execute(
-                "insert into public.outreach_source_aliases (alias, source_id, active) values (%s, %s, %s) "
-                "on conflict (alias) do update set source_id = excluded.source_id, active = excluded.active",
-                (row["alias"], row["source_id"], row["active"].lower() == "true"))
+    _upsert_csv(conn, seeds_dir / "outreach_sources.csv", "public.outreach_sources", "source_id",
+                ("source_id", "label", "active"))
+    _upsert_csv(conn, seeds_dir / "outreach_source_aliases.csv", "public.outreach_source_aliases", "alias",
+                ("alias", "source_id", "active"))
 
 
 def install(conn: psycopg.Connection, component: str, seeds_dir: Path) -> None:
