@@ -92,12 +92,6 @@ def _cmd_postgres_retention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _project_vars() -> dict:
-    import yaml
-
-    return yaml.safe_load((targets.project_root() / "dbt_project.yml").read_text())["vars"]
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     from privacy_insights.export import ExportRefused, ExportRequest, load_policy, run_export
 
@@ -112,7 +106,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out_dir = out_dir if out_dir.is_absolute() else root / out_dir
     warehouse = targets.connect(args.target)
     try:
-        result = run_export(request, policy, warehouse, root / "seeds", _project_vars()["contract_forbidden_fields"],
+        result = run_export(request, policy, warehouse, root / "seeds", targets.project_vars()["contract_forbidden_fields"],
                             out_dir)
     except ExportRefused as refusal:
         print(f"privacy-insights: export refused: {refusal}", file=sys.stderr)
@@ -143,8 +137,24 @@ def _cmd_privacy_table(args: argparse.Namespace) -> int:
     from privacy_insights.dp.accuracy import parameters_markdown
     from privacy_insights.dp.params import parse_policy
 
-    variables = _project_vars()
+    variables = targets.project_vars()
     print(parameters_markdown(parse_policy(variables["spots_release"], variables["reporting_delay_hours"])))
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from privacy_insights.benchmark.report import results_markdown
+    from privacy_insights.benchmark.runner import run_benchmark
+
+    runs = [("dev", n) for n in args.events] + [("postgres", n) for n in args.postgres_events]
+    root = Path(args.work_dir).resolve()
+    results = run_benchmark(root, runs, args.seed, root / "results.json")
+    command = "privacy-insights benchmark " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["benchmark"] else "make benchmark"
+    markdown = results_markdown(results, command)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(markdown)
+    print(markdown)
+    print(f"results: {args.output} (raw figures: {root / 'results.json'})")
     return 0
 
 
@@ -213,6 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)
+
+    bench = sub.add_parser("benchmark", help="time dbt build from 10^5 to 10^7 events against two baselines "
+                                              "(docs/benchmark.md)")
+    bench.add_argument("--events", type=int, nargs="*", default=[100_000, 1_000_000, 10_000_000],
+                       help="event counts on the embedded DuckDB target")
+    bench.add_argument("--postgres-events", type=int, nargs="*", default=[100_000, 1_000_000],
+                       help="event counts on the postgres target (needs a local PostgreSQL)")
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")
+    bench.add_argument("--output", default="data/benchmark/results.md",
+                       help="Markdown results (docs/benchmark.md quotes a full run)")
+    bench.set_defaults(func=_cmd_benchmark)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)

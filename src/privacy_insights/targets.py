@@ -23,6 +23,13 @@ def project_root() -> Path:
     return Path(os.environ.get("PRIVACY_INSIGHTS_PROJECT_DIR", ".")).resolve()
 
 
+def project_vars() -> dict:
+    """The ``vars`` of the project's dbt_project.yml (the defaults every run starts from)."""
+    import yaml
+
+    return yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
+
+
 def _project_path(env_name: str, default: str) -> Path:
     path = Path(os.environ.get(env_name, default))
     return path if path.is_absolute() else project_root() / path

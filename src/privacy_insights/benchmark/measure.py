@@ -1,0 +1,55 @@
+"""Run one benchmark step as its own process and measure it: wall time and peak RSS.
+
+Every measured step (the generator, ``dbt build``, each baseline) is a separate process,
+so its peak resident memory is its own: ``os.wait4`` returns the child's ``ru_maxrss``.
+dbt-duckdb runs DuckDB and the Python models inside the dbt process, so that one
+figure covers the whole build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class StepFailed(RuntimeError):
+    """A benchmark step exited non-zero; the message carries the end of its output."""
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    wall_s: float
+    peak_rss_mib: float
+    output: str
+
+    def last_json(self) -> dict:
+        """The JSON object that ends the step's output (what a baseline or the generator reports)."""
+        lines = self.output.rstrip().splitlines()
+        for start in range(len(lines) - 1, -1, -1):
+            if lines[start].startswith("{"):
+                try:
+                    return json.loads("\n".join(lines[start:]))
+                except ValueError:
+                    continue
+        raise StepFailed(f"{self.label}: its output does not end with a JSON summary")
+
+
+def run_step(label: str, args: list[str], env: dict[str, str], cwd: Path) -> Step:
+    """Run ``args`` to completion; raise StepFailed with its output's tail if it fails."""
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        sink.seek(0)
+        output = sink.read()
+    if process.returncode != 0:
+        raise StepFailed(f"{label} failed with exit code {process.returncode}:\n{output[-4000:]}")
+    return Step(label, wall, usage.ru_maxrss / 1024, output)   # ru_maxrss is in KiB on Linux

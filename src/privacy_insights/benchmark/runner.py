@@ -1,0 +1,164 @@
+"""The benchmark: for each target and event count, on freshly generated data,
+
+1. ``dbt build`` with 30 days eligible (full build: wall, peak RSS, events/s, layers);
+2. baseline (a): the plain SQL aggregation of the same cells;
+3. baseline (b): the same day release through OpenDP's Polars interface directly;
+4. ``dbt build`` again with the clock one day later (the incremental cost of one day).
+
+Each run gets its own work folder (warehouse file, profile, dbt artifacts) and, on the
+postgres target, its own database, created here and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from privacy_insights import targets
+from privacy_insights.benchmark.layers import read_profile
+from privacy_insights.benchmark.measure import Step, run_step
+
+# release_start_date is 2026-10-01 and the delay 72 h: at this clock the days 10-01 to
+# 10-30 (30 days) are eligible; one day later 10-31 is added (a Saturday, so no week
+# completes and the increment is exactly one day and its hours).
+AS_OF_30_DAYS = "2026-11-03T00:00:00Z"
+AS_OF_31_DAYS = "2026-11-04T00:00:00Z"
+PLAIN_ANALYSIS = "benchmark_plain_cell_counts"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class RunResult:
+    target: str
+    events: int
+    generate: dict = field(default_factory=dict)
+    full_build: dict = field(default_factory=dict)
+    incremental_build: dict = field(default_factory=dict)
+    plain: dict = field(default_factory=dict)
+    opendp: dict = field(default_factory=dict)
+    pipeline_day_cells: int = 0
+
+
+def _step_figures(step: Step) -> dict:
+    return {"wall_s": round(step.wall_s, 2), "peak_rss_mib": round(step.peak_rss_mib, 1)}
+
+
+class Workspace:
+    """One benchmark run's isolated folder (and PostgreSQL database) and its environment."""
+
+    def __init__(self, root: Path, target: str, events: int):
+        self.target = target
+        self.dir = root / f"{target}-{events}"
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        repo = targets.project_root()
+        shutil.copyfile(repo / "profiles.yml.example", self.dir / "profiles.yml")
+        self.pg_database = f"privacy_insights_bench_{events}" if target == "postgres" else None
+        self.env = {
+            **os.environ,
+            "DBT_TARGET": target,
+            "DBT_PROFILES_DIR": str(self.dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "PRIVACY_INSIGHTS_PROJECT_DIR": str(repo),
+            "PRIVACY_INSIGHTS_DUCKDB": str(self.dir / "warehouse.duckdb"),
+            "PRIVACY_INSIGHTS_PG_SCRATCH": str(self.dir / "pg_scratch.duckdb"),
+            "PRIVACY_INSIGHTS_EXTENSION_DIR": str(targets.extension_dir()),
+            "SPOTS_PSEUDONYM_KEY": secrets.token_hex(32),
+        }
+        if self.pg_database:
+            self.env["PGDATABASE"] = self.pg_database
+            self._admin(f'drop database if exists "{self.pg_database}" with (force)')
+            self._admin(f'create database "{self.pg_database}"')
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql)
+
+    def close(self) -> None:
+        if self.pg_database:
+            self._admin(f'drop database if exists "{self.pg_database}" with (force)')
+
+    def run(self, label: str, args: list[str]) -> Step:
+        print(f"  {label} ...", flush=True)
+        step = run_step(label, args, self.env, targets.project_root())
+        print(f"  {label}: {step.wall_s:.1f} s, peak RSS {step.peak_rss_mib:,.0f} MiB", flush=True)
+        return step
+
+    def dbt(self, label: str, command: list[str], as_of: str) -> tuple[Step, Path]:
+        target_path = self.dir / f"target_{label}"
+        step = self.run(label, [str(BIN / "dbt"), *command, "--target-path", str(target_path),
+                                "--log-path", str(self.dir / "logs"),
+                                "--vars", yaml.safe_dump({"as_of": as_of}, default_flow_style=True)])
+        return step, target_path
+
+    def python(self, label: str, module: str, *args: str) -> Step:
+        return self.run(label, [sys.executable, "-m", module, "--target", self.target, *args])
+
+    def count_rows(self, table: str) -> int:
+        """Rows of a schema-qualified table in the run's warehouse (read-only)."""
+        sql = f"select count(*) from {table}"
+        if self.target == "dev":
+            import duckdb
+
+            con = duckdb.connect(self.env["PRIVACY_INSIGHTS_DUCKDB"], read_only=True)
+            try:
+                return int(con.sql(sql).fetchone()[0])
+            finally:
+                con.close()
+        import psycopg
+
+        with psycopg.connect(dbname=self.pg_database) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+
+
+def run_one(root: Path, target: str, events: int, seed: int) -> RunResult:
+    print(f"[{target}, {events:,} events]", flush=True)
+    ws = Workspace(root, target, events)
+    result = RunResult(target, events)
+    try:
+        generated = ws.run("generate", [str(BIN / "privacy-insights"), "generate", "--target", target,
+                                        "--events", str(events), "--seed", str(seed)])
+        result.generate = _step_figures(generated) | {"rows": generated.last_json()["rows"]}
+
+        full, full_target = ws.dbt("dbt build (30 days)", ["build"], AS_OF_30_DAYS)
+        result.full_build = _step_figures(full) | {"profile": read_profile(full_target).to_dict()}
+        result.pipeline_day_cells = ws.count_rows("outside_buyer.spots_insights_v1_day")
+
+        _, compiled = ws.dbt("dbt compile (plain baseline)", ["compile", "--select", PLAIN_ANALYSIS], AS_OF_30_DAYS)
+        sql_file = compiled / "compiled" / "privacy_insights" / "analyses" / f"{PLAIN_ANALYSIS}.sql"
+        plain = ws.python("baseline: plain SQL", "privacy_insights.benchmark.plain", "--sql", str(sql_file))
+        result.plain = _step_figures(plain) | plain.last_json()
+
+        opendp = ws.python("baseline: OpenDP Polars", "privacy_insights.benchmark.opendp_direct",
+                           "--as-of", AS_OF_30_DAYS)
+        result.opendp = _step_figures(opendp) | opendp.last_json()
+        if result.opendp["cells"] != result.pipeline_day_cells:
+            raise RuntimeError(
+                f"baseline (b) released {result.opendp['cells']} day cells, the pipeline "
+                f"{result.pipeline_day_cells}: the comparison would not be like for like")
+
+        incremental, incr_target = ws.dbt("dbt build (+1 day)", ["build"], AS_OF_31_DAYS)
+        result.incremental_build = _step_figures(incremental) | {"profile": read_profile(incr_target).to_dict()}
+    finally:
+        ws.close()
+    return result
+
+
+def run_benchmark(root: Path, runs: list[tuple[str, int]], seed: int, results_file: Path) -> list[RunResult]:
+    """Run every (target, events) pair, appending each result to ``results_file`` as it finishes."""
+    results = []
+    for target, events in runs:
+        results.append(run_one(root, target, events, seed))
+        results_file.parent.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    return results
