@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 100000
 SEED ?= 42
 
-.PHONY: install demo generate build test privacy-table clean
+.PHONY: install demo generate build test benchmark privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ demo: generate build
 
 test: install
 	$(BIN)/pytest
+
+# dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines: about
+# 25 minutes on 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
+benchmark: install
+	$(BIN)/privacy-insights benchmark
 
 privacy-table: install
 	$(BIN)/privacy-insights privacy-table

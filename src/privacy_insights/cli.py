@@ -149,7 +149,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     runs = [("dev", n) for n in args.events] + [("postgres", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
     results = run_benchmark(root, runs, args.seed, root / "results.json")
-    command = "privacy-insights benchmark " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["benchmark"] else "make benchmark"
+    command = " ".join(["privacy-insights benchmark", *sys.argv[2:]]) if sys.argv[1:2] == ["benchmark"] \
+        else "privacy-insights benchmark"
     markdown = results_markdown(results, command)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(markdown)
@@ -232,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="event counts on the postgres target (needs a local PostgreSQL)")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")
-    bench.add_argument("--output", default="data/benchmark/results.md",
-                       help="Markdown results (docs/benchmark.md quotes a full run)")
+    bench.add_argument("--output", default="docs/benchmark_results.md",
+                       help="Markdown tables of the measured figures (docs/benchmark.md discusses them)")
     bench.set_defaults(func=_cmd_benchmark)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")

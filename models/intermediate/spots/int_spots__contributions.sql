@@ -5,13 +5,17 @@
 --   hour cells: city x door type x hour   (category 'all'; context of the city's local hour)
 --   day cells:  city x door type x category x context x day
 --   week cells: city x door type x category x context x ISO week (Monday)
--- Events outside every city are not released at city level (see ops_spots_geo_coverage).
+-- Events outside every city are not released at city level (see ops_spots_geo_coverage),
+-- nor are events before release_start_date.
 
 with
 
 events as (
     select * from {{ ref('stg_spots__interaction_events') }}
     where counts_as_door_opened and city_code is not null
+        -- no period that starts earlier is ever released (int_spots__cell_domain), so
+        -- older events would only be aggregated to be dropped by the domain join
+        and day_start >= cast('{{ var("release_start_date") }}' as timestamp)
 ),
 
 cities as (
