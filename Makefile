@@ -32,7 +32,7 @@ test: install
 	$(BIN)/pytest
 
 # dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines: about
-# 25 minutes on 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
+# 20 minutes on 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
 benchmark: install
 	$(BIN)/privacy-insights benchmark
 
