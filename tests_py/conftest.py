@@ -61,13 +61,13 @@ def dev_project(tmp_path, extension_dir) -> DbtProject:
 
 @pytest.fixture
 def postgres_project(tmp_path, extension_dir, postgres_database) -> DbtProject:
-    return DbtProject(tmp_path / "postgres", "postgres", extension_dir, pg_database=postgres_database)
+    return DbtProject(tmp_path / "postgres", "prod", extension_dir, pg_database=postgres_database)
 
 
-@pytest.fixture(params=["dev", "postgres"])
+@pytest.fixture(params=["dev", "prod"])
 def project(request, tmp_path, extension_dir) -> DbtProject:
     """The same test on the embedded DuckDB target and on a real PostgreSQL."""
     if request.param == "dev":
         return DbtProject(tmp_path / "dev", "dev", extension_dir)
     database = request.getfixturevalue("postgres_database")
-    return DbtProject(tmp_path / "postgres", "postgres", extension_dir, pg_database=database)
+    return DbtProject(tmp_path / "postgres", "prod", extension_dir, pg_database=database)

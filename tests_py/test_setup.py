@@ -24,7 +24,7 @@ def test_install_into_fresh_folder_is_idempotent_and_loads_offline(tmp_path):
 def test_missing_extension_fails_loudly(tmp_path, monkeypatch):
     monkeypatch.setenv("PRIVACY_INSIGHTS_EXTENSION_DIR", str(tmp_path / "empty"))
     with pytest.raises(RuntimeError, match="run `privacy-insights setup` first"):
-        targets.connect("postgres")
+        targets.connect("prod")
 
 
 def test_profile_is_created_once(tmp_path):
@@ -37,5 +37,7 @@ def test_profile_is_created_once(tmp_path):
 
 
 def test_unknown_target_is_refused():
-    with pytest.raises(ValueError, match="target: unknown value 'prod'"):
-        targets.connect("prod")
+    with pytest.raises(ValueError, match="target: unknown value 'staging'"):
+        targets.connect("staging")
+    with pytest.raises(ValueError, match="the old `postgres` target is now `prod`"):
+        targets.connect("postgres")

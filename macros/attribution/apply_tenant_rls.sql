@@ -10,7 +10,7 @@
 -#}
 {% macro apply_tenant_rls() -%}
     {%- set column = (config.get('meta') or {}).get('rls') -%}
-    {%- if target.name == 'postgres' and column -%}
+    {%- if privacy_insights.on_postgres() and column -%}
         {%- set relation = adapter.quote(this.schema) ~ '.' ~ adapter.quote(this.identifier) -%}
         {%- set statements -%}
 alter table {{ relation }} enable row level security;
@@ -31,7 +31,7 @@ end $grant$;
 
 {#- on-run-end: USAGE on every schema holding a model with `meta: {rls: ...}`, once, serially. -#}
 {% macro grant_tenant_schemas() -%}
-    {%- if target.name == 'postgres' and execute -%}
+    {%- if privacy_insights.on_postgres() and execute -%}
         {%- set schemas = [] -%}
         {%- for node in graph.nodes.values() -%}
             {%- if node.resource_type == 'model' and (node.config.meta or {}).get('rls') and node.schema not in schemas -%}

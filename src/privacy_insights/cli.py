@@ -146,7 +146,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from privacy_insights.benchmark.report import results_markdown
     from privacy_insights.benchmark.runner import run_benchmark
 
-    runs = [("dev", n) for n in args.events] + [("postgres", n) for n in args.postgres_events]
+    runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
     results = run_benchmark(root, runs, args.seed, root / "results.json")
     command = " ".join(["privacy-insights benchmark", *sys.argv[2:]]) if sys.argv[1:2] == ["benchmark"] \

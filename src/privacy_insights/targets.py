@@ -1,9 +1,13 @@
 """Where the project's data lives, read from the same environment variables as profiles.yml.
 
-Two targets, as in profiles.yml.example:
+The targets of profiles.yml.example:
 - ``dev``: one DuckDB file (``PRIVACY_INSIGHTS_DUCKDB``, default ``data/privacy_insights.duckdb``).
-- ``postgres``: a PostgreSQL database reached through DuckDB's postgres extension, with
-  libpq's own variables (``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGDATABASE``, ``PGPASSWORD``).
+- ``prod``, ``pg_dev``, ``ci``: a PostgreSQL database reached through DuckDB's postgres
+  extension, with libpq's own variables (``PGHOST``, ``PGPORT``, ``PGUSER``, ``PGDATABASE``,
+  ``PGPASSWORD``). ``prod`` is the warehouse of record (unprefixed schemas); ``pg_dev`` and
+  ``ci`` prefix every schema dbt builds (``dev_``, ``ci_``; macro ``generate_schema_name``),
+  so they never touch production tables or spend its privacy budget. All of them read and
+  write the raw landing tables in the unprefixed ``raw`` schema.
 """
 
 from __future__ import annotations
@@ -14,8 +18,27 @@ from pathlib import Path
 
 import duckdb
 
-TARGETS = ("dev", "postgres")
+TARGETS = ("dev", "prod", "pg_dev", "ci")
+POSTGRES_TARGETS = ("prod", "pg_dev", "ci")
 POSTGRES_ALIAS = "pg"
+# Environment variable holding each prefixed target's schema prefix, and its default.
+SCHEMA_PREFIX_ENV = {"pg_dev": ("PRIVACY_INSIGHTS_DEV_SCHEMA_PREFIX", "dev"),
+                     "ci": ("PRIVACY_INSIGHTS_CI_SCHEMA_PREFIX", "ci")}
+
+
+def check_target(target: str) -> str:
+    if target not in TARGETS:
+        hint = " (the old `postgres` target is now `prod`; use `pg_dev` for development)" if target == "postgres" else ""
+        raise ValueError(f"target: unknown value {target!r}; expected one of {', '.join(TARGETS)}{hint}")
+    return target
+
+
+def schema_prefix(target: str) -> str:
+    """The prefix dbt puts on every schema it builds on ``target`` ('' on dev and prod)."""
+    if check_target(target) not in SCHEMA_PREFIX_ENV:
+        return ""
+    env_name, default = SCHEMA_PREFIX_ENV[target]
+    return os.environ.get(env_name, default) + "_"
 
 
 def project_root() -> Path:
@@ -70,8 +93,13 @@ class Warehouse:
     catalog: str
     target: str
 
-    def qualify(self, schema: str, table: str) -> str:
-        return f'"{self.catalog}"."{schema}"."{table}"'
+    def schema(self, name: str, prefixed: bool = True) -> str:
+        """The schema ``name`` as this target spells it (``dev_outside_buyer`` on pg_dev).
+        ``prefixed=False`` for the shared raw landing schema."""
+        return (schema_prefix(self.target) if prefixed else "") + name
+
+    def qualify(self, schema: str, table: str, prefixed: bool = True) -> str:
+        return f'"{self.catalog}"."{self.schema(schema, prefixed)}"."{table}"'
 
     def close(self) -> None:
         self.connection.close()
@@ -83,8 +111,7 @@ def connect(target: str, memory_limit: str | None = None) -> Warehouse:
     ``memory_limit`` caps DuckDB's buffer pool (e.g. ``"256MB"``); without it DuckDB keeps
     written pages cached up to most of the machine's memory, so a long write grows RSS.
     """
-    if target not in TARGETS:
-        raise ValueError(f"target: unknown value {target!r}; expected one of {', '.join(TARGETS)}")
+    check_target(target)
     config = offline_config() | ({"memory_limit": memory_limit} if memory_limit else {})
     if target == "dev":
         path = duckdb_path()

@@ -2,9 +2,11 @@
     Contract 000 G1/G2: no value looks like an identifier or a precise location. Every text
     column is scanned for emails, phone numbers, IPv4 and IPv6 addresses, UUIDs and decimal
     coordinates (a number with two or more decimals); every float or decimal column not listed
-    in `metric_columns` must carry at most one decimal (a finer value could be a coordinate).
+    in `metric_columns` (default: the spots_insights_v1 record's, macro
+    spots_insights_v1_metric_columns) must carry at most one decimal (a finer value could be a coordinate).
 -#}
-{% test contract_no_identifier_values(model, metric_columns=[]) %}
+{% test contract_no_identifier_values(model, metric_columns=none) %}
+    {%- set metric_columns = metric_columns if metric_columns is not none else privacy_insights.spots_insights_v1_metric_columns() -%}
     {%- set patterns = [
         ('an email address', '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}'),
         ('a phone number', '\+?[0-9][0-9 ().-]{7,}[0-9]'),

@@ -58,24 +58,32 @@
         where privacy_suppressed
             and (unique_participants_est is not null or doors_opened_est is not null
                  or repeat_rate_est is not null or trend_score_est is not null)
+        union all
+        select distinct 'privacy_release_threshold: ' || coalesce(cast(privacy_release_threshold as varchar), 'null')
+            || ' is below k ' || cast(privacy_k_min_enforced as varchar) as violation
+        from {{ model }}
+        where privacy_release_threshold is null or privacy_release_threshold < privacy_k_min_enforced
     {%- endset -%}
     {{ privacy_insights.contract_check(model, "k-min suppression (contract 000 G4)", sql) }}
 {% endtest %}
 
-{#- Contract 000 G5: every released period is in the budget ledger with the same parameters. -#}
+{#- Contract 000 G5: every published period and version is in the budget ledger with the same parameters. -#}
 {% test contract_releases_in_ledger(model, ledger) %}
     {%- set sql -%}
         with periods as (
-            select distinct time_granularity, release_period_start, privacy_dp_mechanism, privacy_dp_epsilon, privacy_dp_delta
+            select distinct time_granularity, release_period_start, release_version, privacy_dp_mechanism,
+                privacy_dp_epsilon, privacy_dp_delta
             from {{ model }}
         )
         select 'privacy_dp_epsilon: ' || periods.time_granularity || ' period ' || cast(periods.release_period_start as varchar)
+            || ' version ' || cast(periods.release_version as varchar)
             || case when ledger.time_granularity is null then ' is missing from the budget ledger'
                     else ' differs from the budget ledger (mechanism, epsilon or delta)' end as violation
         from periods
         left join {{ ledger }} as ledger
             on periods.time_granularity = ledger.time_granularity
             and periods.release_period_start = ledger.release_period_start
+            and periods.release_version = ledger.release_version
         where ledger.time_granularity is null
             or periods.privacy_dp_mechanism != ledger.mechanism
             or periods.privacy_dp_epsilon != ledger.epsilon

@@ -1,9 +1,10 @@
 -- Exact per-cell aggregates of the bounded contributions over the public cell domain
--- (empty cells get zeros). The last layer with true counts: only the Python release
--- models read it, and they publish nothing from it without noise.
---   participants   participants with a kept contribution in the cell
---   doors_opened   sum of their clamped doors opened
---   repeaters      participants with at least two (clamped) doors opened in the cell
+-- (empty cells get zeros). The last layer with true counts: only the Python release model
+-- reads it, and it publishes nothing from it without noise. Every participant is in one
+-- cell per period, so coarser levels are sums of these cells.
+--   participants   participants whose one cell of the period is this one
+--   doors_opened   sum of their doors opened in the period, each clamped to M
+--   repeaters      those of them who opened at least two doors in the period
 
 with
 
@@ -25,7 +26,7 @@ aggregated as (
         context,
         count(*) as participants,
         sum(doors_opened_clamped) as doors_opened,
-        sum(case when doors_opened_clamped >= 2 then 1 else 0 end) as repeaters
+        sum(case when is_repeater then 1 else 0 end) as repeaters
     from bounded
     group by 1, 2, 3, 4, 5, 6
 )

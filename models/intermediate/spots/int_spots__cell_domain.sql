@@ -2,7 +2,9 @@
 -- from the seeds and the release clock only, never from the data, so a cell's existence
 -- reveals nothing (DESIGN.md §2.2). Only periods that are fully eligible are listed:
 -- they start on or after release_start_date and end at least reporting_delay_hours
--- before as_of.
+-- before as_of. Only enabled granularities (var spots_release) are listed. Hour cells are
+-- city x hour (segments `all`, context from the city's local hour); day and week cells are
+-- city x door type x category x context, the finest level (coarser levels are sums).
 
 with
 
@@ -40,12 +42,11 @@ hour_cells as (
         {{ dbt.date_trunc('day', 'hours.bucket_start') }} as period_start,
         hours.bucket_start as time_bucket_start_utc,
         cities.city_code as geo_bucket_id,
-        door_types.door_type,
+        'all' as door_type,
         'all' as category,
         {{ local_context(local_timestamp('hours.bucket_start', 'cities.utc_offset_hours')) }} as context
     from hours
     cross join cities
-    cross join door_types
     where {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
 ),
 
@@ -83,8 +84,7 @@ week_cells as (
     where {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
 )
 
-select *, 'city' as geo_bucket_type from hour_cells
-union all
-select *, 'city' as geo_bucket_type from day_cells
-union all
-select *, 'city' as geo_bucket_type from week_cells
+{% for granularity in spots_enabled_granularities() %}
+select *, 'city' as geo_bucket_type from {{ granularity }}_cells
+{% if not loop.last %}union all{% endif %}
+{% endfor %}

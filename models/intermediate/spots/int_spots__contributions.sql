@@ -1,9 +1,10 @@
 {{ config(materialized='ephemeral') }}
 
--- Doors opened per participant per cell, for each release granularity. Per-person rows:
--- ephemeral, so they are never written; bounded in int_spots__bounded_contributions.
---   hour cells: city x door type x hour   (category 'all'; context of the city's local hour)
---   day cells:  city x door type x category x context x day
+-- Doors opened per participant per cell, for each enabled release granularity, with the
+-- participant's total for the period. Per-person rows: ephemeral, so they are never
+-- written; bounded to one cell per participant-period in int_spots__bounded_contributions.
+--   hour cells: city x UTC hour      (door type and category `all`; context of the city's local hour)
+--   day cells:  city x door type x category x context x UTC day
 --   week cells: city x door type x category x context x ISO week (Monday)
 -- Events outside every city are not released at city level (see ops_spots_geo_coverage),
 -- nor are events before release_start_date.
@@ -22,13 +23,16 @@ cities as (
     select * from {{ ref('city_definitions') }}
 ),
 
-hour_cells as (
+{% set granularities = spots_enabled_granularities() %}
+{% for granularity in granularities %}
+{{ granularity }}_cells as (
+    {%- if granularity == 'hour' %}
     select
         'hour' as granularity,
         events.day_start as period_start,
         events.hour_start as time_bucket_start_utc,
         events.city_code as geo_bucket_id,
-        events.door_type,
+        'all' as door_type,
         'all' as category,
         {{ local_context(local_timestamp('events.hour_start', 'cities.utc_offset_hours')) }} as context,
         events.participant_key,
@@ -36,10 +40,8 @@ hour_cells as (
     from events
     inner join cities on events.city_code = cities.city_code
     group by 1, 2, 3, 4, 5, 6, 7, 8
-),
-
-{% for granularity, bucket in [('day', 'day_start'), ('week', 'week_start')] %}
-{{ granularity }}_cells as (
+    {%- else %}
+    {%- set bucket = 'day_start' if granularity == 'day' else 'week_start' %}
     select
         '{{ granularity }}' as granularity,
         {{ bucket }} as period_start,
@@ -52,11 +54,18 @@ hour_cells as (
         count(*) as doors_opened
     from events
     group by 1, 2, 3, 4, 5, 6, 7, 8
-){% if not loop.last %},{% endif %}
+    {%- endif %}
+),
 {% endfor %}
 
-select * from hour_cells
-union all
-select * from day_cells
-union all
-select * from week_cells
+cells as (
+    {% for granularity in granularities %}
+    select * from {{ granularity }}_cells
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select
+    cells.*,
+    sum(doors_opened) over (partition by granularity, period_start, participant_key) as period_doors_opened
+from cells

@@ -1,6 +1,7 @@
 -- SPOTS events, coarsened and delayed: the only form in which they leave staging.
 -- Kept: a keyed pseudonym of the person, door type, category, context, geohash3 and
--- city, and hour/day/week buckets (UTC, weeks from Monday). Dropped: every identifier,
+-- city, hour/day/week buckets (UTC, weeks from Monday) and the UTC hour it arrived in (to
+-- count late arrivals against frozen releases). Dropped: every identifier,
 -- the precise coordinates, the exact time and the free text.
 -- Held back: events whose hour bucket ends after as_of - reporting_delay_hours.
 
@@ -34,7 +35,8 @@ coarsened as (
         {{ geohash('checked.latitude', 'checked.longitude', 3) }} as geohash3,
 
         -- when (UTC, without zone)
-        cast(checked.occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc
+        cast(checked.occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc,
+        cast(checked.ingested_at at time zone 'UTC' as timestamp) as ingested_at_utc
     from checked
 ),
 
@@ -50,7 +52,8 @@ placed as (
         {{ local_context(local_timestamp('coarsened.occurred_at_utc', 'cities.utc_offset_hours')) }} as context,
         {{ dbt.date_trunc('hour', 'coarsened.occurred_at_utc') }} as hour_start,
         {{ dbt.date_trunc('day', 'coarsened.occurred_at_utc') }} as day_start,
-        {{ dbt.date_trunc('week', 'coarsened.occurred_at_utc') }} as week_start
+        {{ dbt.date_trunc('week', 'coarsened.occurred_at_utc') }} as week_start,
+        {{ dbt.date_trunc('hour', 'coarsened.ingested_at_utc') }} as ingested_hour_start
     from coarsened
     left join city_map on coarsened.geohash3 = city_map.geohash3
     left join cities on city_map.city_code = cities.city_code

@@ -61,7 +61,7 @@ class Workspace:
         self.dir.mkdir(parents=True)
         repo = targets.project_root()
         shutil.copyfile(repo / "profiles.yml.example", self.dir / "profiles.yml")
-        self.pg_database = f"privacy_insights_bench_{events}" if target == "postgres" else None
+        self.pg_database = f"privacy_insights_bench_{events}" if target == "prod" else None
         self.env = {
             **os.environ,
             "DBT_TARGET": target,

@@ -1,20 +1,29 @@
-"""What the dbt Python release models call. The models stay a few lines long.
+"""What the dbt Python release model calls. The model stays a few lines long.
 
-dbt builds its DAG from the literal ``dbt.ref(...)`` calls in the model file, so the
-model passes its refs in; this module reduces them to what the release needs (the
-budget history and the latest released period), reads them into pandas (whatever
-DataFrame the engine returns), and calls ``release_granularity``.
+The release step of one build, for every granularity at once (DESIGN.md §2.13):
+
+1. read the complete budget ledger and which (granularity, period, version) already landed;
+2. plan: decide every eligible period in one canonical order against that history (``plan``);
+3. charge: append the plan's ledger rows and commit them (``ledger``) — before any noise;
+4. release: only then draw noise for the charged periods and post-process (``release``);
+5. return the new rows; dbt appends them to the release table.
+
+dbt builds its DAG from the literal ``dbt.ref(...)`` calls in the model file, so the model
+passes its refs in.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import pandas as pd
 
-from privacy_insights.dp.params import parse_policy
-from privacy_insights.dp.release import HISTORY_COLUMNS, RELEASE_COLUMNS, empty_release, history_of, release_granularity
+from privacy_insights.dp.ledger import LEDGER_MODEL, append_charges, quoted, read_history
+from privacy_insights.dp.params import GRANULARITIES, PolicyError, parse_policy
+from privacy_insights.dp.plan import PERIOD_DAYS, plan_releases
+from privacy_insights.dp.release import (BUCKET_STEP, CELL_COLUMNS, RELEASE_COLUMNS, PeriodRelease, empty_release,
+                                         release_periods, typed)
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
@@ -27,40 +36,83 @@ def to_pandas(frame: Any) -> pd.DataFrame:
     raise TypeError(f"cannot read a {type(frame).__name__} into pandas")
 
 
-def _history(frame: Any) -> pd.DataFrame:
-    """Ledger view of a release table, aggregated in the engine when it is a DuckDB relation."""
-    if hasattr(frame, "aggregate"):
-        return to_pandas(frame.aggregate(
-            "time_granularity, release_period_start, max(privacy_dp_epsilon) as privacy_dp_epsilon",
-            "time_granularity, release_period_start"))
-    return history_of(to_pandas(frame))
+def _timestamp(text: str, field: str) -> datetime:
+    try:
+        value = pd.Timestamp(str(text).replace("Z", ""))
+    except ValueError:
+        raise PolicyError(f"{field}: must be a UTC timestamp like 2026-11-01T00:00:00Z, got {text!r}") from None
+    return value.to_pydatetime().replace(tzinfo=timezone.utc)
 
 
-def release_model(dbt: Any, session: Any, granularity: str, cells: Any, upstream: list[Any],
-                  spots_release: Any, reporting_delay_hours: Any) -> pd.DataFrame:
-    """Release ``granularity``. dbt passes a Python model only the configs its own file
-    reads with ``dbt.config.get``, so the model reads the policy and hands it in."""
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def release_model(dbt: Any, session: Any, cells: Any, ledger: Any, late_events: Any, spots_release: Any,
+                  reporting_delay_hours: Any, as_of: Any, release_start_date: Any,
+                  report=print) -> pd.DataFrame:
+    """Release every newly eligible period of every enabled granularity (see the module docstring).
+
+    dbt passes a Python model only the configs its own file reads with ``dbt.config.get``,
+    so the model reads them and hands them in.
+    """
     policy = parse_policy(spots_release, reporting_delay_hours)
-    histories = [_history(u) for u in upstream]
-    previous = empty_release()
+    clock = _timestamp(as_of, "as_of")
+    release_start = _timestamp(release_start_date, "release_start_date").date()
+    this = dbt.this
+    ledger_table = quoted(this.database, this.schema, LEDGER_MODEL)   # the ledger lives beside this model
+    history = read_history(ledger)
+    landed: set[tuple[str, date, int]] = set()
     if dbt.is_incremental:
-        histories.append(_history(session.sql(f"select * from {dbt.this}")))
-        columns = ", ".join(RELEASE_COLUMNS)
-        previous = to_pandas(session.sql(
-            f"select {columns} from {dbt.this} "
-            f"where release_period_start = (select max(release_period_start) from {dbt.this})"))
-    history = pd.concat(histories, ignore_index=True) if histories else pd.DataFrame(columns=HISTORY_COLUMNS)
-    if hasattr(cells, "filter"):
-        # Only this granularity's periods not released yet reach pandas: the domain keeps
-        # growing with time, the work per build should not.
-        unreleased = (f" and period_start not in (select distinct release_period_start from {dbt.this})"
-                      if dbt.is_incremental else "")
-        cells = cells.filter(f"granularity = '{granularity}'{unreleased}")
-    return release_granularity(
-        cells=to_pandas(cells),
-        granularity=granularity,
-        policy=policy,
-        history=history,
-        previous_rows=previous,
-        released_at=datetime.now(timezone.utc),
-    )
+        landed = {(g, pd.Timestamp(p).date(), int(v)) for g, p, v in session.sql(
+            f"select distinct time_granularity, release_period_start, release_version from {this}").fetchall()}
+
+    # Eligibility: the public cell domain lists only periods eligible at as_of; check again.
+    eligible: dict[str, list[date]] = {g: [] for g in GRANULARITIES}
+    for granularity, start in cells.aggregate("granularity, period_start", "granularity, period_start").fetchall():
+        start = pd.Timestamp(start).date()
+        end = datetime.combine(start, datetime.min.time(), timezone.utc) + pd.Timedelta(days=PERIOD_DAYS[granularity])
+        if end + pd.Timedelta(hours=policy.reporting_delay_hours) > clock:
+            raise PolicyError(f"int_spots__cell_aggregates: {granularity} period {start} is not eligible at as_of "
+                              f"{clock:%Y-%m-%dT%H:%M:%SZ} (delay {policy.reporting_delay_hours} h)")
+        eligible[granularity].append(start)
+    late = {(g, pd.Timestamp(p).date()): int(n) for g, p, n in late_events.aggregate(
+        "granularity, period_start, sum(late_events)", "granularity, period_start").fetchall()}
+
+    plan = plan_releases(policy, history, landed, eligible, release_start, late)
+    if plan.empty:
+        report("[spots_insights_v1] nothing new to release")
+        return empty_release()
+    now = datetime.now(timezone.utc)
+    for d in plan.decisions:
+        if d.status == "denied":
+            report(f"[spots_insights_v1 {d.granularity}] budget_exhausted: {d.reason}; its cells are published "
+                   "suppressed")
+    append_charges(session, ledger_table, plan.ledger_rows(policy, clock, now))   # ledger first
+
+    releases = {}
+    for d in plan.decisions:
+        releases.setdefault(d.granularity, []).append(
+            PeriodRelease(d.granularity, pd.Timestamp(d.period_start), d.version, d.status == "charged"))
+    for granularity, start, version in plan.republish:
+        releases.setdefault(granularity, []).append(PeriodRelease(granularity, pd.Timestamp(start), version, False))
+    frames = []
+    for granularity, periods in releases.items():
+        starts = _sql_list([str(p.period_start.date()) for p in periods])
+        todo = to_pandas(cells.filter(f"granularity = '{granularity}' and cast(period_start as date) in ({starts})")
+                         .project(", ".join(CELL_COLUMNS)))
+        previous = _previous_rows(session, this, granularity, periods) if dbt.is_incremental else empty_release()
+        frames.append(release_periods(todo, granularity, policy, periods, previous, now, report))
+    return typed(pd.concat(frames, ignore_index=True))
+
+
+def _previous_rows(session: Any, this: Any, granularity: str, periods: list[PeriodRelease]) -> pd.DataFrame:
+    """Current-version rows of the bucket before each new period's first bucket (for the trend)."""
+    buckets = _sql_list([str(p.period_start - BUCKET_STEP[granularity]) for p in periods])
+    columns = ", ".join(RELEASE_COLUMNS)
+    return to_pandas(session.sql(
+        f"""select {columns} from {this} as r
+            where time_granularity = '{granularity}' and time_bucket_start_utc in ({buckets})
+              and release_version = (select max(release_version) from {this} as v
+                                     where v.time_granularity = r.time_granularity
+                                       and v.release_period_start = r.release_period_start)"""))

@@ -1,6 +1,26 @@
 """The spots_insights_v1 release policy, read from the dbt var ``spots_release``.
 
 Every value is checked here, and an error names the field and the rule it breaks.
+
+Shape of the var (dbt_project.yml holds the documented defaults)::
+
+    mechanism: laplace | gaussian
+    gaussian_delta: 1.0e-6            # delta of one gaussian release period
+    budget_window_days: 30
+    epsilon_cap: 30.0                 # epsilon any window may hold, all granularities together
+    delta_cap: 1.0e-4                 # gaussian: delta any window may hold
+    dominance_max_share: 0.05
+    false_release_probability: 0.01   # chance a cell with k - 1 true participants is released
+    metric_epsilon_shares: {unique_participants: .., doors_opened: .., repeaters: ..}
+    levels:                           # day and week: the measured levels and their epsilon shares
+      city: {epsilon_share: ..}
+      city_door_type: {epsilon_share: .., min_city_participants: ..}
+      ...
+    granularities:
+      hour: {enabled: .., epsilon: .., k_min: .., max_opens_per_participant: ..}
+      day: ...
+      week: ...
+    corrections: {enabled: false, min_late_events: ..}
 """
 
 from __future__ import annotations
@@ -11,11 +31,22 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 GRANULARITIES = ("hour", "day", "week")
+PRIORITY = ("week", "day", "hour")        # when the cap binds (README "Privacy parameters")
 MECHANISMS = ("laplace", "gaussian")
 METRICS = ("unique_participants", "doors_opened", "repeaters")
+# The measured levels of a day or week period, coarsest first. Each rolls up the segment
+# dimensions it does not name to `all`. Hour periods measure the city level only.
+LEVELS = ("city", "city_door_type", "city_category", "city_segment")
+LEVEL_DIMENSIONS = {
+    "city": (),
+    "city_door_type": ("door_type",),
+    "city_category": ("category",),
+    "city_segment": ("door_type", "category", "context"),
+}
 CONTRACT_MIN_K = 100            # contract 000 G4
 CONTRACT_MIN_DELAY_HOURS = 72   # contract 000 G3
 CONTRACT_MAX_DOMINANCE = 0.05   # contract 000 G4: top contributor <= 5 %
+MAX_FALSE_RELEASE = 0.05        # a threshold that lets more than 1 in 20 under-k cells through is refused
 
 
 class PolicyError(ValueError):
@@ -38,15 +69,38 @@ def _whole(cfg: Mapping[str, Any], field: str, path: str, minimum: int) -> int:
     return int(value)
 
 
+def _flag(cfg: Mapping[str, Any], field: str, path: str) -> bool:
+    value = cfg.get(field)
+    if not isinstance(value, bool):
+        raise PolicyError(f"{path}.{field}: must be true or false, got {value!r}")
+    return value
+
+
+def _mapping(cfg: Mapping[str, Any], field: str, path: str) -> Mapping[str, Any]:
+    value = cfg.get(field)
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{path}.{field}: missing (a mapping)")
+    return value
+
+
+@dataclass(frozen=True)
+class LevelPolicy:
+    """A measured level of day and week periods."""
+
+    level: str
+    epsilon_share: float             # share of the period's epsilon (or rho) spent on this level
+    min_city_participants: int       # measured for a city-period only if its noisy city count reaches this
+
+
 @dataclass(frozen=True)
 class GranularityPolicy:
     """Per-granularity release parameters (hour uses stricter defaults than day and week)."""
 
     granularity: str
-    epsilon: float                    # privacy loss of one release period, all metrics together
-    k_min: int                        # suppress cells whose noisy participants are below k
-    max_cells_per_participant: int    # contribution bound C: cells per person per period
-    max_opens_per_cell: int           # contribution bound M: doors opened per person per cell
+    enabled: bool
+    epsilon: float                    # privacy loss of one release period, all levels and metrics together
+    k_min: int                        # contract k: no released cell has noisy participants below it
+    max_opens_per_participant: int    # bound M: a participant's doors opened in a period, clamped
 
     @property
     def period_days(self) -> int:
@@ -56,18 +110,66 @@ class GranularityPolicy:
 @dataclass(frozen=True)
 class ReleasePolicy:
     mechanism: str
-    delta: float                      # approximate-DP delta (gaussian only; laplace is pure, delta 0)
+    delta: float                      # approximate-DP delta per period (gaussian only; laplace is pure, delta 0)
     budget_window_days: int
     epsilon_cap: float                # total epsilon allowed in any budget window, all granularities
-    metric_shares: dict[str, float]   # split of each release's epsilon (or rho) across metrics
+    delta_cap: float                  # total delta allowed in any budget window (0 for laplace)
+    metric_shares: dict[str, float]   # split of each level's epsilon (or rho) across metrics
+    level_policies: dict[str, LevelPolicy]
     dominance_max_share: float
+    false_release_probability: float
     reporting_delay_hours: int
     granularities: dict[str, GranularityPolicy]
+    corrections_enabled: bool = False
+    corrections_min_late_events: int = 1
 
     def for_granularity(self, granularity: str) -> GranularityPolicy:
         if granularity not in self.granularities:
             raise PolicyError(f"granularity: must be one of {', '.join(GRANULARITIES)}, got {granularity!r}")
         return self.granularities[granularity]
+
+    def levels(self, granularity: str) -> dict[str, LevelPolicy]:
+        """The levels a period of ``granularity`` measures: hour periods the city level only."""
+        if granularity == "hour":
+            return {"city": LevelPolicy("city", 1.0, 0)}
+        return self.level_policies
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(g for g in GRANULARITIES if self.granularities[g].enabled)
+
+    def worst_case_window_epsilon(self) -> float:
+        """Epsilon one person can lose in a window if every enabled period is released: a
+        window of W days overlaps W day periods, W hour periods and ceil((W - 1) / 7) + 1 weeks."""
+        window = self.budget_window_days
+        periods = {"hour": window, "day": window, "week": math.ceil((window - 1) / 7) + 1}
+        return sum(periods[g] * self.granularities[g].epsilon for g in self.enabled)
+
+
+def _levels(cfg: Mapping[str, Any], path: str) -> dict[str, LevelPolicy]:
+    raw = _mapping(cfg, "levels", path)
+    if set(raw) != set(LEVELS):
+        raise PolicyError(f"{path}.levels: must name exactly {', '.join(LEVELS)}, got {sorted(raw)}")
+    levels = {}
+    for level in LEVELS:
+        lpath = f"{path}.levels.{level}"
+        lcfg = raw[level]
+        if not isinstance(lcfg, Mapping):
+            raise PolicyError(f"{lpath}: must be a mapping with epsilon_share")
+        share = _number(lcfg, "epsilon_share", lpath)
+        if not 0 < share < 1 or level == "city" and share == 1:
+            raise PolicyError(f"{lpath}.epsilon_share: must be in (0, 1), got {share}")
+        minimum = 0 if level == "city" else _whole(lcfg, "min_city_participants", lpath, 0)
+        levels[level] = LevelPolicy(level, share, minimum)
+    total = sum(lv.epsilon_share for lv in levels.values())
+    if abs(total - 1) > 1e-9:
+        raise PolicyError(f"{path}.levels: the epsilon_share values must sum to 1, got {total:g}")
+    fine, parents = levels["city_segment"], (levels["city_door_type"], levels["city_category"])
+    if any(fine.min_city_participants < p.min_city_participants for p in parents):
+        raise PolicyError(
+            f"{path}.levels.city_segment.min_city_participants: must be >= the city_door_type and city_category "
+            f"minimums (segments are made consistent with both), got {fine.min_city_participants}")
+    return levels
 
 
 def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str) -> ReleasePolicy:
@@ -81,9 +183,14 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     mechanism = cfg.get("mechanism")
     if mechanism not in MECHANISMS:
         raise PolicyError(f"{path}.mechanism: must be one of {', '.join(MECHANISMS)}, got {mechanism!r}")
-    delta = _number(cfg, "gaussian_delta", path) if mechanism == "gaussian" else 0.0
-    if mechanism == "gaussian" and not 0 < delta < 1e-3:
-        raise PolicyError(f"{path}.gaussian_delta: must be in (0, 0.001), got {delta}")
+    delta, delta_cap = 0.0, 0.0
+    if mechanism == "gaussian":
+        delta = _number(cfg, "gaussian_delta", path)
+        if not 0 < delta < 1e-3:
+            raise PolicyError(f"{path}.gaussian_delta: must be in (0, 0.001), got {delta}")
+        delta_cap = _number(cfg, "delta_cap", path)
+        if not delta <= delta_cap < 1e-2:
+            raise PolicyError(f"{path}.delta_cap: must be >= gaussian_delta ({delta:g}) and < 0.01, got {delta_cap}")
     window = _whole(cfg, "budget_window_days", path, 1)
     cap = _number(cfg, "epsilon_cap", path)
     if cap <= 0:
@@ -91,6 +198,9 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     dominance = _number(cfg, "dominance_max_share", path)
     if not 0 < dominance <= CONTRACT_MAX_DOMINANCE:
         raise PolicyError(f"{path}.dominance_max_share: must be in (0, {CONTRACT_MAX_DOMINANCE}] (contract 000 G4), got {dominance}")
+    false_release = _number(cfg, "false_release_probability", path)
+    if not 0 < false_release <= MAX_FALSE_RELEASE:
+        raise PolicyError(f"{path}.false_release_probability: must be in (0, {MAX_FALSE_RELEASE}], got {false_release}")
 
     shares_cfg = cfg.get("metric_epsilon_shares") or {}
     if set(shares_cfg) != set(METRICS):
@@ -98,6 +208,7 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     shares = {m: _number(shares_cfg, m, f"{path}.metric_epsilon_shares") for m in METRICS}
     if any(s <= 0 for s in shares.values()) or abs(sum(shares.values()) - 1) > 1e-9:
         raise PolicyError(f"{path}.metric_epsilon_shares: each must be > 0 and together they must sum to 1, got {shares}")
+    levels = _levels(cfg, path)
 
     try:
         delay = int(str(reporting_delay_hours))
@@ -112,16 +223,25 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
         gcfg = (cfg.get("granularities") or {}).get(g)
         if not isinstance(gcfg, Mapping):
             raise PolicyError(f"{gpath}: missing")
+        enabled = _flag(gcfg, "enabled", gpath)
         epsilon = _number(gcfg, "epsilon", gpath)
         if not 0 < epsilon <= cap:
-            raise PolicyError(f"{gpath}.epsilon: must be > 0 and <= epsilon_cap ({cap}), got {epsilon}")
+            raise PolicyError(f"{gpath}.epsilon: must be > 0 and <= epsilon_cap ({cap:g}), got {epsilon}")
         k_min = _whole(gcfg, "k_min", gpath, CONTRACT_MIN_K)
-        cells = _whole(gcfg, "max_cells_per_participant", gpath, 1)
-        opens = _whole(gcfg, "max_opens_per_cell", gpath, 1)
+        opens = _whole(gcfg, "max_opens_per_participant", gpath, 1)
         if opens > dominance * k_min:
             raise PolicyError(
-                f"{gpath}.max_opens_per_cell: must be <= dominance_max_share * k_min "
+                f"{gpath}.max_opens_per_participant: must be <= dominance_max_share * k_min "
                 f"({dominance} * {k_min} = {dominance * k_min:g}) so no released cell can be dominated, got {opens}"
             )
-        granularities[g] = GranularityPolicy(g, epsilon, k_min, cells, opens)
-    return ReleasePolicy(mechanism, delta, window, cap, shares, dominance, delay, granularities)
+        granularities[g] = GranularityPolicy(g, enabled, epsilon, k_min, opens)
+    if not any(p.enabled for p in granularities.values()):
+        raise PolicyError(f"{path}.granularities: at least one granularity must be enabled")
+
+    corrections = cfg.get("corrections") or {"enabled": False, "min_late_events": 1}
+    if not isinstance(corrections, Mapping):
+        raise PolicyError(f"{path}.corrections: must be a mapping with enabled and min_late_events")
+    corrections_enabled = _flag(corrections, "enabled", f"{path}.corrections")
+    min_late = _whole(corrections, "min_late_events", f"{path}.corrections", 1)
+    return ReleasePolicy(mechanism, delta, window, cap, delta_cap, shares, levels, dominance, false_release, delay,
+                         granularities, corrections_enabled, min_late)

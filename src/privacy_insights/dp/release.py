@@ -1,51 +1,62 @@
-"""Release one granularity of spots_insights_v1: noise, suppression, metadata, budget.
+"""The DP release of spots_insights_v1 periods that the release plan charged.
 
-Input: exact per-cell aggregates over the *public* cell domain (empty cells included),
-for eligible periods. Output: one row per cell in the contract's record shape, flat.
+For each charged period (``plan.Decision``), from the exact per-cell aggregates of the
+bounded contributions (``int_spots__cell_aggregates``: each participant in exactly one cell
+of the period):
 
-Order of work for each period not released before, oldest first:
-1. Budget: charge the period's epsilon against the rolling window (all granularities).
-   A period that does not fit is published as suppressed with reason
-   ``budget_exhausted`` and no noise is drawn for it.
-2. Noise: every cell's three counts get fresh noise from OpenDP.
-3. Suppression, decided on noisy values only:
-   ``k_min``      noisy participants < k
-   ``dominance``  M / noisy doors_opened > dominance_max_share (a participant's share of
-                  the cell is at most M / doors_opened because of the clamp)
-4. Post-processing of released noisy values only: counts floored at 0;
-   repeat_rate_est = repeaters / participants, trend_score_est = doors / (doors + the
-   same cell's released doors one bucket earlier), both clamped to [0, 1].
+1. Levels. Per city and time bucket: the city level (all segments `all`) is measured
+   first. Day and week periods then measure city x door type, city x category and city x
+   segment (door type x category x context) for cities whose noisy city participants
+   reach each level's ``min_city_participants``; the budget share of a level a city does
+   not measure buys it a second city measurement instead, so every city-period costs the
+   same. Hour periods measure the city level only. Every measurement is OpenDP noise
+   (``mechanisms``).
+2. Release decisions, on each cell's own noisy values only: released when noisy
+   participants reach the level's honest threshold (``thresholds``: k plus a margin so a
+   cell with k - 1 true participants is released at most ``false_release_probability``
+   of the time) and M / noisy doors opened <= dominance_max_share; otherwise suppressed
+   (`k_min`, `dominance`); cells of a level not measured for that city are `rolled_up`
+   (their numbers are in the parent). A period the plan denied is `budget_exhausted`.
+3. Post-processing (``consistency``): non-negative integers in which children add up to
+   their parent; repeat_rate_est and trend_score_est from released values, clamped to
+   [0, 1]. A released cell whose consistent participants fall below k is suppressed.
+4. Error bars: each released row carries the noise scale and 95 % margin of its own
+   measurement of each count, and a delta-method 95 % margin of its repeat rate.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from privacy_insights.dp.budget import BudgetLedger, Charge
-from privacy_insights.dp.mechanisms import PeriodMechanism, period_mechanism
-from privacy_insights.dp.params import GRANULARITIES, ReleasePolicy
+from privacy_insights.dp import consistency
+from privacy_insights.dp.mechanisms import LevelNoise, PeriodMechanism, period_mechanism
+from privacy_insights.dp.params import GRANULARITIES, LEVEL_DIMENSIONS, LEVELS, METRICS, ReleasePolicy
+from privacy_insights.dp.thresholds import margin_of_error, release_threshold, variance
 
-log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 DATASET = "spots_insights_v1"
+ALL = "all"
 POST_PROCESSING = (
-    "counts are integers from discrete noise, floored at 0; repeat_rate_est and "
-    "trend_score_est are ratios of released noisy values clamped to [0, 1]"
+    "levels made consistent (children add up to their parent) by least-squares projection, raking and "
+    "controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of "
+    "released values clamped to [0, 1]"
 )
 BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 CELL_COLUMNS = ["granularity", "period_start", "time_bucket_start_utc", "geo_bucket_type", "geo_bucket_id",
                 "door_type", "category", "context", "participants", "doors_opened", "repeaters"]
+METRIC_COLUMNS = {"unique_participants": "participants", "doors_opened": "doors_opened", "repeaters": "repeaters"}
 # The record shape of contract 000 §4.2, flat (nested again by the exporter), with types.
 RELEASE_DTYPES = {
     "schema_version": "string",
     "dataset": "string",
     "release_period_start": "datetime64[us]",
+    "release_version": "Int64",
+    "release_level": "string",
     "time_bucket_start_utc": "datetime64[us]",
     "time_granularity": "string",
     "reporting_delay_hours": "Int64",
@@ -58,17 +69,25 @@ RELEASE_DTYPES = {
     "doors_opened_est": "Int64",
     "repeat_rate_est": "float64",
     "trend_score_est": "float64",
+    "uncertainty_unique_participants_noise_scale": "float64",
+    "uncertainty_unique_participants_moe95": "float64",
+    "uncertainty_doors_opened_noise_scale": "float64",
+    "uncertainty_doors_opened_moe95": "float64",
+    "uncertainty_repeat_rate_moe95": "float64",
     "privacy_k_min_enforced": "Int64",
+    "privacy_release_threshold": "Int64",
+    "privacy_false_release_probability": "float64",
     "privacy_suppressed": "bool",
     "privacy_suppressed_reason": "string",
     "privacy_dp_enabled": "bool",
     "privacy_dp_mechanism": "string",
     "privacy_dp_epsilon": "float64",
+    "privacy_dp_level_epsilon_share": "float64",
     "privacy_dp_delta": "float64",
     "privacy_dp_rho": "float64",
     "privacy_dp_budget_window_days": "Int64",
-    "privacy_dp_max_cells_per_participant": "Int64",
-    "privacy_dp_max_opens_per_cell": "Int64",
+    "privacy_dp_cells_per_participant": "Int64",
+    "privacy_dp_max_opens_per_participant": "Int64",
     "privacy_dp_post_processing": "string",
     "released_at": "datetime64[us]",
 }
@@ -84,146 +103,311 @@ def empty_release() -> pd.DataFrame:
     return typed(pd.DataFrame({c: [] for c in RELEASE_COLUMNS}))
 
 
-HISTORY_COLUMNS = ["time_granularity", "release_period_start", "privacy_dp_epsilon"]
+@dataclass(frozen=True)
+class PeriodRelease:
+    """What the plan decided for one period: charged (noise is drawn) or denied."""
+
+    granularity: str
+    period_start: pd.Timestamp
+    version: int
+    charged: bool
 
 
-def charges_from_history(history: pd.DataFrame) -> list[Charge]:
-    """Budget charges of earlier releases: one row per (granularity, period) with its epsilon."""
-    return [
-        Charge(row.time_granularity, pd.Timestamp(row.release_period_start).date(),
-               7 if row.time_granularity == "week" else 1, float(row.privacy_dp_epsilon))
-        for row in history.itertuples()
-        if float(row.privacy_dp_epsilon) > 0
-    ]
+@dataclass
+class _Grid:
+    """Cells of one granularity's periods as dense arrays: groups (period, bucket, city) x D x C x X."""
+
+    groups: pd.DataFrame                 # period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, context
+    doors: list[str]
+    categories: list[str]
+    contexts: list[str]
+    values: dict[str, np.ndarray]        # metric -> (G, D, C, X) true counts
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.groups), len(self.doors), len(self.categories), len(self.contexts))
 
 
-def history_of(releases: pd.DataFrame) -> pd.DataFrame:
-    """Reduce release rows to their ledger view (one row per granularity and period)."""
-    return releases.groupby(["time_granularity", "release_period_start"], as_index=False)["privacy_dp_epsilon"].max()
+def _grid(cells: pd.DataFrame, granularity: str) -> _Grid:
+    key = ["period_start", "time_bucket_start_utc", "geo_bucket_type", "geo_bucket_id"]
+    if granularity == "hour":
+        ordered = cells.sort_values(key, ignore_index=True)
+        if ordered.duplicated(key).any():
+            raise ValueError("cells: hour cells must be one per city and hour (door type and category `all`)")
+        groups = ordered[key + ["context"]]
+        values = {m: ordered[c].to_numpy(dtype=np.int64).reshape(-1, 1, 1, 1) for m, c in METRIC_COLUMNS.items()}
+        return _Grid(groups, [ALL], [ALL], [""], values)
+    doors, categories, contexts = (sorted(cells[c].unique()) for c in ("door_type", "category", "context"))
+    ordered = cells.assign(
+        _d=pd.Categorical(cells["door_type"], doors), _c=pd.Categorical(cells["category"], categories),
+        _x=pd.Categorical(cells["context"], contexts),
+    ).sort_values(key + ["_d", "_c", "_x"], ignore_index=True)
+    shape = (-1, len(doors), len(categories), len(contexts))
+    groups = ordered.drop_duplicates(key)[key].reset_index(drop=True).assign(context=ALL)
+    if len(ordered) != len(groups) * len(doors) * len(categories) * len(contexts):
+        raise ValueError("cells: the cell domain must be complete (every door type x category x context per "
+                         "city and bucket); int_spots__cell_domain builds it from the seeds")
+    values = {m: ordered[c].to_numpy(dtype=np.int64).reshape(shape) for m, c in METRIC_COLUMNS.items()}
+    return _Grid(groups, doors, categories, contexts, values)
 
 
-def _trend_key(granularity: str) -> list[str]:
-    # Hour cells have one context per city and hour, so the hour-to-hour trend ignores it.
-    key = ["geo_bucket_type", "geo_bucket_id", "segment_door_type", "segment_category"]
-    return key if granularity == "hour" else key + ["segment_context"]
+def _level_sum(array: np.ndarray, level: str) -> np.ndarray:
+    """(G, D, C, X) -> the level's cells: city (G, 1), door (G, D), category (G, C), segment (G, D*C*X)."""
+    if level == "city":
+        return array.sum(axis=(1, 2, 3))[:, None]
+    if level == "city_door_type":
+        return array.sum(axis=(2, 3))
+    if level == "city_category":
+        return array.sum(axis=(1, 3))
+    return array.reshape(len(array), -1)
 
 
-def _add_trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> pd.Series:
-    key = _trend_key(granularity)
-    history = pd.concat([previous[key + ["time_bucket_start_utc", "doors_opened_est"]],
-                         new[key + ["time_bucket_start_utc", "doors_opened_est"]]], ignore_index=True)
+@dataclass
+class _Measured:
+    """Noisy values of one level for the groups that measured it (others are nan)."""
+
+    noise: LevelNoise
+    mask: np.ndarray                     # (G,) which groups measured this level
+    values: dict[str, np.ndarray]        # metric -> (G, n) noisy (nan where not measured)
+
+
+def _measure(grid: _Grid, level: str, noise: LevelNoise, mask: np.ndarray) -> _Measured:
+    values = {}
+    for metric in METRICS:
+        exact = _level_sum(grid.values[metric], level)
+        noisy = np.full(exact.shape, np.nan)
+        if mask.any():
+            drawn = noise.metrics[metric].sample(exact[mask].ravel())
+            noisy[mask] = drawn.reshape(exact[mask].shape)
+        values[metric] = noisy
+    return _Measured(noise, mask, values)
+
+
+def _consistent(grid: _Grid, measured: dict[str, _Measured], extra: tuple[np.ndarray, np.ndarray] | None,
+                family: str, metric: str) -> dict[str, np.ndarray]:
+    """Non-negative integers per measured level that add up (module ``consistency``); nan where unmeasured.
+
+    ``extra``: (values, variances) of the second city measurement, nan where a city has none.
+    """
+    G, D, C, X = grid.shape
+
+    def var(m: _Measured) -> float:
+        return variance(family, m.noise.metrics[metric].scale)
+
+    estimates = [(measured["city"].values[metric][:, 0], var(measured["city"]))]
+    if extra is not None:
+        estimates.append(extra)
+    for level in LEVELS[1:]:
+        if level in measured:
+            m = measured[level]
+            estimates.append((m.values[metric].sum(axis=1), m.values[metric].shape[1] * var(m)))
+    total = np.maximum(np.nan_to_num(consistency.inverse_variance_total(estimates)), 0.0)
+    total_int = np.floor(total + 0.5).astype(np.int64)
+    out = {"city": total_int[:, None].astype(float)}
+    real = {}
+    for level in ("city_door_type", "city_category"):
+        if level not in measured:
+            continue
+        m = measured[level]
+        rows = m.mask
+        real[level] = np.full(m.values[metric].shape, np.nan)
+        out[level] = np.full(m.values[metric].shape, np.nan)
+        if rows.any():
+            real[level][rows] = consistency.project_to_simplex(m.values[metric][rows], total[rows])
+            out[level][rows] = consistency.largest_remainder(real[level][rows], total_int[rows])
+    if "city_segment" in measured:
+        m = measured["city_segment"]
+        rows = m.mask
+        out["city_segment"] = np.full(m.values[metric].shape, np.nan)
+        if rows.any():
+            if not (measured["city_door_type"].mask[rows].all() and measured["city_category"].mask[rows].all()):
+                raise ValueError("segments measured for a city whose door type or category margin was not")
+            segments = m.values[metric][rows].reshape(-1, D, C, X)
+            table = consistency.rake(np.maximum(segments.sum(axis=3), 0.0),
+                                     real["city_door_type"][rows], real["city_category"][rows])
+            table_int = consistency.controlled_round(table, out["city_door_type"][rows].astype(np.int64),
+                                                     out["city_category"][rows].astype(np.int64))
+            projected = consistency.project_to_simplex(segments.reshape(-1, X), table.reshape(-1))
+            rounded = consistency.largest_remainder(projected, table_int.reshape(-1))
+            out["city_segment"][rows] = rounded.reshape(-1, D * C * X)
+    return out
+
+
+def _level_frame(grid: _Grid, level: str, granularity: str) -> pd.DataFrame:
+    """One row per cell of ``level`` for every group, in the order of _level_sum's columns."""
+    groups = grid.groups
+    if level == "city":
+        frame = groups.assign(segment_door_type=ALL, segment_category=ALL, segment_context=groups["context"])
+        return frame.drop(columns="context")
+    if level == "city_door_type":
+        segments = pd.DataFrame({"segment_door_type": grid.doors, "segment_category": ALL, "segment_context": ALL})
+    elif level == "city_category":
+        segments = pd.DataFrame({"segment_door_type": ALL, "segment_category": grid.categories, "segment_context": ALL})
+    else:
+        index = pd.MultiIndex.from_product([grid.doors, grid.categories, grid.contexts])
+        segments = pd.DataFrame(list(index), columns=["segment_door_type", "segment_category", "segment_context"])
+    return groups.drop(columns="context").merge(segments, how="cross")
+
+
+def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> np.ndarray:
+    key = ["release_level", "geo_bucket_type", "geo_bucket_id", "segment_door_type", "segment_category"]
+    if granularity != "hour":    # hour cells' context follows the hour; compare hour with hour
+        key = key + ["segment_context"]
+    cols = key + ["time_bucket_start_utc", "doors_opened_est"]
+    history = pd.concat([previous[cols], new[cols]], ignore_index=True).dropna(subset=["doors_opened_est"])
     history = history.rename(columns={"doors_opened_est": "previous_doors"})
     history["time_bucket_start_utc"] = pd.to_datetime(history["time_bucket_start_utc"]) + BUCKET_STEP[granularity]
-    history = history.dropna(subset=["previous_doors"]).drop_duplicates(key + ["time_bucket_start_utc"])
-    joined = new[key + ["time_bucket_start_utc", "doors_opened_est"]].merge(
-        history, on=key + ["time_bucket_start_utc"], how="left")
+    history = history.drop_duplicates(key + ["time_bucket_start_utc"])
+    joined = new[cols].merge(history, on=key + ["time_bucket_start_utc"], how="left")
     current = joined["doors_opened_est"].astype("Float64")
     prior = joined["previous_doors"].astype("Float64")
     total = current + prior
     trend = (current / total.where(total > 0)).clip(0, 1)
-    return pd.Series(trend.to_numpy(dtype="float64", na_value=np.nan), index=new.index)
+    return trend.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def release_granularity(
+def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, charged: np.ndarray,
+              version: np.ndarray, mech: PeriodMechanism, released_at: datetime) -> pd.DataFrame:
+    g = policy.for_granularity(granularity)
+    frame["schema_version"] = SCHEMA_VERSION
+    frame["dataset"] = DATASET
+    frame["release_version"] = version
+    frame["time_granularity"] = granularity
+    frame["reporting_delay_hours"] = policy.reporting_delay_hours
+    frame["privacy_k_min_enforced"] = g.k_min
+    frame["privacy_dp_enabled"] = True
+    frame["privacy_dp_mechanism"] = mech.mechanism
+    frame["privacy_dp_epsilon"] = np.where(charged, mech.epsilon, 0.0)
+    frame["privacy_dp_delta"] = np.where(charged, mech.delta, 0.0)
+    frame["privacy_dp_rho"] = np.where(charged, mech.rho if mech.rho is not None else np.nan, np.nan)
+    frame["privacy_dp_budget_window_days"] = policy.budget_window_days
+    frame["privacy_dp_cells_per_participant"] = 1
+    frame["privacy_dp_max_opens_per_participant"] = g.max_opens_per_participant
+    frame["privacy_dp_post_processing"] = POST_PROCESSING
+    frame["released_at"] = pd.Timestamp(released_at).tz_convert("UTC").tz_localize(None)
+    return frame
+
+
+def release_periods(
     cells: pd.DataFrame,
     granularity: str,
     policy: ReleasePolicy,
-    history: pd.DataFrame,
+    periods: list[PeriodRelease],
     previous_rows: pd.DataFrame,
     released_at: datetime,
     report: Callable[[str], None] = print,
 ) -> pd.DataFrame:
-    """Rows for every eligible period of ``granularity`` not released before.
+    """Release rows for ``periods`` of ``granularity`` (every level, every cell of the domain).
 
-    ``history``: one row per earlier release of any granularity (``HISTORY_COLUMNS``);
-    ``previous_rows``: this granularity's rows of its latest released period (for the trend).
+    ``cells``: int_spots__cell_aggregates rows of those periods; ``previous_rows``: released rows
+    of the bucket before the first new one (for trend_score_est).
     """
     if granularity not in GRANULARITIES:
         raise ValueError(f"granularity: must be one of {', '.join(GRANULARITIES)}, got {granularity!r}")
     missing = set(CELL_COLUMNS) - set(cells.columns)
     if missing:
         raise ValueError(f"cells: missing columns {sorted(missing)}")
-    g = policy.for_granularity(granularity)
-    own = history[history["time_granularity"] == granularity]
-    done = {pd.Timestamp(p) for p in own["release_period_start"].dropna().unique()}
-
+    if not periods:
+        return empty_release()
+    decision = {pd.Timestamp(p.period_start): p for p in periods}
     cells = cells[cells["granularity"] == granularity].copy()
     cells["period_start"] = pd.to_datetime(cells["period_start"])
-    periods = sorted(p for p in cells["period_start"].unique() if pd.Timestamp(p) not in done)
-    if not periods:
-        report(f"[{DATASET} {granularity}] nothing new to release")
-        return empty_release()
+    cells = cells[cells["period_start"].isin(list(decision))]
+    absent = set(decision) - set(cells["period_start"])
+    if absent:
+        raise ValueError(f"cells: no cells for {granularity} period(s) {sorted(str(p.date()) for p in absent)}")
+    grid = _grid(cells, granularity)
+    G = len(grid.groups)
+    g_policy = policy.for_granularity(granularity)
+    mech = period_mechanism(policy, granularity)
+    levels = policy.levels(granularity)
+    periods_of_groups = grid.groups["period_start"].to_numpy()
+    charged = np.array([decision[pd.Timestamp(p)].charged for p in periods_of_groups], dtype=bool)
+    versions = np.array([decision[pd.Timestamp(p)].version for p in periods_of_groups], dtype=np.int64)
 
-    ledger = BudgetLedger(policy.budget_window_days, policy.epsilon_cap, charges_from_history(history))
-    mech: PeriodMechanism = period_mechanism(policy, granularity)
-    allowed = []
-    for period in periods:
-        ok, why = ledger.try_charge(Charge(granularity, pd.Timestamp(period).date(), g.period_days, mech.epsilon))
-        allowed.append(ok)
-        if not ok:
-            report(f"[{DATASET} {granularity}] budget_exhausted: {why}; its cells are published suppressed")
-    allowed_periods = {pd.Timestamp(p) for p, ok in zip(periods, allowed) if ok}
+    measured: dict[str, _Measured] = {"city": _measure(grid, "city", mech.level("city"), charged)}
+    city_participants = measured["city"].values["unique_participants"][:, 0]
+    unspent = np.zeros(G)
+    for level, lp in levels.items():
+        if level == "city":
+            continue
+        mask = charged & (np.nan_to_num(city_participants, nan=-np.inf) >= lp.min_city_participants)
+        measured[level] = _measure(grid, level, mech.level(level), mask)
+        unspent += np.where(charged & ~mask, lp.epsilon_share, 0.0)
+    # The share of the levels a city did not measure buys it a second city measurement.
+    extra = {m: (np.full(G, np.nan), np.full(G, np.inf)) for m in METRICS}
+    for share in np.unique(np.round(unspent[unspent > 1e-12], 12)):
+        rows = np.isclose(unspent, share)
+        second = _measure(grid, "city", mech.extra_city(float(share)), rows)
+        for metric in METRICS:
+            extra[metric][0][rows] = second.values[metric][rows, 0]
+            extra[metric][1][rows] = variance(mech.family, second.noise.metrics[metric].scale)
+    published = {metric: _consistent(grid, measured, extra[metric], mech.family, metric) for metric in METRICS}
 
-    todo = cells[cells["period_start"].isin(periods)].sort_values(
-        ["period_start", "time_bucket_start_utc", "geo_bucket_id", "door_type", "category", "context"],
-        ignore_index=True)
-    in_budget = todo["period_start"].isin(allowed_periods).to_numpy()
+    frames, charged_rows, version_rows = [], [], []
+    for level in levels:
+        m = measured[level]
+        frame = _level_frame(grid, level, granularity)
+        n = len(frame) // G
+        in_group = np.repeat(np.arange(G), n)
+        measured_row = m.mask[in_group]
+        noisy = {metric: m.values[metric].reshape(-1) for metric in METRICS}
+        scale_p = m.noise.metrics["unique_participants"].scale
+        scale_d = m.noise.metrics["doors_opened"].scale
+        threshold, false_release = release_threshold(mech.family, scale_p, g_policy.k_min, policy.false_release_probability)
+        with np.errstate(invalid="ignore"):
+            below = measured_row & ~(noisy["unique_participants"] >= threshold)
+            dominated = measured_row & ~below & ~(
+                g_policy.max_opens_per_participant <= policy.dominance_max_share * np.nan_to_num(noisy["doors_opened"]))
+        values = {metric: published[metric][level].reshape(-1) for metric in METRICS}
+        reason = np.full(len(frame), None, dtype=object)
+        reason[~charged[in_group]] = "budget_exhausted"
+        reason[charged[in_group] & ~measured_row] = "rolled_up"
+        reason[below] = "k_min"
+        reason[dominated] = "dominance"
+        small = pd.isna(pd.Series(reason)).to_numpy() & (values["unique_participants"] < g_policy.k_min)
+        reason[small] = "k_min"        # post-processing took it below k: suppress (reads noisy values only)
+        shown = pd.isna(pd.Series(reason)).to_numpy()
 
-    noisy = {}
-    for metric, column in (("unique_participants", "participants"), ("doors_opened", "doors_opened"),
-                           ("repeaters", "repeaters")):
-        values = np.zeros(len(todo), dtype=np.int64)
-        values[in_budget] = mech.metrics[metric].sample(todo.loc[in_budget, column].to_numpy())
-        noisy[metric] = values
+        def show(array: np.ndarray) -> pd.Series:
+            return pd.Series(array, dtype="Float64").where(shown).round().astype("Int64")
 
-    reason = np.full(len(todo), None, dtype=object)
-    reason[~in_budget] = "budget_exhausted"
-    below_k = in_budget & (noisy["unique_participants"] < g.k_min)
-    reason[below_k] = "k_min"
-    dominated = in_budget & ~below_k & (
-        (noisy["doors_opened"] <= 0)
-        | (g.max_opens_per_cell > policy.dominance_max_share * np.maximum(noisy["doors_opened"], 1)))
-    reason[dominated] = "dominance"
-    shown = pd.isna(pd.Series(reason)).to_numpy()
+        frame = frame.rename(columns={"period_start": "release_period_start"})
+        frame["release_level"] = level
+        frame["unique_participants_est"] = show(values["unique_participants"])
+        frame["doors_opened_est"] = show(values["doors_opened"])
+        participants = frame["unique_participants_est"].astype("Float64")
+        repeaters = show(values["repeaters"]).astype("Float64")
+        rate = (repeaters / participants.where(participants > 0)).clip(0, 1)
+        frame["repeat_rate_est"] = rate.to_numpy(dtype="float64", na_value=np.nan)
+        var_p = variance(mech.family, scale_p)
+        var_r = variance(mech.family, m.noise.metrics["repeaters"].scale)
+        rate_np = frame["repeat_rate_est"].to_numpy()
+        part_np = participants.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate_np ** 2 * var_p) / part_np
+        frame["uncertainty_unique_participants_noise_scale"] = np.where(shown, scale_p, np.nan)
+        frame["uncertainty_unique_participants_moe95"] = np.where(shown, margin_of_error(mech.family, scale_p), np.nan)
+        frame["uncertainty_doors_opened_noise_scale"] = np.where(shown, scale_d, np.nan)
+        frame["uncertainty_doors_opened_moe95"] = np.where(shown, margin_of_error(mech.family, scale_d), np.nan)
+        frame["privacy_release_threshold"] = threshold
+        frame["privacy_false_release_probability"] = false_release
+        frame["privacy_suppressed"] = ~shown
+        frame["privacy_suppressed_reason"] = reason
+        frame["privacy_dp_level_epsilon_share"] = levels[level].epsilon_share
+        frames.append(frame)
+        charged_rows.append(charged[in_group])
+        version_rows.append(versions[in_group])
+    out = pd.concat(frames, ignore_index=True)
+    out = _metadata(out, policy, granularity, np.concatenate(charged_rows), np.concatenate(version_rows), mech,
+                    released_at)
+    out["trend_score_est"] = _trend(out, previous_rows, granularity)
+    counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
+    report(f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
+           f"{counts}; {mech.mechanism} epsilon {mech.epsilon:g} per period")
+    return typed(out.sort_values(["release_period_start", "time_bucket_start_utc", "geo_bucket_id", "release_level",
+                                  "segment_door_type", "segment_category", "segment_context"], ignore_index=True))
 
-    def published(values: np.ndarray) -> pd.Series:
-        return pd.Series(np.maximum(values, 0), dtype="Int64").where(shown)
 
-    out = pd.DataFrame({
-        "schema_version": SCHEMA_VERSION,
-        "dataset": DATASET,
-        "release_period_start": todo["period_start"],
-        "time_bucket_start_utc": pd.to_datetime(todo["time_bucket_start_utc"]),
-        "time_granularity": granularity,
-        "reporting_delay_hours": policy.reporting_delay_hours,
-        "geo_bucket_type": todo["geo_bucket_type"],
-        "geo_bucket_id": todo["geo_bucket_id"],
-        "segment_door_type": todo["door_type"],
-        "segment_category": todo["category"],
-        "segment_context": todo["context"],
-        "unique_participants_est": published(noisy["unique_participants"]),
-        "doors_opened_est": published(noisy["doors_opened"]),
-    })
-    participants = out["unique_participants_est"].astype("Float64")
-    repeaters = published(noisy["repeaters"]).astype("Float64")
-    rate = (repeaters / participants.where(participants > 0)).clip(0, 1)
-    out["repeat_rate_est"] = rate.to_numpy(dtype="float64", na_value=np.nan)
-    out["trend_score_est"] = _add_trend(out, previous_rows, granularity)
-    out["privacy_k_min_enforced"] = g.k_min
-    out["privacy_suppressed"] = ~shown
-    out["privacy_suppressed_reason"] = reason
-    out["privacy_dp_enabled"] = True
-    out["privacy_dp_mechanism"] = mech.mechanism
-    out["privacy_dp_epsilon"] = np.where(in_budget, mech.epsilon, 0.0)
-    out["privacy_dp_delta"] = np.where(in_budget, mech.delta, 0.0)
-    out["privacy_dp_rho"] = np.where(in_budget, mech.rho if mech.rho is not None else np.nan, np.nan)
-    out["privacy_dp_budget_window_days"] = policy.budget_window_days
-    out["privacy_dp_max_cells_per_participant"] = g.max_cells_per_participant
-    out["privacy_dp_max_opens_per_cell"] = g.max_opens_per_cell
-    out["privacy_dp_post_processing"] = POST_PROCESSING
-    out["released_at"] = pd.Timestamp(released_at).tz_convert("UTC").tz_localize(None)
-
-    counts = pd.Series(reason).fillna("released").value_counts().to_dict()
-    report(f"[{DATASET} {granularity}] {len(periods)} new period(s), {len(out)} cells: {counts}; "
-           f"{mech.mechanism} epsilon {mech.epsilon:g} per period")
-    return typed(out)
+__all__ = ["ALL", "CELL_COLUMNS", "DATASET", "PeriodRelease", "POST_PROCESSING", "RELEASE_COLUMNS", "SCHEMA_VERSION",
+           "empty_release", "release_periods", "typed"]

@@ -39,7 +39,7 @@ def table(warehouse: Warehouse) -> str:
 
 def ensure_table(warehouse: Warehouse) -> None:
     con = warehouse.connection
-    con.execute(f'create schema if not exists "{warehouse.catalog}"."audit"')
+    con.execute(f'create schema if not exists "{warehouse.catalog}"."{warehouse.schema("audit")}"')
     columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS)
     con.execute(f"create table if not exists {table(warehouse)} ({columns})")
 

@@ -31,7 +31,7 @@ class _Sink:
     schema: str
 
     def table(self, name: str) -> str:
-        return self.warehouse.qualify(self.schema, name)
+        return self.warehouse.qualify(self.schema, name, prefixed=False)
 
     def recreate(self, name: str) -> None:
         con = self.warehouse.connection

@@ -1,0 +1,31 @@
+{#-
+    What the contract-000 tests accept in the spots_insights_v1 record (schema 1.1), defined
+    once and used as the tests' defaults on every outside-buyer model and contract fixture:
+    - enumerations: every text column outside the seeded geo and segment columns, and its values;
+    - metric columns: float columns whose values may carry more than one decimal (they are
+      rates, noise scales, probabilities and privacy parameters, not coordinates).
+-#}
+{% macro spots_insights_v1_enumerations() -%}
+    {{ return({
+        'schema_version': ['1.1'],
+        'dataset': ['spots_insights_v1'],
+        'time_granularity': ['hour', 'day', 'week'],
+        'geo_bucket_type': ['city', 'geohash3'],
+        'release_level': ['city', 'city_door_type', 'city_category', 'city_segment'],
+        'privacy_suppressed_reason': ['k_min', 'dominance', 'budget_exhausted', 'rolled_up'],
+        'privacy_dp_mechanism': ['discrete_laplace', 'discrete_gaussian'],
+        'privacy_dp_post_processing': [
+            'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]',
+        ],
+    }) }}
+{%- endmacro %}
+
+{% macro spots_insights_v1_metric_columns() -%}
+    {{ return([
+        'repeat_rate_est', 'trend_score_est',
+        'uncertainty_unique_participants_noise_scale', 'uncertainty_unique_participants_moe95',
+        'uncertainty_doors_opened_noise_scale', 'uncertainty_doors_opened_moe95', 'uncertainty_repeat_rate_moe95',
+        'privacy_false_release_probability', 'privacy_dp_epsilon', 'privacy_dp_level_epsilon_share',
+        'privacy_dp_delta', 'privacy_dp_rho',
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,44 @@
+{#-
+    Consistent totals (DESIGN.md §2.12): within a period, bucket and city, when a parent row
+    and all of its children at a level are released, the children's participants, doors
+    opened and repeaters (repeat_rate x participants, rounded) add up to the parent's.
+    Children of the city: its door types, its categories. Children of a door type: its
+    segments (door type x category x context); of a category: its segments.
+-#}
+{% test released_children_add_up(model) %}
+    {%- set relations = [
+        ('city', 'city_door_type', []),
+        ('city', 'city_category', []),
+        ('city_door_type', 'city_segment', ['segment_door_type']),
+        ('city_category', 'city_segment', ['segment_category']),
+    ] -%}
+    {%- set key = ['time_granularity', 'release_version', 'time_bucket_start_utc', 'geo_bucket_id'] -%}
+    {%- set checks = [] -%}
+    {%- for parent, child, shared in relations -%}
+        {%- set sql -%}
+            select '{{ child }} rows of ' || parent.geo_bucket_id || ' ' || cast(parent.time_bucket_start_utc as varchar)
+                {%- for column in shared %} || ' ' || parent.{{ column }}{% endfor %}
+                || ' add up to ' || children.participants || ' participants, not the released {{ parent }} value '
+                || parent.unique_participants_est as violation
+            from {{ model }} as parent
+            inner join (
+                select
+                    {{ (key + shared) | join(', ') }},
+                    count(*) as cells,
+                    sum(case when privacy_suppressed then 1 else 0 end) as suppressed,
+                    sum(unique_participants_est) as participants,
+                    sum(doors_opened_est) as doors
+                from {{ model }}
+                where release_level = '{{ child }}'
+                group by {{ (key + shared) | join(', ') }}
+            ) as children
+                on {% for column in key + shared %}parent.{{ column }} = children.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
+            where parent.release_level = '{{ parent }}'
+                and not parent.privacy_suppressed
+                and children.suppressed = 0
+                and (children.participants != parent.unique_participants_est or children.doors != parent.doors_opened_est)
+        {%- endset -%}
+        {%- do checks.append(sql) -%}
+    {%- endfor -%}
+    {{ privacy_insights.contract_check(model, "released children add up to their released parent", checks | join(' union all ')) }}
+{% endtest %}

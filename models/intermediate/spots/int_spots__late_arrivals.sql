@@ -1,0 +1,45 @@
+-- Late data: per released period, how many in-city door-open events arrived after the
+-- period was frozen (its latest charge in the budget ledger). Staging keeps only the UTC
+-- hour of arrival, so an event that arrived in the hour of the freeze counts as late
+-- (it may have made it into the release: the count errs on the side of reporting). They are not in the
+-- released numbers and never change them (a released cell never changes); the ops model
+-- ops_spots_late_events reports them, and the off-by-default correction release
+-- (var spots_release.corrections) reads them here to release such a period again with
+-- fresh noise and a new charge. Counts only; no per-person rows.
+
+with
+
+ledger as (
+    select * from {{ ref('spots_privacy_budget_ledger') }}
+),
+
+frozen as (
+    select
+        time_granularity as granularity,
+        release_period_start as period_start,
+        max(charged_at) as frozen_at
+    from ledger
+    where status = 'charged'
+    group by 1, 2
+),
+
+events as (
+    select * from {{ ref('stg_spots__interaction_events') }}
+    where counts_as_door_opened and city_code is not null
+),
+
+late as (
+    select
+        frozen.granularity,
+        frozen.period_start,
+        frozen.frozen_at,
+        count(events.ingested_hour_start) as late_events,
+        max(events.ingested_hour_start) as last_late_arrival_hour
+    from frozen
+    left join events
+        on events.ingested_hour_start >= {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
+        and frozen.period_start = case frozen.granularity when 'week' then events.week_start else events.day_start end
+    group by 1, 2, 3
+)
+
+select * from late
