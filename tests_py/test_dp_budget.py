@@ -15,7 +15,7 @@ def test_charges_up_to_the_cap_then_denies():
     ledger = BudgetLedger(window_days=30, cap=2.0)
     assert ledger.try_charge(Charge("day", day(0), 1, 1.0))[0]
     assert ledger.try_charge(Charge("day", day(1), 1, 1.0))[0]
-    ok, why = ledger.try_charge(Charge("day", day(2), 1, 1.0))
+    ok, why, *_ = ledger.try_charge(Charge("day", day(2), 1, 1.0))
     assert not ok
     assert "needs epsilon 1" in why and "has 2 of the cap 2 spent" in why
     assert len(ledger.charges) == 2
@@ -48,3 +48,20 @@ def test_week_period_overlaps_windows_by_its_days():
     assert ledger.try_charge(Charge("week", day(0), 7, 1.0))[0]
     assert not ledger.try_charge(Charge("day", day(8), 1, 0.5))[0]    # window day6..day8 overlaps the week
     assert ledger.try_charge(Charge("day", day(9), 1, 0.5))[0]
+
+
+def test_reservations_count_like_charges():
+    ledger = BudgetLedger(window_days=7, cap=1.0)
+    reserved = (Charge("week", day(0), 7, 0.6),)
+    ok, why, *_ = ledger.try_charge(Charge("day", day(2), 1, 0.5), reserved)
+    assert not ok and "reserved for higher-priority periods" in why
+    assert ledger.try_charge(Charge("day", day(2), 1, 0.4), reserved)[0]
+    assert ledger.charges == [Charge("day", day(2), 1, 0.4)]    # a reservation is never recorded
+
+
+def test_delta_has_its_own_cap():
+    ledger = BudgetLedger(window_days=30, cap=100.0, delta_cap=2e-6)
+    assert ledger.try_charge(Charge("day", day(0), 1, 0.5, 1e-6))[0]
+    assert ledger.try_charge(Charge("day", day(1), 1, 0.5, 1e-6))[0]
+    ok, why, epsilon, delta = ledger.try_charge(Charge("day", day(2), 1, 0.5, 1e-6))
+    assert not ok and "delta cap" in why and delta == 2e-6

@@ -1,6 +1,6 @@
 """The noise drawn on the release path follows the configured mechanism.
 
-For each mechanism, 10^6 draws from the very measurement the release uses are compared
+For each mechanism, 10^6 draws from the very measurement the release uses (the day city level's participants) are compared
 with the exact distribution (probability mass function summed numerically):
 
 Variance within 5 %. The mean is known (0), so the estimator is E[X^2]. It is
@@ -9,7 +9,7 @@ of missing by more than 5 %: q <= Var(X^2) / (25,000 * (0.05 * Var X)^2), with V
 computed from the exact fourth moment. The median misses only if at least 20 of 40
 independent batches miss, so P(false failure) <= P(Binomial(40, q) >= 20). The test
 computes that bound and asserts it is below 1e-6 before using it: 3.3e-12 for
-Laplace (scale 10) and 9.4e-20 for Gaussian (sigma 19.4). No normal approximation is used.
+Laplace (scale 11.1, the day city level's participants) and 9.4e-20 for Gaussian (sigma 17.1). No normal approximation is used.
 
 Goodness of fit. A chi-square test over integer bins, each bin holding at least 1,000
 expected draws, with the tails pooled. The test rejects at p < 1e-7, so a correct sampler
@@ -53,7 +53,7 @@ def false_failure_bound(support: np.ndarray, pmf: np.ndarray) -> float:
 
 @pytest.mark.parametrize("mechanism", ["laplace", "gaussian"])
 def test_noise_matches_the_configured_mechanism(mechanism):
-    noise = period_mechanism(policy(mechanism=mechanism), "day").metrics["unique_participants"]
+    noise = period_mechanism(policy(mechanism=mechanism), "day").level("city").metrics["unique_participants"]
     published = "discrete_laplace" if mechanism == "laplace" else "discrete_gaussian"
     support, pmf = exact_pmf(published, noise.scale)
     bound = false_failure_bound(support, pmf)

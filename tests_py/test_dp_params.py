@@ -16,7 +16,14 @@ def test_project_defaults_parse():
     assert p.mechanism == "laplace" and p.delta == 0.0
     assert p.granularities["hour"].k_min > p.granularities["day"].k_min  # hour is stricter
     assert p.granularities["hour"].epsilon < p.granularities["day"].epsilon
+    assert p.enabled == ("day", "week")                                   # hour is off by default
     assert parse_policy(json.dumps(default_release()), "72") == p  # JSON, as dbt passes it
+
+
+def test_default_worst_case_per_window_is_not_above_the_previous_design():
+    """30 day periods x 0.75 + 6 overlapping weeks x 0.5 = 25.5, the old 15 + 7.5 + 3."""
+    p = parse_policy(default_release(), 72)
+    assert p.worst_case_window_epsilon() == 25.5 <= p.epsilon_cap
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [
@@ -26,8 +33,13 @@ def test_project_defaults_parse():
     ("budget_window_days", 0.5, "spots_release.budget_window_days: must be a whole number >= 1"),
     ("granularities.day.k_min", 50, "spots_release.granularities.day.k_min: must be a whole number >= 100"),
     ("granularities.hour.epsilon", -1, "spots_release.granularities.hour.epsilon: must be > 0"),
-    ("granularities.week.max_cells_per_participant", 0, "max_cells_per_participant: must be a whole number >= 1"),
-    ("granularities.day.max_opens_per_cell", 6, "max_opens_per_cell: must be <= dominance_max_share * k_min"),
+    ("granularities.week.max_opens_per_participant", 0, "max_opens_per_participant: must be a whole number >= 1"),
+    ("granularities.day.max_opens_per_participant", 6, "max_opens_per_participant: must be <= dominance_max_share * k_min"),
+    ("granularities.day.enabled", "yes", "spots_release.granularities.day.enabled: must be true or false"),
+    ("levels.city.epsilon_share", 0.5, "spots_release.levels: the epsilon_share values must sum to 1"),
+    ("levels.city_segment.min_city_participants", 100, "city_segment.min_city_participants: must be >= the city_door_type"),
+    ("false_release_probability", 0.2, "spots_release.false_release_probability: must be in (0, 0.05]"),
+    ("corrections.enabled", 1, "spots_release.corrections.enabled: must be true or false"),
     ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
     ("metric_epsilon_shares.doors_opened", 0.5, "metric_epsilon_shares: each must be > 0 and together they must sum to 1"),
 ])
@@ -43,9 +55,20 @@ def test_bad_values_are_refused_naming_field_and_rule(path, value, message):
     assert message in str(excinfo.value)
 
 
-def test_gaussian_needs_a_small_delta():
+def test_gaussian_needs_a_small_delta_and_a_delta_cap():
     cfg = copy.deepcopy(default_release()) | {"mechanism": "gaussian", "gaussian_delta": 0.01}
     with pytest.raises(PolicyError, match=r"gaussian_delta: must be in \(0, 0.001\)"):
+        parse_policy(cfg, 72)
+    cfg = copy.deepcopy(default_release()) | {"mechanism": "gaussian", "delta_cap": 1e-7}
+    with pytest.raises(PolicyError, match=r"delta_cap: must be >= gaussian_delta"):
+        parse_policy(cfg, 72)
+
+
+def test_no_granularity_enabled_is_refused():
+    cfg = copy.deepcopy(default_release())
+    for g in cfg["granularities"].values():
+        g["enabled"] = False
+    with pytest.raises(PolicyError, match="at least one granularity must be enabled"):
         parse_policy(cfg, 72)
 
 

@@ -1,4 +1,4 @@
-"""release_granularity: suppression on noisy values, metadata, budget, stability, post-processing."""
+"""release_periods: levels, honest thresholds, consistent totals, error bars, true metadata."""
 
 from __future__ import annotations
 
@@ -8,116 +8,137 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dp_fixtures import cells, no_history, policy
-from privacy_insights.dp.release import RELEASE_COLUMNS, empty_release, history_of, release_granularity
+from dp_fixtures import charged, city_cells, denied, policy
+from privacy_insights.dp.release import RELEASE_COLUMNS, SCHEMA_VERSION, empty_release, release_periods
+from privacy_insights.dp.thresholds import release_threshold
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+BIG, SMALL = 60_000, 300     # a big city measures every level; a small one its city level only
 
 
-def run(frame, granularity="day", p=None, history=None, previous=None, messages=None):
-    return release_granularity(frame, granularity, p or policy(), history if history is not None else no_history(),
-                               previous if previous is not None else empty_release(), NOW,
-                               report=(messages.append if messages is not None else lambda _: None))
+def run(cells, granularity="day", periods=None, p=None, previous=None):
+    periods = periods if periods is not None else charged(granularity, sorted({str(x.date()) for x in cells["period_start"]}))
+    return release_periods(cells, granularity, p or policy(), periods,
+                           previous if previous is not None else empty_release(), NOW, report=lambda _: None)
 
 
-def test_large_cells_are_released_with_true_metadata():
-    out = run(cells("day", ["2026-10-05"], n_cells=200, participants=5_000, doors=12_000, repeaters=2_000))
+def test_a_big_city_gets_every_level_with_true_metadata():
+    out = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}))
     assert list(out.columns) == RELEASE_COLUMNS
-    assert not out["privacy_suppressed"].any()
-    assert out["privacy_suppressed_reason"].isna().all()
-    assert (out["unique_participants_est"] >= 0).all() and (out["doors_opened_est"] >= 0).all()
-    # noisy, not exact: 200 cells with scale-10 noise cannot all hit the true value
-    assert (out["unique_participants_est"] != 5_000).any()
-    assert out["unique_participants_est"].between(4_800, 5_200).all()
-    assert out["repeat_rate_est"].between(0, 1).all()
-    assert set(out["privacy_dp_mechanism"]) == {"discrete_laplace"}
-    assert set(out["privacy_dp_epsilon"]) == {0.5} and set(out["privacy_dp_delta"]) == {0.0}
-    assert set(out["privacy_k_min_enforced"]) == {100}
-    assert set(out["privacy_dp_budget_window_days"]) == {30}
-    assert "floored at 0" in out["privacy_dp_post_processing"].iloc[0]
-
-
-def test_empty_and_small_cells_are_suppressed_with_null_metrics():
-    out = run(cells("day", ["2026-10-05"], n_cells=500, participants=3))
-    suppressed = out[out["privacy_suppressed"]]
-    assert len(suppressed) >= 495   # a handful may pass on noise alone (P(noise >= 97) ~ 3e-5 each)
-    assert set(suppressed["privacy_suppressed_reason"]) <= {"k_min", "dominance"}
-    for metric in ("unique_participants_est", "doors_opened_est", "repeat_rate_est", "trend_score_est"):
-        assert suppressed[metric].isna().all(), metric
-    # the cell key survives suppression
-    assert suppressed["geo_bucket_id"].notna().all() and suppressed["time_bucket_start_utc"].notna().all()
-
-
-def test_dominance_is_decided_on_noisy_doors_opened():
-    # Many participants but almost no doors: M / noisy doors > 5 % suppresses the cell. The
-    # rule reads the noisy value, so a cell whose noise lifts doors_opened_est to >= M / 5 %
-    # (= 80) is released (P ~ 0.5 * exp(-70 / 40) ~ 9 % here): that is the DP decision.
-    out = run(cells("day", ["2026-10-05"], n_cells=400, participants=10_000, doors=10))
-    reasons = out["privacy_suppressed_reason"].value_counts().to_dict()
-    assert set(reasons) == {"dominance"} and reasons["dominance"] >= 300
+    assert out.groupby("release_level").size().to_dict() == {
+        "city": 1, "city_door_type": 3, "city_category": 9, "city_segment": 135}
     released = out[~out["privacy_suppressed"]]
-    assert (4 / released["doors_opened_est"].astype(float) <= 0.05).all()
+    assert set(released["release_level"]) == {"city", "city_door_type", "city_category", "city_segment"}
+    assert set(out["schema_version"]) == {SCHEMA_VERSION} and set(out["release_version"]) == {1}
+    assert set(out["privacy_dp_mechanism"]) == {"discrete_laplace"}
+    assert np.allclose(out["privacy_dp_epsilon"], 0.75) and set(out["privacy_dp_delta"]) == {0.0}
+    shares = out.groupby("release_level")["privacy_dp_level_epsilon_share"].first().to_dict()
+    assert shares == {"city": 0.2, "city_door_type": 0.15, "city_category": 0.45, "city_segment": 0.2}
+    # the published noise scale is the level's: sensitivity / (epsilon x level share x metric share)
+    city = released[released["release_level"] == "city"].iloc[0]
+    assert city["uncertainty_unique_participants_noise_scale"] == pytest.approx(1 / (0.75 * 0.2 * 0.6))
+    assert city["uncertainty_doors_opened_noise_scale"] == pytest.approx(4 / (0.75 * 0.2 * 0.3))
+    assert city["uncertainty_unique_participants_moe95"] > city["uncertainty_unique_participants_noise_scale"]
+    # close: participants within 1 % of 60,000 (the noise scale is 11; 600 is ~50 scales)
+    assert abs(city["unique_participants_est"] - BIG) < 600
+    assert released["repeat_rate_est"].between(0, 1).all()
 
 
-def test_budget_exhausted_periods_are_suppressed_without_noise():
-    messages = []
-    p = policy(epsilon_cap=1.0)   # room for two day periods of epsilon 0.5
-    out = run(cells("day", ["2026-10-05", "2026-10-06", "2026-10-07"], n_cells=5, participants=5_000), p=p,
-              messages=messages)
-    reasons = {period: set(group["privacy_suppressed_reason"].dropna())
-               for period, group in out.groupby("release_period_start")}
-    assert reasons[pd.Timestamp("2026-10-07")] == {"budget_exhausted"}
-    assert "budget_exhausted" not in reasons[pd.Timestamp("2026-10-05")] | reasons[pd.Timestamp("2026-10-06")]
-    denied = out[out["release_period_start"] == pd.Timestamp("2026-10-07")]
-    assert (denied["privacy_dp_epsilon"] == 0).all() and denied["unique_participants_est"].isna().all()
-    assert any("budget_exhausted" in m and "2026-10-07" in m for m in messages)
+def test_released_children_add_up_to_their_parent():
+    out = run(city_cells("day", ["2026-10-05", "2026-10-06"], {"jp-tyo": BIG, "in-del": 2 * BIG}))
+    checked = 0
+    for (period, city), group in out.groupby(["release_period_start", "geo_bucket_id"]):
+        parent = group[group["release_level"] == "city"].iloc[0]
+        for level in ("city_door_type", "city_category", "city_segment"):
+            children = group[group["release_level"] == level]
+            assert not children["privacy_suppressed"].any()
+            for metric in ("unique_participants_est", "doors_opened_est"):
+                assert children[metric].sum() == parent[metric], (period, city, level, metric)
+            checked += 1
+        segments = group[group["release_level"] == "city_segment"]
+        for door, sub in segments.groupby("segment_door_type"):
+            door_row = group[(group["release_level"] == "city_door_type") & (group["segment_door_type"] == door)]
+            assert sub["unique_participants_est"].sum() == door_row["unique_participants_est"].iloc[0]
+        for category, sub in segments.groupby("segment_category"):
+            cat_row = group[(group["release_level"] == "city_category") & (group["segment_category"] == category)]
+            assert sub["unique_participants_est"].sum() == cat_row["unique_participants_est"].iloc[0]
+    assert checked == 12
 
 
-def test_other_granularities_spend_the_same_budget():
-    p = policy(epsilon_cap=1.0)
-    spent = pd.DataFrame({"time_granularity": ["week"], "release_period_start": [pd.Timestamp("2026-10-05")],
-                          "privacy_dp_epsilon": [0.8]})
-    out = run(cells("hour", ["2026-10-06"], n_cells=2, participants=5_000), granularity="hour", p=p, history=spent)
+def test_a_small_city_publishes_its_city_level_only_and_suppresses_below_the_threshold():
+    # false_release_probability 0.001 puts the city threshold near 169 (scale 11.1), so an
+    # empty city is released with probability exp(-169 / 11.1) / 1.9 ~ 1.3e-7: no flake.
+    p = policy(false_release_probability=0.001)
+    out = run(city_cells("day", ["2026-10-05"], {"nl-ams": SMALL, "ie-dub": 0}), p=p)
+    assert set(out["release_level"]) == {"city"}          # segments rolled up: no rows for them
+    dub = out[out["geo_bucket_id"] == "ie-dub"].iloc[0]
+    assert dub["privacy_suppressed"] and dub["privacy_suppressed_reason"] == "k_min"
+    for metric in ("unique_participants_est", "doors_opened_est", "repeat_rate_est", "trend_score_est",
+                   "uncertainty_unique_participants_noise_scale", "uncertainty_unique_participants_moe95"):
+        assert pd.isna(dub[metric]), metric
+    ams = out[out["geo_bucket_id"] == "nl-ams"].iloc[0]
+    assert not ams["privacy_suppressed"] and abs(ams["unique_participants_est"] - SMALL) < 60
+
+
+def test_thresholds_are_k_plus_a_margin_with_the_stated_false_release_chance():
+    p = policy()
+    out = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}))
+    for level, group in out.groupby("release_level"):
+        scale = group["uncertainty_unique_participants_noise_scale"].dropna().iloc[0]
+        threshold, chance = release_threshold("laplace", scale, 100, p.false_release_probability)
+        assert set(group["privacy_release_threshold"]) == {threshold} and threshold > 100
+        assert set(group["privacy_false_release_probability"]) == {chance} and chance <= 0.01
+        assert set(group["privacy_k_min_enforced"]) == {100}
+
+
+def test_a_denied_period_publishes_suppressed_city_rows_without_noise():
+    out = run(city_cells("day", ["2026-10-07"], {"jp-tyo": BIG, "nl-ams": SMALL}),
+              periods=denied("day", ["2026-10-07"]))
+    assert set(out["release_level"]) == {"city"} and len(out) == 2
     assert set(out["privacy_suppressed_reason"]) == {"budget_exhausted"}
+    assert (out["privacy_dp_epsilon"] == 0).all() and out["unique_participants_est"].isna().all()
 
 
-def test_released_periods_are_not_redrawn():
-    first = run(cells("day", ["2026-10-05"], n_cells=5, participants=5_000))
-    again = run(cells("day", ["2026-10-05", "2026-10-06"], n_cells=5, participants=5_000),
-                history=history_of(first), previous=first)
-    assert set(again["release_period_start"]) == {pd.Timestamp("2026-10-06")}
-    assert run(cells("day", ["2026-10-05"], n_cells=5, participants=5_000), history=history_of(first)).empty
+def test_versions_are_carried_on_the_rows():
+    out = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}), periods=charged("day", ["2026-10-05"], version=3))
+    assert set(out["release_version"]) == {3}
 
 
-def test_trend_uses_the_previous_released_bucket():
-    first = run(cells("day", ["2026-10-05"], n_cells=50, participants=5_000, doors=10_000))
-    second = run(cells("day", ["2026-10-06"], n_cells=50, participants=5_000, doors=30_000),
-                 history=history_of(first), previous=first)
-    assert second["trend_score_est"].between(0.7, 0.8).all()   # 30k / (30k + 10k) = 0.75 up to noise
-    assert first["trend_score_est"].isna().all()                # nothing earlier to compare with
+def test_trend_uses_the_previous_released_bucket_at_the_same_level():
+    first = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}, doors_per_participant=1.0))
+    second = run(city_cells("day", ["2026-10-06"], {"jp-tyo": BIG}, doors_per_participant=3.0), previous=first)
+    city = second[second["release_level"] == "city"]["trend_score_est"].iloc[0]
+    assert 0.72 < city < 0.78        # 3 / (3 + 1) up to noise
+    assert first["trend_score_est"].isna().all()
 
 
-def test_hour_release_covers_every_hour_of_the_period():
-    out = run(cells("hour", ["2026-10-05"], n_cells=2, participants=0), granularity="hour")
-    assert len(out) == 48 and set(out["privacy_k_min_enforced"]) == {150}
-    assert set(out["privacy_dp_epsilon"]) == {0.25}
+def test_hour_periods_measure_city_by_hour():
+    out = run(city_cells("hour", ["2026-10-05"], {"jp-tyo": 24 * 1000}), granularity="hour",
+              p=policy(hour__enabled=True))
+    assert len(out) == 24 and set(out["release_level"]) == {"city"}
+    assert set(out["segment_door_type"]) == {"all"} and set(out["segment_category"]) == {"all"}
+    assert set(out["privacy_k_min_enforced"]) == {150} and np.allclose(out["privacy_dp_epsilon"], 0.25)
+    assert not out["privacy_suppressed"].any()
 
 
 def test_gaussian_option_publishes_epsilon_delta_and_rho():
-    out = run(cells("week", ["2026-10-05"], n_cells=20, participants=5_000), granularity="week",
-              p=policy(mechanism="gaussian"))
+    out = run(city_cells("week", ["2026-10-05"], {"jp-tyo": BIG}), granularity="week", p=policy(mechanism="gaussian"))
     assert set(out["privacy_dp_mechanism"]) == {"discrete_gaussian"}
-    assert set(out["privacy_dp_delta"]) == {1e-6}
-    assert (out["privacy_dp_rho"] > 0).all()
+    assert set(out["privacy_dp_delta"]) == {1e-6} and (out["privacy_dp_rho"] > 0).all()
     assert np.allclose(out["privacy_dp_epsilon"], 0.5)
 
 
-def test_empty_input_gives_typed_empty_frame():
-    out = run(cells("day", [], n_cells=1))
+def test_no_periods_give_a_typed_empty_frame():
+    out = run(city_cells("day", [], {"jp-tyo": 1}), periods=[])
     assert out.empty and list(out.columns) == RELEASE_COLUMNS
     assert str(out["unique_participants_est"].dtype) == "Int64"
 
 
-def test_wrong_granularity_is_refused():
+def test_bad_input_is_refused_naming_the_rule():
     with pytest.raises(ValueError, match="granularity: must be one of hour, day, week"):
-        run(cells("day", ["2026-10-05"]), granularity="minute")
+        run(city_cells("day", ["2026-10-05"], {"jp-tyo": 10}), granularity="minute")
+    incomplete = city_cells("day", ["2026-10-05"], {"jp-tyo": 10}).iloc[:-1]
+    with pytest.raises(ValueError, match="the cell domain must be complete"):
+        run(incomplete)
+    with pytest.raises(ValueError, match=r"no cells for day period\(s\) \['2026-10-06'\]"):
+        run(city_cells("day", ["2026-10-05"], {"jp-tyo": 10}), periods=charged("day", ["2026-10-05", "2026-10-06"]))

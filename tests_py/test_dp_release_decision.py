@@ -1,54 +1,69 @@
-"""The release decision is itself differentially private.
+"""The release decision is itself differentially private, and its threshold is honest, at every level.
 
-Two datasets differ in one participant in one cell: the cell holds k - 1 = 99
-participants in D and k = 100 in D'. The added person opened M = 4 doors. A threshold on
-the true count would release the cell with probability 0 under D and 1 under D'. The
-release reads only the noisy participants and noisy doors opened, so its probabilities
-must satisfy P(release | D') <= e^eps * P(release | D), and the same with D and D'
-swapped. Here eps = eps_participants(1) + eps_doors(4) is what OpenDP's privacy maps
-charge for this one-cell change, and delta is 0 for discrete Laplace.
+For each level of a day period, with the level's own OpenDP measurements and threshold:
 
-Each dataset is released over N = 200,000 independent copies of the cell. Hoeffding:
-each frequency is within t = sqrt(ln(4 / 1e-6) / (2N)) ~ 0.0062 of its probability, except
-with probability 1e-6 / 2. Taking a union over the two frequencies, the asserted
-inequalities, which widen each side by t, fail for a correct release with probability at
-most 1e-6.
+DP. Two datasets differ in one participant in one cell: tau - 1 participants in D, tau in
+D' (tau the level's release threshold, where the decision is most uncertain), and the
+added person opened M doors. The decision reads only the cell's noisy participants and
+noisy doors opened, so P(release | D') <= e^eps * P(release | D) and the same swapped,
+with eps = the level's participants and doors costs from OpenDP's privacy maps. A
+threshold on the true count would release with probability 0 under D and 1 under D'.
+
+Honesty. A cell with k - 1 true participants is released with probability at most the
+published false-release probability (<= 1 %).
+
+N = 200,000 independent copies per dataset. Hoeffding: each of the 8 DP frequencies (4
+levels x 2 datasets) is within t = sqrt(ln(16 / 1e-6) / (2N)) ~ 0.0064 of its probability
+except with probability 1e-6 / 8 each, so the widened DP inequalities fail for a correct
+release with probability at most 1e-6. Chernoff (multiplicative): each of the 4 false-release
+frequencies exceeds (1 + eta) times its probability p with probability at most
+exp(-eta^2 N p / 3); eta is chosen per level so that this is 2.5e-7, 1e-6 over the levels.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
 
-from dp_fixtures import cells, no_history, policy
+import numpy as np
+import pytest
+
+from dp_fixtures import policy
 from privacy_insights.dp.mechanisms import period_mechanism
-from privacy_insights.dp.release import empty_release, release_granularity
+from privacy_insights.dp.params import LEVELS
+from privacy_insights.dp.release import release_decision
+from privacy_insights.dp.thresholds import release_threshold
 
 N = 200_000
-K = 100
-M = 4
-T = math.sqrt(math.log(4 / 1e-6) / (2 * N))
+T = math.sqrt(math.log(16 / 1e-6) / (2 * N))
 
 
-def release_frequency(participants: int, doors: int) -> float:
-    frame = cells("day", ["2026-10-05"], n_cells=N, participants=participants, doors=doors)
-    out = release_granularity(frame, "day", policy(), no_history(), empty_release(),
-                              datetime(2026, 11, 1, tzinfo=timezone.utc), report=lambda _: None)
-    return float((~out["privacy_suppressed"]).mean())
+def release_frequency(level_noise, threshold: int, participants: int, doors: int, p) -> float:
+    noisy_p = level_noise.metrics["unique_participants"].sample(np.full(N, participants, dtype=np.int64))
+    noisy_d = level_noise.metrics["doors_opened"].sample(np.full(N, doors, dtype=np.int64))
+    g = p.for_granularity("day")
+    decided = release_decision(noisy_p, noisy_d, threshold, g.max_opens_per_participant, p.dominance_max_share)
+    return float(np.mean([d is None for d in decided]))
 
 
-def test_release_decision_is_dp_at_the_k_boundary():
-    mech = period_mechanism(policy(), "day")
-    epsilon = mech.metrics["unique_participants"].measurement.map(1) + mech.metrics["doors_opened"].measurement.map(M)
+@pytest.mark.parametrize("level", LEVELS)
+def test_release_decision_is_dp_and_honest_at_every_level(level):
+    p = policy()
+    mech = period_mechanism(p, "day")
+    noise = mech.level(level)
+    m = p.for_granularity("day").max_opens_per_participant
+    scale = noise.metrics["unique_participants"].scale
+    threshold, chance = release_threshold("laplace", scale, 100, p.false_release_probability)
+    epsilon = noise.metrics["unique_participants"].cost + noise.metrics["doors_opened"].cost
     bound = math.exp(epsilon)
 
-    p_without = release_frequency(K - 1, 300)       # D: k - 1 participants
-    p_with = release_frequency(K, 300 + M)          # D': one more participant with M doors opened
+    p_without = release_frequency(noise, threshold, threshold - 1, 2 * threshold, p)
+    p_with = release_frequency(noise, threshold, threshold, 2 * threshold + m, p)
+    assert 0.2 < p_without < 0.8 and 0.2 < p_with < 0.8, (p_without, p_with)   # genuinely random here
+    assert p_with - T <= bound * (p_without + T), (level, p_with, p_without, bound)
+    assert p_without - T <= bound * (p_with + T), (level, p_with, p_without, bound)
+    assert not (1.0 - T <= bound * (0.0 + T))          # a threshold on the true count would break it
 
-    # The decision is genuinely random at the boundary, not a step.
-    assert 0.2 < p_without < 0.8 and 0.2 < p_with < 0.8, (p_without, p_with)
-    assert p_with - T <= bound * (p_without + T) + mech.delta, (p_with, p_without, bound)
-    assert p_without - T <= bound * (p_with + T) + mech.delta, (p_with, p_without, bound)
-
-    # A threshold on the true count (0 % vs 100 %) would break the same inequality.
-    assert not (1.0 - T <= bound * (0.0 + T) + mech.delta)
+    eta = math.sqrt(3 * math.log(1 / 2.5e-7) / (N * chance))
+    at_k_minus_1 = release_frequency(noise, threshold, 99, 200, p)
+    assert chance <= 0.01
+    assert at_k_minus_1 <= (1 + eta) * chance, (level, at_k_minus_1, chance)

@@ -12,7 +12,7 @@
         'time_granularity': ['hour', 'day', 'week'],
         'geo_bucket_type': ['city', 'geohash3'],
         'release_level': ['city', 'city_door_type', 'city_category', 'city_segment'],
-        'privacy_suppressed_reason': ['k_min', 'dominance', 'budget_exhausted', 'rolled_up'],
+        'privacy_suppressed_reason': ['k_min', 'dominance', 'budget_exhausted'],
         'privacy_dp_mechanism': ['discrete_laplace', 'discrete_gaussian'],
         'privacy_dp_post_processing': [
             'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]',

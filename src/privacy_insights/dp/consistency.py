@@ -142,4 +142,5 @@ def inverse_variance_total(estimates: list[tuple[np.ndarray, np.ndarray | float]
         weight = np.where(np.isnan(value), 0.0, 1.0 / np.asarray(var, dtype=float))
         numerator = numerator + np.nan_to_num(value) * weight
         denominator = denominator + weight
-    return numerator / denominator
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return numerator / denominator      # nan where no estimate exists (a denied period)

@@ -15,8 +15,9 @@ of the period):
    participants reach the level's honest threshold (``thresholds``: k plus a margin so a
    cell with k - 1 true participants is released at most ``false_release_probability``
    of the time) and M / noisy doors opened <= dominance_max_share; otherwise suppressed
-   (`k_min`, `dominance`); cells of a level not measured for that city are `rolled_up`
-   (their numbers are in the parent). A period the plan denied is `budget_exhausted`.
+   (`k_min`, `dominance`). A level not measured for a city-period publishes no rows: its
+   numbers are rolled up into the parent. A period the plan denied publishes its city
+   rows, suppressed as `budget_exhausted`.
 3. Post-processing (``consistency``): non-negative integers in which children add up to
    their parent; repeat_rate_est and trend_score_est from released values, clamped to
    [0, 1]. A released cell whose consistent participants fall below k is suppressed.
@@ -288,6 +289,23 @@ def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, char
     return frame
 
 
+def release_decision(noisy_participants: np.ndarray, noisy_doors: np.ndarray, threshold: int,
+                     max_opens: int, dominance_share: float) -> np.ndarray:
+    """Per cell, from its own noisy measurement only: None (release), 'k_min' or 'dominance'.
+
+    k_min: noisy participants below the honest threshold. Dominance: the top contributor
+    has at most M doors opened and a cell's doors opened are at least its participants
+    (each opened one or more), so its share is at most M / max(doors, participants).
+    """
+    with np.errstate(invalid="ignore"):
+        below = ~(noisy_participants >= threshold)
+        dominated = ~below & ~(np.fmax(noisy_doors, noisy_participants) * dominance_share >= max_opens)
+    out = np.full(len(noisy_participants), None, dtype=object)
+    out[below] = "k_min"
+    out[dominated] = "dominance"
+    return out
+
+
 def release_periods(
     cells: pd.DataFrame,
     granularity: str,
@@ -348,25 +366,28 @@ def release_periods(
     for level in levels:
         m = measured[level]
         frame = _level_frame(grid, level, granularity)
-        n = len(frame) // G
-        in_group = np.repeat(np.arange(G), n)
+        in_group = np.repeat(np.arange(G), len(frame) // G)
+        # A level a city-period did not measure publishes no rows (its numbers are in the
+        # parent); the city level is always published, suppressed when the period was denied.
+        keep = np.ones(len(frame), dtype=bool) if level == "city" else m.mask[in_group]
+        frame, in_group = frame[keep].reset_index(drop=True), in_group[keep]
         measured_row = m.mask[in_group]
-        noisy = {metric: m.values[metric].reshape(-1) for metric in METRICS}
+        noisy = {metric: m.values[metric].reshape(-1)[keep] for metric in METRICS}
         scale_p = m.noise.metrics["unique_participants"].scale
         scale_d = m.noise.metrics["doors_opened"].scale
         threshold, false_release = release_threshold(mech.family, scale_p, g_policy.k_min, policy.false_release_probability)
-        with np.errstate(invalid="ignore"):
-            below = measured_row & ~(noisy["unique_participants"] >= threshold)
-            dominated = measured_row & ~below & ~(
-                g_policy.max_opens_per_participant <= policy.dominance_max_share * np.nan_to_num(noisy["doors_opened"]))
-        values = {metric: published[metric][level].reshape(-1) for metric in METRICS}
+        decided = release_decision(noisy["unique_participants"], noisy["doors_opened"], threshold,
+                                   g_policy.max_opens_per_participant, policy.dominance_max_share)
+        below = measured_row & (decided == "k_min")
+        dominated = measured_row & (decided == "dominance")
+        values = {metric: published[metric][level].reshape(-1)[keep] for metric in METRICS}
         reason = np.full(len(frame), None, dtype=object)
         reason[~charged[in_group]] = "budget_exhausted"
-        reason[charged[in_group] & ~measured_row] = "rolled_up"
         reason[below] = "k_min"
         reason[dominated] = "dominance"
-        small = pd.isna(pd.Series(reason)).to_numpy() & (values["unique_participants"] < g_policy.k_min)
-        reason[small] = "k_min"        # post-processing took it below k: suppress (reads noisy values only)
+        # post-processing moved a released cell below k: suppress it too (reads noisy values only)
+        open_rows = pd.isna(pd.Series(reason)).to_numpy()
+        reason[open_rows & (values["unique_participants"] < g_policy.k_min)] = "k_min"
         shown = pd.isna(pd.Series(reason)).to_numpy()
 
         def show(array: np.ndarray) -> pd.Series:
