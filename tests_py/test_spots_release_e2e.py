@@ -21,8 +21,10 @@ BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
 BUILD_NEXT = {"as_of": "2026-10-18T00:00:00Z", "release_start_date": "2026-10-05"}
 GENERATE = ["--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05",
             "--days", "14", "--outside-city-share", "0", "--seed", "7"]
-RELEASES = ["spots_insights_v1_hour", "spots_insights_v1_day", "spots_insights_v1_week"]
-KEY = "time_granularity, time_bucket_start_utc, geo_bucket_id, segment_door_type, segment_category, segment_context"
+RELEASES = ["spots_insights_v1_releases", "spots_insights_v1"]
+KEY = ("time_granularity, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, segment_category, "
+       "segment_context, release_version")
+LEVELS = {"city", "city_door_type", "city_category", "city_segment"}
 # contract 000 §5.1 and obvious equivalents, plus this project's internal keys
 FORBIDDEN_COLUMNS = re.compile(
     r"(user_id|agent_id|ai_signature|latitude|longitude|lat|lon|lng|location_history|visited_locations|"
@@ -35,8 +37,8 @@ def released_rows(project: DbtProject) -> dict[str, list[tuple]]:
 
 
 def ledger(project: DbtProject) -> list[tuple]:
-    return project.query("select time_granularity, release_period_start, status, epsilon, released_at "
-                         "from outside_buyer.spots_privacy_budget_ledger order by 1, 2")
+    return project.query("select time_granularity, release_period_start, release_version, status, epsilon, charged_at "
+                         "from outside_buyer.spots_privacy_budget_ledger order by 1, 2, 3")
 
 
 def test_release_is_stable_and_advances(project: DbtProject):
@@ -44,15 +46,14 @@ def test_release_is_stable_and_advances(project: DbtProject):
     project.dbt("build", vars=BUILD)
     first, first_ledger = released_rows(project), ledger(project)
 
-    released = project.query("select time_granularity, count(*) from outside_buyer.spots_insights_v1 "
-                             "where not privacy_suppressed group by 1 order by 1")
-    assert dict(released).get("week", 0) > 0, f"no week cell released; the stability check would be vacuous: {released}"
-    assert dict(released).get("day", 0) > 0, f"no day cell released: {released}"
+    released = project.query("select time_granularity, release_level, count(*) from outside_buyer.spots_insights_v1 "
+                             "where not privacy_suppressed group by 1, 2 order by 1, 2")
+    for granularity in ("day", "week"):   # every level has released cells: stability is checked on real values
+        levels = {level for g, level, n in released if g == granularity and n > 0}
+        assert levels == LEVELS, f"{granularity}: released levels {levels}; the stability check would be vacuous"
     periods = {(g, str(p)[:10]) for g, p, *_ in first_ledger}
-    assert periods == ({("day", f"2026-10-{d:02d}") for d in range(5, 14)}
-                       | {("hour", f"2026-10-{d:02d}") for d in range(5, 14)}
-                       | {("week", "2026-10-05")})
-    assert all(status == "charged" for _, _, status, _, _ in first_ledger)
+    assert periods == ({("day", f"2026-10-{d:02d}") for d in range(5, 14)} | {("week", "2026-10-05")})
+    assert all(status == "charged" and version == 1 for _, _, version, status, _, _ in first_ledger)
 
     # Same as_of again: nothing changes, nothing is charged again.
     project.dbt("build", vars=BUILD)
@@ -64,20 +65,22 @@ def test_release_is_stable_and_advances(project: DbtProject):
     assert released_rows(project) == first
     assert ledger(project) == first_ledger
 
-    # One more day eligible: only its day and hour periods are released and charged.
+    # One more day eligible: only its day period is released and charged.
     project.dbt("build", vars=BUILD_NEXT)
     after = released_rows(project)
     for table in RELEASES:
         assert set(first[table]) <= set(after[table]), f"{table}: a released row changed or vanished"
-        assert len(after[table]) > len(first[table]) or table == "spots_insights_v1_week"
+        assert len(after[table]) > len(first[table])
     new_ledger = ledger(project)
     assert set(first_ledger) <= set(new_ledger)
     added = {(g, str(p)[:10]) for g, p, *_ in set(new_ledger) - set(first_ledger)}
-    assert added == {("day", "2026-10-14"), ("hour", "2026-10-14")}
-    new_rows = project.query("select count(*) from outside_buyer.spots_insights_v1_day "
-                             "where release_period_start = timestamp '2026-10-14'")[0][0]
+    assert added == {("day", "2026-10-14")}
+    new_rows = dict(project.query("select release_level, count(*) from outside_buyer.spots_insights_v1 "
+                                  "where time_granularity = 'day' and release_period_start = timestamp '2026-10-14' "
+                                  "group by 1"))
     cities = project.query("select count(*) from reference.city_definitions")[0][0]
-    assert new_rows == cities * 3 * 9 * 5  # every cell of the public domain for that day, data or not
+    # every city gets its city row; only the city with data measures the finer levels
+    assert new_rows == {"city": cities, "city_door_type": 3, "city_category": 9, "city_segment": 3 * 9 * 5}
 
 
 def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):

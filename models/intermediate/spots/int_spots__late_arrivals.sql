@@ -1,7 +1,7 @@
 -- Late data: per released period, how many in-city door-open events arrived after the
 -- period was frozen (its latest charge in the budget ledger). Staging keeps only the UTC
--- hour of arrival, so an event that arrived in the hour of the freeze counts as late
--- (it may have made it into the release: the count errs on the side of reporting). They are not in the
+-- hour of arrival, so "after" means in a later hour than the freeze: an event that arrived
+-- in the very hour of the freeze is not counted (it may have made it into the release). They are not in the
 -- released numbers and never change them (a released cell never changes); the ops model
 -- ops_spots_late_events reports them, and the off-by-default correction release
 -- (var spots_release.corrections) reads them here to release such a period again with
@@ -37,7 +37,7 @@ late as (
         max(events.ingested_hour_start) as last_late_arrival_hour
     from frozen
     left join events
-        on events.ingested_hour_start >= {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
+        on events.ingested_hour_start > {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
         and frozen.period_start = case frozen.granularity when 'week' then events.week_start else events.day_start end
     group by 1, 2, 3
 )

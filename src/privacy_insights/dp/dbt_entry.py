@@ -67,15 +67,14 @@ def release_model(dbt: Any, session: Any, cells: Any, ledger: Any, late_events: 
         landed = {(g, pd.Timestamp(p).date(), int(v)) for g, p, v in session.sql(
             f"select distinct time_granularity, release_period_start, release_version from {this}").fetchall()}
 
-    # Eligibility: the public cell domain lists only periods eligible at as_of; check again.
+    # Eligibility at this build's as_of (the cell domain already lists only eligible periods
+    # when it was built with the same clock; a period that is not eligible yet is never released).
     eligible: dict[str, list[date]] = {g: [] for g in GRANULARITIES}
     for granularity, start in cells.aggregate("granularity, period_start", "granularity, period_start").fetchall():
         start = pd.Timestamp(start).date()
         end = datetime.combine(start, datetime.min.time(), timezone.utc) + pd.Timedelta(days=PERIOD_DAYS[granularity])
-        if end + pd.Timedelta(hours=policy.reporting_delay_hours) > clock:
-            raise PolicyError(f"int_spots__cell_aggregates: {granularity} period {start} is not eligible at as_of "
-                              f"{clock:%Y-%m-%dT%H:%M:%SZ} (delay {policy.reporting_delay_hours} h)")
-        eligible[granularity].append(start)
+        if end + pd.Timedelta(hours=policy.reporting_delay_hours) <= clock and start >= release_start:
+            eligible[granularity].append(start)
     late = {(g, pd.Timestamp(p).date()): int(n) for g, p, n in late_events.aggregate(
         "granularity, period_start, sum(late_events)", "granularity, period_start").fetchall()}
 

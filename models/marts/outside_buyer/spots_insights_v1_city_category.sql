@@ -1,0 +1,73 @@
+-- For BI users: one row per (city, category, day or week bucket) of every released period,
+-- with the numbers of the finest released level that covers it: the city x category cell
+-- when it was released, otherwise the city total (category `all`). Post-processing of
+-- released rows only (no new privacy cost); `covering_level` says which level answered.
+
+with
+
+released as (
+    select * from {{ ref('spots_insights_v1') }}
+    where time_granularity in ('day', 'week')
+),
+
+categories as (
+    select * from {{ ref('categories') }}
+),
+
+cities as (
+    select distinct time_granularity, time_bucket_start_utc, release_period_start, release_version,
+        geo_bucket_type, geo_bucket_id
+    from released
+    where release_level = 'city'
+),
+
+grid as (
+    select cities.*, categories.category
+    from cities
+    cross join categories
+),
+
+category_cells as (
+    select * from released
+    where release_level = 'city_category' and not privacy_suppressed
+),
+
+city_cells as (
+    select * from released
+    where release_level = 'city' and not privacy_suppressed
+),
+
+covered as (
+    select
+        grid.time_granularity,
+        grid.time_bucket_start_utc,
+        grid.release_period_start,
+        grid.release_version,
+        grid.geo_bucket_type,
+        grid.geo_bucket_id,
+        grid.category as segment_category,
+        case
+            when category_cells.release_level is not null then 'city_category'
+            when city_cells.release_level is not null then 'city'
+        end as covering_level,
+        coalesce(category_cells.unique_participants_est, city_cells.unique_participants_est) as unique_participants_est,
+        coalesce(category_cells.doors_opened_est, city_cells.doors_opened_est) as doors_opened_est,
+        coalesce(category_cells.repeat_rate_est, city_cells.repeat_rate_est) as repeat_rate_est,
+        coalesce(category_cells.uncertainty_unique_participants_moe95,
+            city_cells.uncertainty_unique_participants_moe95) as unique_participants_moe95,
+        coalesce(category_cells.uncertainty_doors_opened_moe95,
+            city_cells.uncertainty_doors_opened_moe95) as doors_opened_moe95
+    from grid
+    left join category_cells
+        on grid.time_granularity = category_cells.time_granularity
+        and grid.time_bucket_start_utc = category_cells.time_bucket_start_utc
+        and grid.geo_bucket_id = category_cells.geo_bucket_id
+        and grid.category = category_cells.segment_category
+    left join city_cells
+        on grid.time_granularity = city_cells.time_granularity
+        and grid.time_bucket_start_utc = city_cells.time_bucket_start_utc
+        and grid.geo_bucket_id = city_cells.geo_bucket_id
+)
+
+select * from covered
+where covering_level is not null
