@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 100000
 SEED ?= 42
 
-.PHONY: install demo generate build test benchmark privacy-table clean
+.PHONY: install demo generate build test benchmark utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: install
 # 20 minutes on 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
 benchmark: install
 	$(BIN)/privacy-insights benchmark
+
+# the release's coverage and error at 10^6 and 10^7 events, baseline and realistic profiles:
+# about 15 minutes on 2 cores; writes docs/utility.md and its figures in docs/utility/.
+utility: install
+	$(BIN)/privacy-insights utility-report
 
 privacy-table: install
 	$(BIN)/privacy-insights privacy-table

@@ -27,7 +27,7 @@ from privacy_insights.targets import connect
 pytestmark = pytest.mark.e2e
 
 START = date(2026, 10, 5)     # a Monday
-SPOTS = ["--select", "+spots_insights_v1+"]
+SPOTS = ["--select", "@path:models/staging/spots"]   # the spots pipeline, its seeds and tests
 GENERATE = ["--events", "3000", "--users", "300", "--cities", "jp-tyo", "--start", "2026-10-05", "--days", "50",
             "--outside-city-share", "0", "--seed", "5", "--tables", "spots"]
 
@@ -74,7 +74,7 @@ class This:
 def release_step(project: DbtProject, days: int, release: dict) -> int:
     """One daily run of the release step (the function the dbt Python model calls, with the
     model's own relations) on the project's real warehouse; returns the rows it appended."""
-    warehouse = connect(project.target)
+    warehouse = connect(project.target, env=project.env)
     try:
         con = warehouse.connection
         catalog = warehouse.catalog

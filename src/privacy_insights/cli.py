@@ -43,7 +43,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         attribution_events=args.attribution_events,
         attribution_duplicate_share=args.attribution_duplicate_share,
         attribution_pii_share=args.attribution_pii_share, chunk_rows=args.chunk_rows,
-        tables=tuple(args.tables),
+        tables=tuple(args.tables), profile=args.profile,
     )
     warehouse = targets.connect(args.target, memory_limit=args.duckdb_memory_limit)
     started = time.perf_counter()
@@ -159,6 +159,13 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_utility_report(args: argparse.Namespace) -> int:
+    from privacy_insights.utility.runner import run
+
+    args.argv = sys.argv[2:] if sys.argv[1:2] == ["utility-report"] else []
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--chunk-rows", type=int, default=200_000)
     gen.add_argument("--duckdb-memory-limit", default="256MB",
                      help="cap on DuckDB's buffer pool while writing, so memory stays flat at any --events")
+    gen.add_argument("--profile", choices=["baseline", "realistic"], default="baseline",
+                     help="shape of SPOTS activity (README \"Generator\"): baseline, or realistic habits, "
+                          "launch-city concentration and weekly seasonality")
     gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
                      choices=["spots", "outreach", "attribution"])
     gen.set_defaults(func=_cmd_generate)
@@ -236,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="docs/benchmark_results.md",
                        help="Markdown tables of the measured figures (docs/benchmark.md discusses them)")
     bench.set_defaults(func=_cmd_benchmark)
+
+    utility = sub.add_parser("utility-report", help="measure the release's coverage and error against the truth "
+                                                    "(Markdown + PNG; internal: reads true counts)")
+    utility.add_argument("--events", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    utility.add_argument("--profiles", nargs="*", default=["baseline", "realistic"], choices=["baseline", "realistic"])
+    utility.add_argument("--seed", type=int, default=42)
+    utility.add_argument("--from-target", choices=targets.TARGETS,
+                         help="measure this target's built warehouse instead of fresh builds")
+    utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
+    utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
+    utility.set_defaults(func=_cmd_utility_report)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import duckdb
 
@@ -41,9 +42,9 @@ def schema_prefix(target: str) -> str:
     return os.environ.get(env_name, default) + "_"
 
 
-def project_root() -> Path:
+def project_root(env: Mapping[str, str] | None = None) -> Path:
     """The dbt project folder: ``PRIVACY_INSIGHTS_PROJECT_DIR`` or the current directory."""
-    return Path(os.environ.get("PRIVACY_INSIGHTS_PROJECT_DIR", ".")).resolve()
+    return Path((env if env is not None else os.environ).get("PRIVACY_INSIGHTS_PROJECT_DIR", ".")).resolve()
 
 
 def project_vars() -> dict:
@@ -53,33 +54,34 @@ def project_vars() -> dict:
     return yaml.safe_load((project_root() / "dbt_project.yml").read_text())["vars"]
 
 
-def _project_path(env_name: str, default: str) -> Path:
-    path = Path(os.environ.get(env_name, default))
-    return path if path.is_absolute() else project_root() / path
+def _project_path(env_name: str, default: str, env: Mapping[str, str] | None = None) -> Path:
+    path = Path((env if env is not None else os.environ).get(env_name, default))
+    return path if path.is_absolute() else project_root(env) / path
 
 
-def duckdb_path() -> Path:
-    return _project_path("PRIVACY_INSIGHTS_DUCKDB", "data/privacy_insights.duckdb")
+def duckdb_path(env: Mapping[str, str] | None = None) -> Path:
+    return _project_path("PRIVACY_INSIGHTS_DUCKDB", "data/privacy_insights.duckdb", env)
 
 
-def extension_dir() -> Path:
-    return _project_path("PRIVACY_INSIGHTS_EXTENSION_DIR", ".duckdb/extensions")
+def extension_dir(env: Mapping[str, str] | None = None) -> Path:
+    return _project_path("PRIVACY_INSIGHTS_EXTENSION_DIR", ".duckdb/extensions", env)
 
 
-def postgres_dsn() -> str:
+def postgres_dsn(env: Mapping[str, str] | None = None) -> str:
     """libpq connection string without the password (libpq reads ``PGPASSWORD`` itself)."""
+    env = env if env is not None else os.environ
     return (
-        f"dbname={os.environ.get('PGDATABASE', 'privacy_insights')} "
-        f"host={os.environ.get('PGHOST', '127.0.0.1')} "
-        f"port={os.environ.get('PGPORT', '5432')} "
-        f"user={os.environ.get('PGUSER', 'postgres')}"
+        f"dbname={env.get('PGDATABASE', 'privacy_insights')} "
+        f"host={env.get('PGHOST', '127.0.0.1')} "
+        f"port={env.get('PGPORT', '5432')} "
+        f"user={env.get('PGUSER', 'postgres')}"
     )
 
 
-def offline_config() -> dict[str, str]:
+def offline_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """DuckDB settings that keep every extension local: nothing is fetched at run time."""
     return {
-        "extension_directory": str(extension_dir()),
+        "extension_directory": str(extension_dir(env)),
         "autoinstall_known_extensions": "false",
         "autoload_known_extensions": "false",
     }
@@ -105,16 +107,17 @@ class Warehouse:
         self.connection.close()
 
 
-def connect(target: str, memory_limit: str | None = None) -> Warehouse:
+def connect(target: str, memory_limit: str | None = None, env: Mapping[str, str] | None = None) -> Warehouse:
     """Open the target's warehouse for reading and writing raw and mart tables.
 
     ``memory_limit`` caps DuckDB's buffer pool (e.g. ``"256MB"``); without it DuckDB keeps
     written pages cached up to most of the machine's memory, so a long write grows RSS.
+    ``env`` replaces the process environment for the paths and the connection (tests).
     """
     check_target(target)
-    config = offline_config() | ({"memory_limit": memory_limit} if memory_limit else {})
+    config = offline_config(env) | ({"memory_limit": memory_limit} if memory_limit else {})
     if target == "dev":
-        path = duckdb_path()
+        path = duckdb_path(env)
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), config=config)
         catalog = con.sql("select current_database()").fetchone()[0]
@@ -126,7 +129,7 @@ def connect(target: str, memory_limit: str | None = None) -> Warehouse:
         con.close()
         raise RuntimeError(
             "the DuckDB postgres extension is not installed in "
-            f"{extension_dir()}; run `privacy-insights setup` first ({exc})"
+            f"{extension_dir(env)}; run `privacy-insights setup` first ({exc})"
         ) from exc
-    con.execute(f"ATTACH '{postgres_dsn()}' AS {POSTGRES_ALIAS} (TYPE postgres)")
+    con.execute(f"ATTACH '{postgres_dsn(env)}' AS {POSTGRES_ALIAS} (TYPE postgres)")
     return Warehouse(con, POSTGRES_ALIAS, target)

@@ -53,9 +53,9 @@ def _step_figures(step: Step) -> dict:
 class Workspace:
     """One benchmark run's isolated folder (and PostgreSQL database) and its environment."""
 
-    def __init__(self, root: Path, target: str, events: int):
+    def __init__(self, root: Path, target: str, events: int, name: str | None = None):
         self.target = target
-        self.dir = root / f"{target}-{events}"
+        self.dir = root / (name or f"{target}-{events}")
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)

@@ -1,80 +1,53 @@
 """Expected error of each released metric under the configured policy (README "Privacy parameters").
 
-Counts: the exact mean absolute error E|Z| of the noise (summed over its probability mass
-function) and OpenDP's 95 % accuracy bound; relative error is E|Z| / true count. Ratios
-(repeat_rate_est at a true rate of 0.3, trend_score_est at a flat trend) use the delta
-method on the two noisy counts: their error is roughly normal with the standard deviation
-shown, so the mean absolute error is sqrt(2 / pi) times it. "False release" is the chance
-that an empty cell (true participants 0) clears k on noise alone.
+Counts: the exact mean absolute error E|Z| of each level's noise (summed over its probability
+mass function) and OpenDP's 95 % accuracy bound; relative error is E|Z| / true count. These
+are the errors of a cell's own measurement: consistency post-processing combines several
+measurements of a city and usually does better. The release threshold of each level and
+the chance that a cell with k - 1 true participants clears it come from ``thresholds``.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import opendp.prelude as dp
 
-from privacy_insights.dp.mechanisms import PeriodMechanism, period_mechanism
+from privacy_insights.dp.mechanisms import period_mechanism
 from privacy_insights.dp.params import GRANULARITIES, ReleasePolicy
+from privacy_insights.dp.thresholds import margin_of_error, release_threshold, tail
 
 TRUE_COUNTS = (100, 1_000, 10_000)
-REPEAT_RATE = 0.3
 
 
-def _pmf(mechanism: str, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    support = np.arange(-int(60 * scale) - 50, int(60 * scale) + 51).astype(float)
-    weights = np.exp(-np.abs(support) / scale) if mechanism == "discrete_laplace" else np.exp(-support**2 / (2 * scale**2))
-    return support, weights / weights.sum()
-
-
-def noise_stats(mechanism: str, scale: float) -> dict[str, float]:
-    support, pmf = _pmf(mechanism, scale)
-    if mechanism == "discrete_laplace":
-        bound95 = dp.discrete_laplacian_scale_to_accuracy(scale, 0.05)
-    else:
-        bound95 = dp.discrete_gaussian_scale_to_accuracy(scale, 0.05)
-    return {"mae": float(np.sum(pmf * np.abs(support))), "sd": float(math.sqrt(np.sum(pmf * support**2))),
-            "bound95": float(bound95)}
-
-
-def false_release(mechanism: str, scale: float, k: int) -> float:
-    support, pmf = _pmf(mechanism, scale)
-    return float(pmf[support >= k].sum())
-
-
-def _row(name: str, mae: float, extra: str, per_count) -> str:
-    cells = " | ".join(per_count(n) for n in TRUE_COUNTS)
-    return f"| {name} | {mae} | {extra} | {cells} |"
+def mean_absolute_error(family: str, scale: float) -> float:
+    support = np.arange(1, int(80 * scale) + 50)
+    # E|Z| = 2 * sum_{j >= 1} P(Z >= j) for a symmetric integer distribution
+    return float(2 * sum(tail(family, scale, int(j)) for j in support))
 
 
 def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
-    mech: PeriodMechanism = period_mechanism(policy, granularity)
+    mech = period_mechanism(policy, granularity)
     g = policy.for_granularity(granularity)
-    stats = {m: noise_stats(mech.mechanism, noise.scale) for m, noise in mech.metrics.items()}
+    state = "enabled" if g.enabled else "disabled by default"
     lines = [
-        f"**{granularity}**: {mech.mechanism}, epsilon {mech.epsilon:g} per period"
+        f"**{granularity}** ({state}): {mech.mechanism}, epsilon {mech.epsilon:g} per period"
         + (f" (delta {mech.delta:g}, rho {mech.rho:.4g})" if mech.rho else "")
-        + f", k {g.k_min}, C = {g.max_cells_per_participant} cells, M = {g.max_opens_per_cell} opens; "
-        f"chance that an empty cell's noisy participants clear k: {false_release(mech.mechanism, mech.metrics['unique_participants'].scale, g.k_min):.1e}",
+        + f", k {g.k_min}, one cell per participant per period, M = {g.max_opens_per_participant} doors opened",
         "",
-        "| metric | mean abs. error | 95 % of errors within | "
-        + " | ".join(f"error at true {n:,}" for n in TRUE_COUNTS) + " |",
-        "|---|---|---|" + "---|" * len(TRUE_COUNTS),
+        "| level | share of epsilon | measured when city participants >= | participants: scale / mean abs. error / 95 % "
+        "within | release threshold (false release at k - 1) | doors opened: scale / 95 % within | "
+        + " | ".join(f"participants error at {n:,}" for n in TRUE_COUNTS) + " |",
+        "|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS),
     ]
-    for metric in ("unique_participants", "doors_opened"):
-        s = stats[metric]
-        lines.append(_row(f"{metric}_est (scale {mech.metrics[metric].scale:.3g})", f"{s['mae']:.1f}", f"±{s['bound95']:.0f}",
-                          lambda n, s=s: f"{s['mae'] / n:.2%}"))
-    sd_p, sd_r, sd_d = stats["unique_participants"]["sd"], stats["repeaters"]["sd"], stats["doors_opened"]["sd"]
-    rate_sd = lambda n: math.sqrt(sd_r**2 + (REPEAT_RATE * sd_p) ** 2) / n       # noqa: E731
-    trend_sd = lambda n: math.sqrt(2) * sd_d / (4 * n)                               # noqa: E731
-    k = math.sqrt(2 / math.pi)
-    lines.append(_row(f"repeat_rate_est, true rate 0.3 (repeaters scale {mech.metrics['repeaters'].scale:.3g})",
-                      "—", "≈ 1.96 sd (normal approx.)",
-                      lambda n: f"±{k * rate_sd(n):.3f} ({k * rate_sd(n) / REPEAT_RATE:.1%})"))
-    lines.append(_row("trend_score_est, flat trend 0.5", "—", "≈ 1.96 sd (normal approx.)",
-                      lambda n: f"±{k * trend_sd(n):.4f} ({k * trend_sd(n) / 0.5:.2%})"))
+    for name, level in policy.levels(granularity).items():
+        noise = mech.level(name)
+        participants, doors = noise.metrics["unique_participants"], noise.metrics["doors_opened"]
+        mae = mean_absolute_error(mech.family, participants.scale)
+        threshold, chance = release_threshold(mech.family, participants.scale, g.k_min, policy.false_release_probability)
+        cells = " | ".join(f"{mae / n:.2%}" for n in TRUE_COUNTS)
+        lines.append(
+            f"| {name} | {level.epsilon_share:g} | {level.min_city_participants:,} | {participants.scale:.3g} / "
+            f"{mae:.1f} / ±{margin_of_error(mech.family, participants.scale):.0f} | {threshold} ({chance:.2%}) | "
+            f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} |")
     return lines
 
 
@@ -86,14 +59,17 @@ def parameters_markdown(policy: ReleasePolicy) -> str:
         f"| reporting_delay_hours | {policy.reporting_delay_hours} | a bucket is released once its end is this long before `as_of` (>= 72 enforced) |",
         f"| budget_window_days | {policy.budget_window_days} | rolling window over which all releases add up |",
         f"| epsilon_cap | {policy.epsilon_cap:g} | epsilon any window may hold, hour + day + week together |",
-        f"| dominance_max_share | {policy.dominance_max_share:g} | suppress unless M / noisy doors_opened <= this |",
+        f"| false_release_probability | {policy.false_release_probability:g} | chance that a cell with k - 1 true participants clears its release threshold |",
+        f"| dominance_max_share | {policy.dominance_max_share:g} | suppress unless M / max(noisy doors opened, noisy participants) <= this |",
         "| metric_epsilon_shares | " + ", ".join(f"{m} {s:g}" for m, s in policy.metric_shares.items())
-        + " | split of a period's epsilon across the noised counts |",
+        + " | split of each level's epsilon across the noised counts |",
+        "| levels (day, week) | " + ", ".join(f"{name} {lv.epsilon_share:g}" for name, lv in policy.level_policies.items())
+        + " | split of a period's epsilon across the measured levels |",
     ]
     for g in GRANULARITIES:
         p = policy.for_granularity(g)
-        defaults.append(f"| {g}: epsilon / k / C / M | {p.epsilon:g} / {p.k_min} / {p.max_cells_per_participant} / "
-                        f"{p.max_opens_per_cell} | per release period ({'ISO week' if g == 'week' else 'UTC day'}) |")
+        defaults.append(f"| {g}: enabled / epsilon / k / M | {str(p.enabled).lower()} / {p.epsilon:g} / {p.k_min} / "
+                        f"{p.max_opens_per_participant} | per release period ({'ISO week' if g == 'week' else 'UTC day'}) |")
     body = ["\n".join(defaults), ""]
     for g in GRANULARITIES:
         body += granularity_table(policy, g) + [""]

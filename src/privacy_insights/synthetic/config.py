@@ -34,6 +34,7 @@ class GeneratorConfig:
     attribution_pii_share: float = 0.01         # payloads carrying a PII key at some depth
     chunk_rows: int = 200_000
     tables: tuple[str, ...] = field(default=("spots", "outreach", "attribution"))
+    profile: str = "baseline"                # SPOTS activity shape: baseline or realistic (synthetic/spots.py)
 
     def __post_init__(self) -> None:
         if not 1_000 <= self.events <= 10_000_000:
@@ -47,6 +48,8 @@ class GeneratorConfig:
         for name in ("outside_city_share", "bad_share", "outreach_bad_share", "outreach_duplicate_share",
                      "attribution_duplicate_share", "attribution_pii_share"):
             _share(name, getattr(self, name))
+        if self.profile not in ("baseline", "realistic"):
+            raise ValueError(f"profile: must be baseline or realistic, got {self.profile!r}")
         unknown = set(self.tables) - {"spots", "outreach", "attribution"}
         if unknown:
             raise ValueError(f"tables: unknown {sorted(unknown)}; expected spots, outreach, attribution")

@@ -1,11 +1,19 @@
-"""SPOTS interaction events with a realistic shape.
+"""SPOTS interaction events, in two profiles (``GeneratorConfig.profile``).
 
+``baseline`` (the shape every utility target is measured on):
 - Activity per user is heavy-tailed (user rank ~ U^2 over the population, so a few users
   are far busier than most) plus three extreme users who each make 0.3 % of all events.
 - Each user lives in a city drawn by metro population, or outside every city; 8 % of
   events happen while travelling to another city.
 - Time follows a diurnal cycle and a weekly cycle in the place's local (standard) time.
 - ``bad_share`` of rows break one staging rule each (see ``BAD_KINDS``).
+
+``realistic`` changes three things:
+- habits: each person has a favourite door type and category (drawn once, from the same
+  shares) and uses them for 70 % of their events;
+- launch-city concentration: three launch cities hold 60 % of the people, the other cities
+  share the rest by metro population;
+- seasonality: a stronger weekend peak and 1 % growth per day over the window.
 """
 
 from __future__ import annotations
@@ -28,6 +36,11 @@ DIURNAL = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.6, 1.5, 3, 4, 3.5, 3, 3.5,
                     4.5, 4, 3, 3, 3.5, 4.5, 6, 6.5, 6, 5, 3.5, 2], dtype=float)
 # Monday .. Sunday
 WEEKLY = np.array([0.9, 0.9, 0.95, 1.0, 1.2, 1.45, 1.3])
+WEEKLY_REALISTIC = np.array([0.8, 0.85, 0.9, 1.0, 1.3, 1.8, 1.6])
+GROWTH_PER_DAY = 0.01
+HABIT_SHARE = 0.70
+LAUNCH_CITIES = ("us-nyc", "gb-lon", "jp-tyo")
+LAUNCH_SHARE = 0.60
 EXTREME_USERS = 3
 EXTREME_SHARE_EACH = 0.003
 TRAVEL_SHARE = 0.08
@@ -69,14 +82,35 @@ def sample_users(rng: np.random.Generator, n: int, n_users: int) -> np.ndarray:
     return np.where(u < EXTREME_USERS * EXTREME_SHARE_EACH, extreme, regular)
 
 
+def city_weights(cfg: GeneratorConfig, cities: list[City]) -> np.ndarray:
+    """Share of people living in each city: by metro population, or launch-concentrated."""
+    population = np.array([c.population_millions for c in cities], dtype=float)
+    if cfg.profile != "realistic":
+        return population
+    launch = np.array([c.code in LAUNCH_CITIES for c in cities])
+    if not launch.any() or launch.all():
+        return population
+    return np.where(launch, LAUNCH_SHARE / launch.sum(), (1 - LAUNCH_SHARE) * population / population[~launch].sum())
+
+
+def habitual(rng: np.random.Generator, user: np.ndarray, cfg: GeneratorConfig, shares: list[float],
+             salt: int) -> np.ndarray:
+    """Each person's favourite (drawn once from ``shares``) for HABIT_SHARE of events, else any."""
+    cdf = np.cumsum(shares)
+    favourite = np.minimum(np.searchsorted(cdf / cdf[-1], unit_hash(user, cfg.seed * 7 + salt)), len(shares) - 1)
+    anything = rng.choice(len(shares), len(user), p=shares)
+    return np.where(rng.random(len(user)) < HABIT_SHARE, favourite, anything)
+
+
 def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Generator,
                    offset: int, n: int, messages: list[str]) -> pa.Table:
     lat0 = np.array([c.latitude for c in cities])
     lon0 = np.array([c.longitude for c in cities])
     radius = np.array([c.radius_km for c in cities])
     utc_offset = np.array([c.utc_offset_hours for c in cities])
-    city_cdf = np.cumsum([c.population_millions for c in cities])
+    city_cdf = np.cumsum(city_weights(cfg, cities))
     city_cdf /= city_cdf[-1]
+    realistic = cfg.profile == "realistic"
 
     user = sample_users(rng, n, cfg.n_users)
     home = np.minimum(np.searchsorted(city_cdf, unit_hash(user, cfg.seed * 7 + 1)), len(cities) - 1)
@@ -97,7 +131,11 @@ def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Gene
     offset_h = np.where(outside, np.round(lon / 15), utc_offset[city])
 
     first_weekday = cfg.start.weekday()
-    day_weights = WEEKLY[(first_weekday + np.arange(cfg.days)) % 7]
+    if realistic:
+        day_weights = WEEKLY_REALISTIC[(first_weekday + np.arange(cfg.days)) % 7] \
+            * (1 + GROWTH_PER_DAY) ** np.arange(cfg.days)
+    else:
+        day_weights = WEEKLY[(first_weekday + np.arange(cfg.days)) % 7]
     day = rng.choice(cfg.days, size=n, p=day_weights / day_weights.sum())
     local_hour = rng.choice(24, size=n, p=DIURNAL / DIURNAL.sum())
     local_s = day * 86_400 + local_hour * 3_600 + rng.integers(0, 3_600, n)
@@ -112,8 +150,10 @@ def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Gene
         "row_id": pa.array(np.arange(offset, offset + n, dtype=np.int64)),
         "user_idx": pa.array(user),
         "event_type": labels(rng.choice(3, n, p=EVENT_TYPE_P), EVENT_TYPES),
-        "door_type": labels(rng.choice(3, n, p=DOOR_TYPE_P), DOOR_TYPES),
-        "category": labels(rng.choice(len(CATEGORIES), n, p=CATEGORY_P), CATEGORIES),
+        "door_type": labels(habitual(rng, user, cfg, DOOR_TYPE_P, 5) if realistic else rng.choice(3, n, p=DOOR_TYPE_P),
+                            DOOR_TYPES),
+        "category": labels(habitual(rng, user, cfg, CATEGORY_P, 6) if realistic
+                           else rng.choice(len(CATEGORIES), n, p=CATEGORY_P), CATEGORIES),
         "occurred_at": timestamps(occurred_s * 1_000_000),
         "ingested_at": timestamps((occurred_s + ingest_delay_s) * 1_000_000),
         "latitude": pa.array(np.round(lat, 6)),
