@@ -39,24 +39,35 @@ def policy(**overrides: Any) -> ReleasePolicy:
 def city_cells(granularity: str, periods: list[str], cities: dict[str, int], doors_per_participant: float = 1.2,
                repeat_share: float = 0.2, seed: int = 0) -> pd.DataFrame:
     """A complete cell domain (every door type x category x context, or every hour) for each
-    period and city, with ``cities[city]`` participants spread over the cells at random."""
+    period and city, with ``cities[city]`` participants spread over the cells at random
+    (test data only: numpy's generator never touches a release)."""
     rng = np.random.default_rng(seed)
-    rows = []
+    if granularity == "hour":
+        offsets = [pd.Timedelta(hours=h) for h in range(24)]
+        segments = pd.DataFrame({"offset": offsets, "door_type": "all", "category": "all", "context": "morning"})
+    else:
+        index = pd.MultiIndex.from_product([DOORS, CATEGORIES, CONTEXTS], names=["door_type", "category", "context"])
+        segments = index.to_frame(index=False).assign(offset=pd.Timedelta(0))
+    frames = []
+    names, sizes = list(cities), np.array(list(cities.values()), dtype=np.int64)
     for period in periods:
         start = pd.Timestamp(period)
-        for city, participants in cities.items():
-            if granularity == "hour":
-                keys = [(start + pd.Timedelta(hours=h), "all", "all", "morning") for h in range(24)]
-            else:
-                keys = [(start, d, c, x) for d in DOORS for c in CATEGORIES for x in CONTEXTS]
-            counts = rng.multinomial(participants, np.full(len(keys), 1 / len(keys)))
-            for (bucket, door, category, context), n in zip(keys, counts):
-                rows.append({"granularity": granularity, "period_start": start, "time_bucket_start_utc": bucket,
-                             "geo_bucket_type": "city", "geo_bucket_id": city, "door_type": door,
-                             "category": category, "context": context, "participants": int(n),
-                             "doors_opened": int(round(n * doors_per_participant)),
-                             "repeaters": int(round(n * repeat_share))})
-    return pd.DataFrame(rows, columns=CELL_COLUMNS)
+        shares = np.full(len(segments), 1 / len(segments))
+        counts = np.stack([rng.multinomial(n, shares) for n in sizes]) if len(names) else np.zeros((0, len(segments)))
+        frame = pd.DataFrame({"geo_bucket_id": np.repeat(names, len(segments)),
+                              "participants": counts.reshape(-1).astype(np.int64)})
+        seg = pd.concat([segments] * len(names), ignore_index=True)
+        frame = pd.concat([frame, seg], axis=1)
+        frame["granularity"] = granularity
+        frame["period_start"] = start
+        frame["time_bucket_start_utc"] = start + frame.pop("offset")
+        frame["geo_bucket_type"] = "city"
+        frame["doors_opened"] = np.round(frame["participants"] * doors_per_participant).astype(np.int64)
+        frame["repeaters"] = np.round(frame["participants"] * repeat_share).astype(np.int64)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame({c: [] for c in CELL_COLUMNS})
+    return pd.concat(frames, ignore_index=True)[CELL_COLUMNS]
 
 
 def charged(granularity: str, periods: list[str], version: int = 1) -> list[PeriodRelease]:

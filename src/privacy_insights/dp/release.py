@@ -331,7 +331,7 @@ def release_periods(
     cells = cells[cells["granularity"] == granularity].copy()
     cells["period_start"] = pd.to_datetime(cells["period_start"])
     cells = cells[cells["period_start"].isin(list(decision))]
-    absent = set(decision) - set(cells["period_start"])
+    absent = set(decision) - {pd.Timestamp(p) for p in cells["period_start"].unique()}
     if absent:
         raise ValueError(f"cells: no cells for {granularity} period(s) {sorted(str(p.date()) for p in absent)}")
     grid = _grid(cells, granularity)
