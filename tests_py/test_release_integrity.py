@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import yaml
 
-from harness import BIN, PSEUDONYM_KEY, REPO, DbtProject, default_release
+from harness import BIN, REPO, DbtProject, default_release
 from privacy_insights.dp.budget import BudgetLedger, Charge
 from privacy_insights.dp.dbt_entry import release_model
 from privacy_insights.dp.plan import PERIOD_DAYS
@@ -152,9 +152,9 @@ def test_two_builds_at_once_release_each_period_once(postgres_project: DbtProjec
     keys = [(g, p) for g, p, *_ in rows]
     assert len(keys) == len(set(keys)) and charged(rows) == (
         {("day", START + timedelta(days=i)) for i in range(9)} | {("week", START)})
-    values = project.query("select time_granularity, release_period_start, release_level, segment_door_type, "
-                           "segment_category, segment_context, count(*), count(distinct unique_participants_est) "
-                           "from outside_buyer.spots_insights_v1_releases group by 1, 2, 3, 4, 5, 6 "
+    values = project.query("select time_granularity, time_bucket_start_utc, geo_bucket_id, release_level, "
+                           "segment_door_type, segment_category, segment_context, count(*) "
+                           "from outside_buyer.spots_insights_v1_releases group by 1, 2, 3, 4, 5, 6, 7 "
                            "having count(*) > 1")
     assert values == [], "a cell was released twice"
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from privacy_insights.dp import consistency
 from privacy_insights.dp.mechanisms import LevelNoise, PeriodMechanism, period_mechanism
-from privacy_insights.dp.params import GRANULARITIES, LEVEL_DIMENSIONS, LEVELS, METRICS, ReleasePolicy
+from privacy_insights.dp.params import GRANULARITIES, LEVELS, METRICS, ReleasePolicy
 from privacy_insights.dp.thresholds import margin_of_error, release_threshold, variance
 
 SCHEMA_VERSION = "1.1"
@@ -267,20 +267,17 @@ def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> np.nd
     return trend.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, charged: np.ndarray,
-              version: np.ndarray, mech: PeriodMechanism, released_at: datetime) -> pd.DataFrame:
+def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, mech: PeriodMechanism,
+              released_at: datetime) -> pd.DataFrame:
+    """The columns every row of a granularity's release shares."""
     g = policy.for_granularity(granularity)
     frame["schema_version"] = SCHEMA_VERSION
     frame["dataset"] = DATASET
-    frame["release_version"] = version
     frame["time_granularity"] = granularity
     frame["reporting_delay_hours"] = policy.reporting_delay_hours
     frame["privacy_k_min_enforced"] = g.k_min
     frame["privacy_dp_enabled"] = True
     frame["privacy_dp_mechanism"] = mech.mechanism
-    frame["privacy_dp_epsilon"] = np.where(charged, mech.epsilon, 0.0)
-    frame["privacy_dp_delta"] = np.where(charged, mech.delta, 0.0)
-    frame["privacy_dp_rho"] = np.where(charged, mech.rho if mech.rho is not None else np.nan, np.nan)
     frame["privacy_dp_budget_window_days"] = policy.budget_window_days
     frame["privacy_dp_cells_per_participant"] = 1
     frame["privacy_dp_max_opens_per_participant"] = g.max_opens_per_participant
@@ -335,24 +332,41 @@ def release_periods(
     if absent:
         raise ValueError(f"cells: no cells for {granularity} period(s) {sorted(str(p.date()) for p in absent)}")
     grid = _grid(cells, granularity)
-    G = len(grid.groups)
-    g_policy = policy.for_granularity(granularity)
     mech = period_mechanism(policy, granularity)
     levels = policy.levels(granularity)
     periods_of_groups = grid.groups["period_start"].to_numpy()
     charged = np.array([decision[pd.Timestamp(p)].charged for p in periods_of_groups], dtype=bool)
     versions = np.array([decision[pd.Timestamp(p)].version for p in periods_of_groups], dtype=np.int64)
 
+    measured, extra = _measure_levels(grid, mech, levels, charged)
+    published = {metric: _consistent(grid, measured, extra[metric], mech.family, metric) for metric in METRICS}
+    frames = [_level_rows(grid, level, granularity, policy, mech, measured[level], published, charged, versions)
+              for level in levels]
+    out = _metadata(pd.concat(frames, ignore_index=True), policy, granularity, mech, released_at)
+    out["trend_score_est"] = _trend(out, previous_rows, granularity)
+    counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
+    report(f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
+           f"{counts}; {mech.mechanism} epsilon {mech.epsilon:g} per period")
+    return typed(out.sort_values(["release_period_start", "time_bucket_start_utc", "geo_bucket_id", "release_level",
+                                  "segment_door_type", "segment_category", "segment_context"], ignore_index=True))
+
+
+def _measure_levels(grid: _Grid, mech: PeriodMechanism, levels: dict, charged: np.ndarray
+                    ) -> tuple[dict[str, _Measured], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Noisy measurements of every level for the charged groups: the city first, then each finer
+    level where the noisy city participants reach its minimum. The share of the levels a city
+    did not measure buys it a second city measurement: returned as (values, variances) per
+    metric, nan where a city has none."""
+    G = len(grid.groups)
     measured: dict[str, _Measured] = {"city": _measure(grid, "city", mech.level("city"), charged)}
-    city_participants = measured["city"].values["unique_participants"][:, 0]
+    city_participants = np.nan_to_num(measured["city"].values["unique_participants"][:, 0], nan=-np.inf)
     unspent = np.zeros(G)
     for level, lp in levels.items():
         if level == "city":
             continue
-        mask = charged & (np.nan_to_num(city_participants, nan=-np.inf) >= lp.min_city_participants)
+        mask = charged & (city_participants >= lp.min_city_participants)
         measured[level] = _measure(grid, level, mech.level(level), mask)
         unspent += np.where(charged & ~mask, lp.epsilon_share, 0.0)
-    # The share of the levels a city did not measure buys it a second city measurement.
     extra = {m: (np.full(G, np.nan), np.full(G, np.inf)) for m in METRICS}
     for share in np.unique(np.round(unspent[unspent > 1e-12], 12)):
         rows = np.isclose(unspent, share)
@@ -360,74 +374,62 @@ def release_periods(
         for metric in METRICS:
             extra[metric][0][rows] = second.values[metric][rows, 0]
             extra[metric][1][rows] = variance(mech.family, second.noise.metrics[metric].scale)
-    published = {metric: _consistent(grid, measured, extra[metric], mech.family, metric) for metric in METRICS}
+    return measured, extra
 
-    frames, charged_rows, version_rows = [], [], []
-    for level in levels:
-        m = measured[level]
-        frame = _level_frame(grid, level, granularity)
-        in_group = np.repeat(np.arange(G), len(frame) // G)
-        # A level a city-period did not measure publishes no rows (its numbers are in the
-        # parent); the city level is always published, suppressed when the period was denied.
-        keep = np.ones(len(frame), dtype=bool) if level == "city" else m.mask[in_group]
-        frame, in_group = frame[keep].reset_index(drop=True), in_group[keep]
-        measured_row = m.mask[in_group]
-        noisy = {metric: m.values[metric].reshape(-1)[keep] for metric in METRICS}
-        scale_p = m.noise.metrics["unique_participants"].scale
-        scale_d = m.noise.metrics["doors_opened"].scale
-        threshold, false_release = release_threshold(mech.family, scale_p, g_policy.k_min, policy.false_release_probability)
-        decided = release_decision(noisy["unique_participants"], noisy["doors_opened"], threshold,
-                                   g_policy.max_opens_per_participant, policy.dominance_max_share)
-        below = measured_row & (decided == "k_min")
-        dominated = measured_row & (decided == "dominance")
-        values = {metric: published[metric][level].reshape(-1)[keep] for metric in METRICS}
-        reason = np.full(len(frame), None, dtype=object)
-        reason[~charged[in_group]] = "budget_exhausted"
-        reason[below] = "k_min"
-        reason[dominated] = "dominance"
-        # post-processing moved a released cell below k: suppress it too (reads noisy values only)
-        open_rows = pd.isna(pd.Series(reason)).to_numpy()
-        reason[open_rows & (values["unique_participants"] < g_policy.k_min)] = "k_min"
-        shown = pd.isna(pd.Series(reason)).to_numpy()
 
-        def show(array: np.ndarray) -> pd.Series:
-            return pd.Series(array, dtype="Float64").where(shown).round().astype("Int64")
+def _level_rows(grid: _Grid, level: str, granularity: str, policy: ReleasePolicy, mech: PeriodMechanism,
+                m: _Measured, published: dict[str, dict[str, np.ndarray]], charged: np.ndarray,
+                versions: np.ndarray) -> pd.DataFrame:
+    """One level's rows: decisions on the cells' own noisy values, consistent values, error bars."""
+    g_policy = policy.for_granularity(granularity)
+    frame = _level_frame(grid, level, granularity)
+    in_group = np.repeat(np.arange(len(grid.groups)), len(frame) // len(grid.groups))
+    # A level a city-period did not measure publishes no rows (its numbers are in the
+    # parent); the city level is always published, suppressed when the period was denied.
+    keep = np.ones(len(frame), dtype=bool) if level == "city" else m.mask[in_group]
+    frame, in_group = frame[keep].reset_index(drop=True), in_group[keep]
+    noisy = {metric: m.values[metric].reshape(-1)[keep] for metric in METRICS}
+    values = {metric: published[metric][level].reshape(-1)[keep] for metric in METRICS}
+    scale_p = m.noise.metrics["unique_participants"].scale
+    scale_d = m.noise.metrics["doors_opened"].scale
+    threshold, false_release = release_threshold(mech.family, scale_p, g_policy.k_min, policy.false_release_probability)
 
-        frame = frame.rename(columns={"period_start": "release_period_start"})
-        frame["release_level"] = level
-        frame["unique_participants_est"] = show(values["unique_participants"])
-        frame["doors_opened_est"] = show(values["doors_opened"])
-        participants = frame["unique_participants_est"].astype("Float64")
-        repeaters = show(values["repeaters"]).astype("Float64")
-        rate = (repeaters / participants.where(participants > 0)).clip(0, 1)
-        frame["repeat_rate_est"] = rate.to_numpy(dtype="float64", na_value=np.nan)
+    reason = release_decision(noisy["unique_participants"], noisy["doors_opened"], threshold,
+                              g_policy.max_opens_per_participant, policy.dominance_max_share)
+    reason[~charged[in_group]] = "budget_exhausted"
+    # post-processing moved a released cell below k: suppress it too (reads noisy values only)
+    reason[pd.isna(pd.Series(reason)).to_numpy() & (values["unique_participants"] < g_policy.k_min)] = "k_min"
+    shown = pd.isna(pd.Series(reason)).to_numpy()
+
+    def show(array: np.ndarray) -> pd.Series:
+        return pd.Series(array, dtype="Float64").where(shown).round().astype("Int64")
+
+    frame = frame.rename(columns={"period_start": "release_period_start"})
+    frame["release_level"] = level
+    frame["release_version"] = versions[in_group]
+    frame["privacy_dp_epsilon"] = np.where(charged[in_group], mech.epsilon, 0.0)
+    frame["privacy_dp_delta"] = np.where(charged[in_group], mech.delta, 0.0)
+    frame["privacy_dp_rho"] = np.where(charged[in_group] & (mech.rho is not None), mech.rho or np.nan, np.nan)
+    frame["unique_participants_est"] = show(values["unique_participants"])
+    frame["doors_opened_est"] = show(values["doors_opened"])
+    participants = frame["unique_participants_est"].to_numpy(dtype="float64", na_value=np.nan)
+    repeaters = show(values["repeaters"]).to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.clip(np.where(participants > 0, repeaters / participants, np.nan), 0, 1)
         var_p = variance(mech.family, scale_p)
         var_r = variance(mech.family, m.noise.metrics["repeaters"].scale)
-        rate_np = frame["repeat_rate_est"].to_numpy()
-        part_np = participants.to_numpy(dtype="float64", na_value=np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate_np ** 2 * var_p) / part_np
-        frame["uncertainty_unique_participants_noise_scale"] = np.where(shown, scale_p, np.nan)
-        frame["uncertainty_unique_participants_moe95"] = np.where(shown, margin_of_error(mech.family, scale_p), np.nan)
-        frame["uncertainty_doors_opened_noise_scale"] = np.where(shown, scale_d, np.nan)
-        frame["uncertainty_doors_opened_moe95"] = np.where(shown, margin_of_error(mech.family, scale_d), np.nan)
-        frame["privacy_release_threshold"] = threshold
-        frame["privacy_false_release_probability"] = false_release
-        frame["privacy_suppressed"] = ~shown
-        frame["privacy_suppressed_reason"] = reason
-        frame["privacy_dp_level_epsilon_share"] = levels[level].epsilon_share
-        frames.append(frame)
-        charged_rows.append(charged[in_group])
-        version_rows.append(versions[in_group])
-    out = pd.concat(frames, ignore_index=True)
-    out = _metadata(out, policy, granularity, np.concatenate(charged_rows), np.concatenate(version_rows), mech,
-                    released_at)
-    out["trend_score_est"] = _trend(out, previous_rows, granularity)
-    counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
-    report(f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
-           f"{counts}; {mech.mechanism} epsilon {mech.epsilon:g} per period")
-    return typed(out.sort_values(["release_period_start", "time_bucket_start_utc", "geo_bucket_id", "release_level",
-                                  "segment_door_type", "segment_category", "segment_context"], ignore_index=True))
+        frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate ** 2 * var_p) / participants
+    frame["repeat_rate_est"] = rate
+    frame["uncertainty_unique_participants_noise_scale"] = np.where(shown, scale_p, np.nan)
+    frame["uncertainty_unique_participants_moe95"] = np.where(shown, margin_of_error(mech.family, scale_p), np.nan)
+    frame["uncertainty_doors_opened_noise_scale"] = np.where(shown, scale_d, np.nan)
+    frame["uncertainty_doors_opened_moe95"] = np.where(shown, margin_of_error(mech.family, scale_d), np.nan)
+    frame["privacy_release_threshold"] = threshold
+    frame["privacy_false_release_probability"] = false_release
+    frame["privacy_suppressed"] = ~shown
+    frame["privacy_suppressed_reason"] = reason
+    frame["privacy_dp_level_epsilon_share"] = policy.levels(granularity)[level].epsilon_share
+    return frame
 
 
 __all__ = ["ALL", "CELL_COLUMNS", "DATASET", "PeriodRelease", "POST_PROCESSING", "RELEASE_COLUMNS", "SCHEMA_VERSION",
