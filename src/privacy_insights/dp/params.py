@@ -37,12 +37,6 @@ METRICS = ("unique_participants", "doors_opened", "repeaters")
 # The measured levels of a day or week period, coarsest first. Each rolls up the segment
 # dimensions it does not name to `all`. Hour periods measure the city level only.
 LEVELS = ("city", "city_door_type", "city_category", "city_segment")
-LEVEL_DIMENSIONS = {
-    "city": (),
-    "city_door_type": ("door_type",),
-    "city_category": ("category",),
-    "city_segment": ("door_type", "category", "context"),
-}
 CONTRACT_MIN_K = 100            # contract 000 G4
 CONTRACT_MIN_DELAY_HOURS = 72   # contract 000 G3
 CONTRACT_MAX_DOMINANCE = 0.05   # contract 000 G4: top contributor <= 5 %
