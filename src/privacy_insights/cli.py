@@ -159,6 +159,12 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from privacy_insights.clock.release import main as release_main
+
+    return release_main(args.job, args.target, args.now, args.wait, args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="docs/benchmark_results.md",
                        help="Markdown tables of the measured figures (docs/benchmark.md discusses them)")
     bench.set_defaults(func=_cmd_benchmark)
+
+    release = sub.add_parser("release", help="for schedulers: dbt build with as_of from the UTC clock (hour), "
+                                             "driven by a timing policy (seeds/timing_policies.csv)")
+    release.add_argument("--target", choices=targets.TARGETS, default="dev")
+    release.add_argument("--job", default="spots_insights_v1_hourly", help="job_name of the timing policy")
+    release.add_argument("--now", default=None, help="simulated UTC clock, e.g. 2026-11-02T05:10:00Z (not in the "
+                                                     "future; default: $PRIVACY_INSIGHTS_NOW, else the real clock)")
+    release.add_argument("--wait", type=float, default=0.0,
+                         help="seconds to wait for a running release to finish (default 0: exit cleanly)")
+    release.add_argument("--force", action="store_true",
+                         help="run outside the policy's window, and again within a slot that already ran")
+    release.set_defaults(func=_cmd_release)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)
