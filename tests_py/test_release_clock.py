@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from harness import BIN, REPO, DbtProject
@@ -43,14 +44,14 @@ def start_release(project: DbtProject, *args: str) -> subprocess.Popen:
                             text=True)
 
 
-def finish(process: subprocess.Popen) -> tuple[int, dict, str]:
+def finish(process: subprocess.Popen) -> tuple[int, dict, str, str]:
     out, err = process.communicate(timeout=900)
     lines = [line for line in out.splitlines() if line.startswith('{"outcome"')]
     assert lines, f"no outcome line (exit {process.returncode}):\n{out[-4000:]}\n{err[-2000:]}"
-    return process.returncode, json.loads(lines[-1]), err
+    return process.returncode, json.loads(lines[-1]), out, err
 
 
-def release(project: DbtProject, *args: str) -> tuple[int, dict, str]:
+def release(project: DbtProject, *args: str) -> tuple[int, dict, str, str]:
     return finish(start_release(project, *args))
 
 
@@ -72,7 +73,7 @@ def the_lock(project: DbtProject) -> ReleaseLock:
 def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: DbtProject):
     dev_project.generate(*GENERATE)
 
-    code, first, err = release(dev_project, "--now", DAY_1)
+    code, first, _, err = release(dev_project, "--now", DAY_1)
     assert code == 0, err
     assert first["outcome"] == "released" and first["as_of"] == "2026-10-06T10:00:00Z"
     day_1 = {(g, d) for g in ("day", "hour") for d in ("2026-10-01", "2026-10-02")}
@@ -89,7 +90,7 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
         assert time.monotonic() < deadline and a.poll() is None, "the first invocation never took the lock"
         time.sleep(0.05)
     b = start_release(dev_project, "--now", DAY_2, "--wait", "900")
-    (code_a, out_a, err_a), (code_b, out_b, err_b) = finish(a), finish(b)
+    (code_a, out_a, _, err_a), (code_b, out_b, _, err_b) = finish(a), finish(b)
     assert (code_a, code_b) == (0, 0), err_a + err_b
     assert out_a["outcome"] == "released" and out_b["outcome"] == "up_to_date", (out_a, out_b)
     assert periods(out_a) == {("day", "2026-10-03"), ("hour", "2026-10-03")}
@@ -105,8 +106,9 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
     try:
         for extra in ((), ("--force",)):
             started = time.monotonic()
-            code, held, err = release(dev_project, "--now", DAY_2, *extra)
-            assert code == 0 and held["outcome"] == "locked" and "another release holds" in err
+            code, held, out, err = release(dev_project, "--now", DAY_2, *extra)
+            assert code == 0 and held["outcome"] == "locked" and err == ""
+            assert "privacy-insights release: locked: another release holds" in out
             assert time.monotonic() - started < 30
     finally:
         lock.release()
@@ -132,6 +134,26 @@ def test_release_refuses_outside_the_window_and_a_future_clock(tmp_path):
     unknown = subprocess.run([*command[:-1], "nope", "--now", "2026-10-06T03:00:00Z"], env=env, capture_output=True,
                              text=True)
     assert unknown.returncode == 2 and "no timing policy named 'nope'" in unknown.stderr
+
+
+def test_a_failed_build_exits_1_with_a_one_line_reason_and_is_logged(tmp_path):
+    (tmp_path / "profiles").mkdir()                      # no profiles.yml: dbt cannot even start the build
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = os.environ | {"PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO), "PRIVACY_INSIGHTS_DUCKDB": str(warehouse),
+                        "DBT_PROFILES_DIR": str(tmp_path / "profiles"), "DBT_TARGET_PATH": str(tmp_path / "target"),
+                        "DBT_LOG_PATH": str(tmp_path / "logs")}
+    failed = subprocess.run([str(BIN / "privacy-insights"), "release", "--now", "2026-10-06T10:37:00Z"], cwd=REPO,
+                            env=env, capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert len(failed.stderr.splitlines()) == 1, failed.stderr
+    assert failed.stderr.startswith("privacy-insights release: failed: ") and "profile" in failed.stderr.lower()
+    outcome = json.loads(failed.stdout.splitlines()[-1])
+    assert outcome["outcome"] == "failed" and outcome["reason"] in failed.stderr
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.sql("select outcome, periods_released from audit.release_runs").fetchall() == [("failed", 0)]
+    finally:
+        con.close()
 
 
 def policy(**overrides) -> TimingPolicy:

@@ -189,6 +189,7 @@ def main(job_name: str, target: str, now_text: str | None, wait_seconds: float, 
     now = now_from_environment(now_text)
     outcome = run(policy, target, now, wait_seconds, force)
     print(outcome.as_json(), flush=True)
-    if outcome.reason:
-        print(f"privacy-insights release: {outcome.outcome}: {outcome.reason}", file=sys.stderr)
+    if outcome.reason:      # a failure or refusal on stderr (cron mails it); a clean skip on stdout
+        print(f"privacy-insights release: {outcome.outcome}: {outcome.reason}",
+              file=sys.stderr if outcome.exit_code else sys.stdout)
     return outcome.exit_code
