@@ -30,6 +30,7 @@ UTC = timezone.utc
 # week yet (the week of 09-28 starts before release_start_date). One day later 10-03 is.
 DAY_1 = "2026-10-06T10:37:00Z"
 DAY_2 = "2026-10-07T10:37:00Z"
+DAY_2_NEXT_HOUR = "2026-10-07T11:05:00Z"
 GENERATE = ["--events", "20000", "--cities", "jp-tyo", "--start", "2026-09-28", "--days", "14", "--seed", "3"]
 
 
@@ -81,7 +82,8 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
     assert ledger_rows(dev_project) == sorted(day_1)
 
     # One simulated day later, two overlapping invocations: the first holds the lock and
-    # releases; the second waits for it, then finds this hour's slot done and builds nothing.
+    # releases day 10-03; the second (the next hour's run, started while the first is still
+    # building) waits for it, then builds and finds nothing new: a success.
     lock = the_lock(dev_project)
     a = start_release(dev_project, "--now", DAY_2, "--wait", "900")
     deadline = time.monotonic() + 60
@@ -89,12 +91,16 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
         lock.release()
         assert time.monotonic() < deadline and a.poll() is None, "the first invocation never took the lock"
         time.sleep(0.05)
-    b = start_release(dev_project, "--now", DAY_2, "--wait", "900")
+    b = start_release(dev_project, "--now", DAY_2_NEXT_HOUR, "--wait", "900")
     (code_a, out_a, _, err_a), (code_b, out_b, _, err_b) = finish(a), finish(b)
     assert (code_a, code_b) == (0, 0), err_a + err_b
-    assert out_a["outcome"] == "released" and out_b["outcome"] == "up_to_date", (out_a, out_b)
+    assert out_a["outcome"] == "released" and out_b["outcome"] == "nothing_new", (out_a, out_b)
     assert periods(out_a) == {("day", "2026-10-03"), ("hour", "2026-10-03")}
     assert periods(out_b) == set()
+
+    # Again within an hour that already ran: nothing is built.
+    code, again, out, _ = release(dev_project, "--now", DAY_2)
+    assert code == 0 and again["outcome"] == "up_to_date" and "Done. PASS" not in out
 
     # Each (granularity, period) is in the ledger exactly once: nothing charged twice.
     rows = ledger_rows(dev_project)
@@ -105,18 +111,19 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
     assert lock.try_acquire(0)
     try:
         for extra in ((), ("--force",)):
-            started = time.monotonic()
             code, held, out, err = release(dev_project, "--now", DAY_2, *extra)
             assert code == 0 and held["outcome"] == "locked" and err == ""
             assert "privacy-insights release: locked: another release holds" in out
-            assert time.monotonic() - started < 30
     finally:
         lock.release()
     assert ledger_rows(dev_project) == rows
 
-    runs = dev_project.query("select slot_start, outcome, periods_released from audit.release_runs order by 1")
-    assert [(str(s), o, n) for s, o, n in runs] == [
-        ("2026-10-06 10:00:00", "released", 4), ("2026-10-07 10:00:00", "released", 2)]
+    runs = dev_project.query("select slot_start, outcome, periods_released, started_at, finished_at "
+                             "from audit.release_runs order by 1")
+    assert [(str(s), o, n) for s, o, n, _, _ in runs] == [
+        ("2026-10-06 10:00:00", "released", 4), ("2026-10-07 10:00:00", "released", 2),
+        ("2026-10-07 11:00:00", "nothing_new", 0)]
+    assert runs[2][3] >= runs[1][4], "the overlapping run built while the first was still building"
 
 
 def test_release_refuses_outside_the_window_and_a_future_clock(tmp_path):
