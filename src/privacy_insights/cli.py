@@ -166,6 +166,12 @@ def _cmd_utility_report(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from privacy_insights.clock.release import main as release_main
+
+    return release_main(args.job, args.target, args.now, args.wait, args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers)")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
     pg_install = pg_sub.add_parser("install", help="create or update the objects of the given components (idempotent)")
-    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution"])
+    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution", "clock", "geo"])
     pg_install.set_defaults(func=_cmd_postgres_install)
 
     retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")
@@ -257,6 +263,18 @@ def build_parser() -> argparse.ArgumentParser:
     utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
     utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
     utility.set_defaults(func=_cmd_utility_report)
+
+    release = sub.add_parser("release", help="for schedulers: dbt build with as_of from the UTC clock (hour), "
+                                             "driven by a timing policy (seeds/timing_policies.csv)")
+    release.add_argument("--target", choices=targets.TARGETS, default="dev")
+    release.add_argument("--job", default="spots_insights_v1_hourly", help="job_name of the timing policy")
+    release.add_argument("--now", default=None, help="simulated UTC clock, e.g. 2026-11-02T05:10:00Z (not in the "
+                                                     "future; default: $PRIVACY_INSIGHTS_NOW, else the real clock)")
+    release.add_argument("--wait", type=float, default=0.0,
+                         help="seconds to wait for a running release to finish (default 0: exit cleanly)")
+    release.add_argument("--force", action="store_true",
+                         help="run outside the policy's window, and again within a slot that already ran")
+    release.set_defaults(func=_cmd_release)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)

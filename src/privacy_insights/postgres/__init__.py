@@ -14,7 +14,9 @@ from pathlib import Path
 
 import psycopg
 
-COMPONENTS = ("outreach", "attribution")
+from privacy_insights.postgres import reference
+
+COMPONENTS = ("outreach", "attribution", *reference.COMPONENTS)
 
 
 def _sql(component: str) -> str:
@@ -44,9 +46,10 @@ def install(conn: psycopg.Connection, component: str, seeds_dir: Path) -> None:
     if component not in COMPONENTS:
         raise ValueError(f"component: unknown {component!r}; expected one of {', '.join(COMPONENTS)}")
     with conn.transaction():
-        conn.execute(_sql(component))
+        conn.execute(reference.render(component, _sql(component)))
         if component == "outreach":
             _load_outreach_registry(conn, seeds_dir)
+        reference.load(conn, component, seeds_dir)
 
 
 def connect(**overrides) -> psycopg.Connection:
