@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers)")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
     pg_install = pg_sub.add_parser("install", help="create or update the objects of the given components (idempotent)")
-    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution"])
+    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution", "bi"])
     pg_install.set_defaults(func=_cmd_postgres_install)
 
     retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")

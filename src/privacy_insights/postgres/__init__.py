@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-COMPONENTS = ("outreach", "attribution")
+COMPONENTS = ("outreach", "attribution", "bi")
 
 
 def _sql(component: str) -> str:
