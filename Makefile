@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 100000
 SEED ?= 42
 
-.PHONY: install demo generate build test benchmark privacy-table clean
+.PHONY: install demo generate build test lint benchmark privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ generate: install
 build: install
 	$(BIN)/dbt build
 
+# The closing line lists the schemas the warehouse really holds, so it cannot go stale.
 demo: generate build
-	@echo "Results: data/privacy_insights.duckdb (schemas outside_buyer, ops, staging, intermediate, reference, raw)"
+	@$(BIN)/python -c "from privacy_insights import targets; import duckdb; \
+	path = targets.duckdb_path(); con = duckdb.connect(str(path), read_only=True); \
+	schemas = con.sql('select distinct table_schema from information_schema.tables order by 1').fetchall(); \
+	print(f'Results: {path} (schemas {\", \".join(s for s, in schemas)})')"
 
 test: install
 	$(BIN)/pytest
