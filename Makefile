@@ -35,6 +35,13 @@ demo: generate build
 test: install
 	$(BIN)/pytest
 
+# SQL (sqlfluff, .sqlfluff) and Python (ruff, pyproject.toml). Not part of `make test` yet:
+# the codebase is not clean under them (issue 13); lint what you change.
+lint: install
+	$(BIN)/sqlfluff lint models tests analyses
+	$(BIN)/ruff check src tests_py
+	$(BIN)/ruff format --check src tests_py
+
 # dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines: about
 # 20 minutes on 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
 benchmark: install

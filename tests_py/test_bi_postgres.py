@@ -24,10 +24,14 @@ BI_ROLE = "privacy_insights_bi"
 # Every public mart this wave contracts; a mart made public later (outside_buyer) is
 # picked up from the manifest and checked the same way.
 EXPECTED_PUBLIC = {
-    "outreach.fct_outreach_events_daily", "outreach.fct_outreach_events_hourly",
-    "outreach.outreach_campaign_summary", "outreach.ops_outreach_rejections_daily",
-    "attribution.fct_attribution_revenue_daily", "attribution.fct_attribution_allocations_daily",
-    "attribution.attribution_reconciliation_status", "ops.ops_spots_geo_coverage",
+    "outreach.fct_outreach_events_daily",
+    "outreach.fct_outreach_events_hourly",
+    "outreach.outreach_campaign_summary",
+    "outreach.ops_outreach_rejections_daily",
+    "attribution.fct_attribution_revenue_daily",
+    "attribution.fct_attribution_allocations_daily",
+    "attribution.attribution_reconciliation_status",
+    "ops.ops_spots_geo_coverage",
 }
 
 
@@ -45,8 +49,8 @@ def built(postgres_available, extension_dir, tmp_path_factory) -> DbtProject:
         project.generate("--events", "3000", "--seed", "3")
         with _admin(name) as admin:
             postgres.install(admin, "bi", REPO / "seeds")
-            postgres.install(admin, "bi", REPO / "seeds")   # idempotent
-        for _ in range(2):   # the second build recreates every table
+            postgres.install(admin, "bi", REPO / "seeds")  # idempotent
+        for _ in range(2):  # the second build recreates every table
             project.dbt("build", "--select", "+access:public", "--indirect-selection", "cautious")
         yield project
     finally:
@@ -57,8 +61,11 @@ def built(postgres_available, extension_dir, tmp_path_factory) -> DbtProject:
 def public_marts(project: DbtProject) -> dict[str, dict]:
     """Public models of the manifest dbt just wrote, by schema.table, with their YAML."""
     manifest = json.loads((project.workdir / "target" / "manifest.json").read_text())
-    return {f"{node['schema']}.{node['alias']}": node for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node.get("access") == "public"}
+    return {
+        f"{node['schema']}.{node['alias']}": node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node.get("access") == "public"
+    }
 
 
 def test_bi_role_reads_every_public_mart_after_two_builds(built: DbtProject):
@@ -92,19 +99,28 @@ def test_bi_role_reads_every_public_mart_after_two_builds(built: DbtProject):
 def test_comments_and_primary_keys_are_in_pg_catalog(built: DbtProject):
     marts = public_marts(built)
     for table, node in sorted(marts.items()):
-        assert built.query(f"select obj_description('{table}'::regclass, 'pg_class')")[0][0] == node["description"], \
+        assert built.query(f"select obj_description('{table}'::regclass, 'pg_class')")[0][0] == node["description"], (
             f"{table}: table comment"
-        comments = dict(built.query(
-            f"select attname, col_description(attrelid, attnum) from pg_attribute "
-            f"where attrelid = '{table}'::regclass and attnum > 0 and not attisdropped"))
+        )
+        comments = dict(
+            built.query(
+                f"select attname, col_description(attrelid, attnum) from pg_attribute "
+                f"where attrelid = '{table}'::regclass and attnum > 0 and not attisdropped"
+            )
+        )
         for column in node["columns"].values():
             assert comments[column["name"]] == column["description"], f"{table}.{column['name']}: column comment"
 
-        declared = [c for constraint in node["constraints"] if constraint["type"] == "primary_key"
-                    for c in constraint["columns"]]
+        declared = [
+            c
+            for constraint in node["constraints"]
+            if constraint["type"] == "primary_key"
+            for c in constraint["columns"]
+        ]
         keys = built.query(
             "select con.conname, array_agg(att.attname order by k.ord) from pg_constraint con "
             "cross join unnest(con.conkey) with ordinality as k(attnum, ord) "
             "join pg_attribute att on att.attrelid = con.conrelid and att.attnum = k.attnum "
-            f"where con.conrelid = '{table}'::regclass and con.contype = 'p' group by con.conname")
+            f"where con.conrelid = '{table}'::regclass and con.contype = 'p' group by con.conname"
+        )
         assert keys == [(f"{node['alias']}_pkey", declared)], f"{table}: primary key {keys}, declared {declared}"

@@ -37,15 +37,23 @@ def quickstart_commands(readme: str) -> list[str]:
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", section, re.S):
         for line in block.splitlines():
-            command = re.sub(r"\s+#.*$", "", line).strip()   # trailing comments as the shell would
+            command = re.sub(r"\s+#.*$", "", line).strip()  # trailing comments as the shell would
             if command:
                 commands.append(command)
     return commands
 
 
 def fresh_tree(destination: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                           cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():
@@ -65,16 +73,21 @@ def test_quickstart_commands_run_as_written(tmp_path):
     commands = quickstart_commands((REPO / "README.md").read_text())
     assert commands[:2] == ["make demo", "make test"], commands
     tree = fresh_tree(tmp_path / "tree")
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DBT_", "PRIVACY_INSIGHTS_", "PG", "SPOTS_", "VIRTUAL_ENV"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DBT_", "PRIVACY_INSIGHTS_", "PG", "SPOTS_", "VIRTUAL_ENV"))
+    }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(str(VENV)))
 
     outputs = {}
     for command in commands:
         if command == "make test":
-            continue   # would run this very test again
+            continue  # would run this very test again
         result = subprocess.run(["bash", "-c", command], cwd=tree, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, f"README command failed: {command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        assert result.returncode == 0, (
+            f"README command failed: {command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
         outputs[command] = result.stdout
 
     # make demo's last line names every schema the warehouse holds
@@ -112,8 +125,17 @@ def test_help_lists_every_command_with_a_description():
     parser = build_parser()
     commands = leaf_commands(parser)
     text = parser.format_help()
-    assert {"setup", "generate", "postgres install", "postgres retention", "export", "export-retention",
-            "privacy-table", "benchmark", "seeds city-map"} <= {name for name, _ in commands}
+    assert {
+        "setup",
+        "generate",
+        "postgres install",
+        "postgres retention",
+        "export",
+        "export-retention",
+        "privacy-table",
+        "benchmark",
+        "seeds city-map",
+    } <= {name for name, _ in commands}
     for name, description in commands:
         assert description, f"{name}: no help text"
         assert re.search(rf"^  {re.escape(name)}\s+{re.escape(description)}$", text, re.M), f"{name} not in --help"
