@@ -13,35 +13,42 @@
     ("'2026-10-05'", "'2026-09-01 00:00:00'", '1 hour'),
 ] %}
 
-{%- for start_sql, stop_sql, step in cases %}
-(
-    with
+with
 
-    spine as (
+{% for start_sql, stop_sql, step in cases %}
+    spine_{{ loop.index }} as (
         {{ timestamp_spine(start_sql, stop_sql, step) }}
     ),
 
-    expected as (
+    expected_{{ loop.index }} as (
         select cast(series.bucket_start as timestamp) as bucket_start
-        from generate_series(
-            cast({{ start_sql }} as timestamp), cast({{ stop_sql }} as timestamp), interval '{{ step }}'
-        ) as series (bucket_start)
+        from
+            generate_series(
+                cast({{ start_sql }} as timestamp), cast({{ stop_sql }} as timestamp), interval '{{ step }}'
+            ) as series (bucket_start)
         where series.bucket_start < cast({{ stop_sql }} as timestamp)
     ),
 
-    differences as (
-        (select spine.bucket_start, 'only in timestamp_spine' as side from spine
-            except select expected.bucket_start, 'only in timestamp_spine' as side from expected)
-        union all
-        (select expected.bucket_start, 'only in generate_series' as side from expected
-            except select spine.bucket_start, 'only in generate_series' as side from spine)
-    )
+    compared_{{ loop.index }} as (
+        select
+            '{{ start_sql | replace("'", "") }} to {{ stop_sql | replace("'", "") }} by {{ step }}' as spine_case,
+            spine.bucket_start as spine_bucket_start,
+            expected.bucket_start as expected_bucket_start
+        from spine_{{ loop.index }} as spine
+        full outer join expected_{{ loop.index }} as expected on spine.bucket_start = expected.bucket_start
+    ),
 
-    select
-        '{{ start_sql | replace("'", "") }} to {{ stop_sql | replace("'", "") }} by {{ step }}' as spine_case,
-        differences.side,
-        differences.bucket_start
-    from differences
+{% endfor %}
+compared as (
+    {% for _ in cases %}
+        select * from compared_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
-{% if not loop.last %}union all{% endif %}
-{%- endfor %}
+
+select
+    compared.spine_case,
+    compared.spine_bucket_start,
+    compared.expected_bucket_start
+from compared
+where compared.spine_bucket_start is null or compared.expected_bucket_start is null

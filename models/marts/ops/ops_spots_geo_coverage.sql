@@ -14,4 +14,4 @@ select
     count(events.city_code) as events_in_cities,
     count(*) - count(events.city_code) as events_outside_cities
 from events
-group by events.day_start
+group by 1
