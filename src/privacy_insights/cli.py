@@ -1,4 +1,4 @@
-"""The ``privacy-insights`` command: setup, synthetic data, seed maintenance."""
+"""The ``privacy-insights`` command. Every command is listed below; ``<command> --help`` gives its options."""
 
 from __future__ import annotations
 
@@ -172,8 +172,21 @@ def _cmd_release(args: argparse.Namespace) -> int:
     return release_main(args.job, args.target, args.now, args.wait, args.force)
 
 
+def _command_index(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str]]:
+    """Every command, nested ones too (``postgres install``), with its one-line help."""
+    rows = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                nested = _command_index(sub, f"{prefix}{name} ")
+                rows += nested or [(f"{prefix}{name}", helps[name])]
+    return rows
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__)
+    parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     setup = sub.add_parser("setup", help="install DuckDB's postgres extension offline and create profiles.yml")
@@ -206,10 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=["spots", "outreach", "attribution"])
     gen.set_defaults(func=_cmd_generate)
 
-    pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers)")
+    pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers, BI role) and retention")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
-    pg_install = pg_sub.add_parser("install", help="create or update the objects of the given components (idempotent)")
-    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution", "clock", "geo"])
+    pg_install = pg_sub.add_parser("install", help="create or update the objects of outreach, attribution, bi, clock "
+                                                     "or geo (idempotent)")
+    pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution", "bi", "clock", "geo"])
     pg_install.set_defaults(func=_cmd_postgres_install)
 
     retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")
@@ -280,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)
     city_map = seeds_sub.add_parser("city-map", help="rewrite seeds/city_geohash3_map.csv from city_definitions.csv")
     city_map.set_defaults(func=_cmd_city_map)
+
+    rows = _command_index(parser)
+    width = max(len(name) for name, _ in rows)
+    parser.epilog = "commands:\n" + "\n".join(f"  {name:<{width}}  {text}" for name, text in rows)
     return parser
 
 

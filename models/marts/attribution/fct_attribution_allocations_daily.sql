@@ -11,11 +11,11 @@ events as (
 )
 
 select
-    allocations.tenant_id,
-    {{ dbt.date_trunc('day', 'allocations.created_at_utc') }} as allocation_date,
+    cast(allocations.tenant_id as varchar) as tenant_id,
+    cast({{ dbt.date_trunc('day', 'allocations.created_at_utc') }} as date) as allocation_date,
     allocations.channel_code,
     count(*) as allocations,
-    sum(allocations.allocated_revenue_cents) as allocated_revenue_cents,
+    cast(sum(allocations.allocated_revenue_cents) as bigint) as allocated_revenue_cents,
     avg(allocations.confidence_score) as avg_confidence_score
 from allocations
 inner join events on allocations.event_id = events.event_id and allocations.tenant_id = events.tenant_id

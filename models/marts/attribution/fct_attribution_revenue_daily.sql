@@ -13,13 +13,13 @@ events as (
 )
 
 select
-    ledger.tenant_id,
-    {{ dbt.date_trunc('day', 'ledger.created_at_utc') }} as revenue_date,
+    cast(ledger.tenant_id as varchar) as tenant_id,
+    cast({{ dbt.date_trunc('day', 'ledger.created_at_utc') }} as date) as revenue_date,
     events.channel_code,
     ledger.state,
     ledger.currency,
     count(*) as ledger_entries,
-    sum(ledger.amount_cents) as amount_cents
+    cast(sum(ledger.amount_cents) as bigint) as amount_cents
 from ledger
 inner join events on ledger.event_id = events.event_id and ledger.tenant_id = events.tenant_id
 group by 1, 2, 3, 4, 5

@@ -1,4 +1,4 @@
--- Internal operations view: how many staged SPOTS events fall inside a defined city
+-- Internal operations table: how many staged SPOTS events fall inside a defined city
 -- (released at city level) and how many fall outside every city (never released at
 -- city level), per UTC day. Not for buyers.
 
@@ -9,9 +9,9 @@ events as (
 )
 
 select
-    day_start,
+    events.day_start,
     count(*) as events_staged,
-    sum(case when city_code is not null then 1 else 0 end) as events_in_cities,
-    sum(case when city_code is null then 1 else 0 end) as events_outside_cities
+    count(events.city_code) as events_in_cities,
+    count(*) - count(events.city_code) as events_outside_cities
 from events
-group by day_start
+group by 1

@@ -9,14 +9,14 @@ events as (
 )
 
 select
-    {{ dbt.date_trunc('day', 'created_at_utc') }} as event_date,
-    event,
-    utm_campaign,
-    utm_source,
-    utm_medium,
-    store,
-    source_id_resolved,
+    cast({{ dbt.date_trunc('day', 'events.created_at_utc') }} as date) as event_date,
+    events.event,
+    events.utm_campaign,
+    events.utm_source,
+    events.utm_medium,
+    events.store,
+    events.source_id_resolved,
     count(*) as events,
-    count(distinct session_id) as distinct_sessions
+    count(distinct events.session_id) as distinct_sessions
 from events
 group by 1, 2, 3, 4, 5, 6, 7

@@ -9,10 +9,10 @@ events as (
 )
 
 select
-    {{ dbt.date_trunc('hour', 'created_at_utc') }} as event_hour,
-    event,
-    source_id_resolved,
+    {{ dbt.date_trunc('hour', 'events.created_at_utc') }} as event_hour,
+    events.event,
+    events.source_id_resolved,
     count(*) as events,
-    count(distinct session_id) as distinct_sessions
+    count(distinct events.session_id) as distinct_sessions
 from events
 group by 1, 2, 3

@@ -4,16 +4,25 @@
 with
 
 quarantined as (
-    select created_at_utc, error_code as reason from {{ ref('stg_outreach__event_logs_quarantine') }}
+    select
+        quarantine.created_at_utc,
+        quarantine.error_code as reason
+    from {{ ref('stg_outreach__event_logs_quarantine') }} as quarantine
 ),
 
 duplicates as (
-    select created_at_utc, 'DUPLICATE_CLIENT_EVENT_ID' as reason from {{ ref('stg_outreach__event_logs_duplicates') }}
+    select
+        duplicates.created_at_utc,
+        'DUPLICATE_CLIENT_EVENT_ID' as reason
+    from {{ ref('stg_outreach__event_logs_duplicates') }} as duplicates
 ),
 
 rate_limited as (
-    select created_at_utc, rate_limit_code as reason from {{ ref('stg_outreach__event_logs') }}
-    where rate_limit_code is not null
+    select
+        events.created_at_utc,
+        events.rate_limit_code as reason
+    from {{ ref('stg_outreach__event_logs') }} as events
+    where events.rate_limit_code is not null
 ),
 
 unioned as (
@@ -25,8 +34,8 @@ unioned as (
 )
 
 select
-    {{ dbt.date_trunc('day', 'created_at_utc') }} as event_date,
-    reason,
+    cast({{ dbt.date_trunc('day', 'unioned.created_at_utc') }} as date) as event_date,
+    unioned.reason,
     count(*) as events
 from unioned
 group by 1, 2

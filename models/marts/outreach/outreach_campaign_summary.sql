@@ -10,20 +10,22 @@ events as (
 
 summarised as (
     select
-        utm_campaign,
-        utm_source,
-        utm_medium,
-        source_id_resolved,
-        sum(case when event = 'page_view' then 1 else 0 end) as page_views,
-        sum(case when event = 'cta_click' then 1 else 0 end) as cta_clicks,
-        count(distinct session_id) as distinct_sessions,
-        min(created_at_utc) as first_event_at,
-        max(created_at_utc) as last_event_at
+        events.utm_campaign,
+        events.utm_source,
+        events.utm_medium,
+        events.source_id_resolved,
+        count(case when events.event = 'page_view' then 1 end) as page_views,
+        count(case when events.event = 'cta_click' then 1 end) as cta_clicks,
+        count(distinct events.session_id) as distinct_sessions,
+        min(events.created_at_utc) as first_event_at,
+        max(events.created_at_utc) as last_event_at
     from events
     group by 1, 2, 3, 4
 )
 
 select
     summarised.*,
-    case when page_views > 0 then cast(cta_clicks as double) / page_views end as click_through_rate
+    case
+        when summarised.page_views > 0 then cast(summarised.cta_clicks as double) / summarised.page_views
+    end as click_through_rate
 from summarised

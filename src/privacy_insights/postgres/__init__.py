@@ -16,7 +16,7 @@ import psycopg
 
 from privacy_insights.postgres import reference
 
-COMPONENTS = ("outreach", "attribution", *reference.COMPONENTS)
+COMPONENTS = ("outreach", "attribution", "bi", *reference.COMPONENTS)
 
 
 def _sql(component: str) -> str:
