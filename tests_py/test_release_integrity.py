@@ -71,56 +71,65 @@ class This:
         return f'"{self.database}"."{self.schema}"."{self.identifier}"'
 
 
-def release_step(project: DbtProject, days: int, release: dict) -> int:
+def release_step(warehouse, days: int, release: dict) -> int:
     """One daily run of the release step (the function the dbt Python model calls, with the
-    model's own relations) on the project's real warehouse; returns the rows it appended."""
+    model's own relations) on a real warehouse; returns the rows it appended as dbt would."""
+    con, catalog = warehouse.connection, warehouse.catalog
+
+    def rel(schema: str, table: str):
+        return con.sql(f'select * from "{catalog}"."{schema}"."{table}"')
+
+    dbt = SimpleNamespace(this=This(catalog, "outside_buyer", "spots_insights_v1_releases"), is_incremental=True)
+    frame = release_model(dbt, con, cells=rel("intermediate", "int_spots__cell_aggregates"),
+                          ledger=rel("outside_buyer", "spots_privacy_budget_ledger"),
+                          late_events=rel("intermediate", "int_spots__late_arrivals"),
+                          spots_release=default_release() | release, reporting_delay_hours=72,
+                          as_of=as_of(days), release_start_date="2026-10-05", report=lambda _: None)
+    if len(frame):
+        con.register("new_rows", frame)
+        con.execute(f'insert into "{catalog}"."outside_buyer"."spots_insights_v1_releases" select * from new_rows')
+        con.unregister("new_rows")
+    return len(frame)
+
+
+def daily_release_steps(project: DbtProject, release: dict, days: range) -> list[tuple]:
+    """Build the cell aggregates for the last day's clock once (dbt), create the release table
+    with nothing eligible (dbt), then run the release step once per day at that day's clock."""
+    project.dbt("build", "--select", "+int_spots__cell_aggregates", "+int_spots__late_arrivals",
+                "--indirect-selection", "cautious", vars=build_vars(days[-1], **release))
+    project.dbt("run", "--select", "spots_insights_v1_releases", vars=build_vars(0, **release))
     warehouse = connect(project.target, env=project.env)
     try:
-        con = warehouse.connection
-        catalog = warehouse.catalog
-
-        def rel(schema: str, table: str):
-            return con.sql(f'select * from "{catalog}"."{schema}"."{table}"')
-
-        dbt = SimpleNamespace(this=This(catalog, "outside_buyer", "spots_insights_v1_releases"), is_incremental=True)
-        frame = release_model(dbt, con, cells=rel("intermediate", "int_spots__cell_aggregates"),
-                              ledger=rel("outside_buyer", "spots_privacy_budget_ledger"),
-                              late_events=rel("intermediate", "int_spots__late_arrivals"),
-                              spots_release=default_release() | release, reporting_delay_hours=72,
-                              as_of=as_of(days), release_start_date="2026-10-05", report=lambda _: None)
-        if len(frame):
-            con.register("new_rows", frame)
-            con.execute(f'insert into "{catalog}"."outside_buyer"."spots_insights_v1_releases" select * from new_rows')
-        return len(frame)
+        for day in days:
+            release_step(warehouse, day, release)
     finally:
         warehouse.close()
+    return ledger(project)
 
 
-def test_forty_daily_release_steps_keep_every_window_under_a_binding_cap(project: DbtProject, tmp_path,
-                                                                        extension_dir):
-    """40 consecutive days, each running the release step at its own as_of against the same
-    warehouse; then one build over all 40 days in a fresh warehouse charges the same periods.
-
-    The cell aggregates are built once for all 40 days (dbt), and the release step reads
-    only the periods eligible at each day's as_of. Cap 4.5 binds: 30 days x 0.75 + 6 weeks x
-    0.5 would be 25.5."""
+def test_forty_daily_release_steps_keep_every_window_under_a_binding_cap(project: DbtProject):
+    """40 consecutive days against one warehouse, each running the release step at its own
+    as_of, with a cap that binds (4.5: 30 days x 0.75 + 6 weeks x 0.5 would be 25.5). The
+    ledger's own dbt test (ledger_within_caps) and this test both check every window."""
     project.generate(*GENERATE)
     cap = {"epsilon_cap": 4.5}
-    project.dbt("build", *SPOTS, vars=build_vars(0, **cap))          # tables exist, nothing eligible yet
-    assert ledger(project) == []
-    project.dbt("run", "--select", "+int_spots__cell_aggregates", "int_spots__late_arrivals", vars=build_vars(40, **cap))
-    for day in range(1, 41):
-        release_step(project, day, cap)
-    daily = ledger(project)
-    project.dbt("test", "--select", "spots_privacy_budget_ledger", vars=build_vars(40, **cap))   # ledger_within_caps
+    daily = daily_release_steps(project, cap, range(1, 41))
+    project.dbt("test", "--select", "spots_privacy_budget_ledger", "--indirect-selection", "cautious",
+                vars=build_vars(40, **cap))
     assert_no_window_above(daily, 4.5)
     assert {s for *_, s, _, _ in daily} == {"charged", "denied"}
+    assert any(g == "week" and s == "charged" for g, _, _, _, s, *_ in daily)
     assert all(v == 1 and p == "initial" for _, _, v, p, *_ in daily)
 
+
+def test_one_build_charges_what_forty_daily_builds_charge(dev_project: DbtProject, tmp_path, extension_dir):
+    """The same data released in one build (one release step at day 40) and in 40 daily ones."""
+    cap = {"epsilon_cap": 4.5}
+    dev_project.generate(*GENERATE)
+    daily = daily_release_steps(dev_project, cap, range(1, 41))
     once = DbtProject(tmp_path / "once", "dev", extension_dir)
     once.generate(*GENERATE)
-    once.dbt("build", *SPOTS, vars=build_vars(40, **cap))
-    assert charged(ledger(once)) == charged(daily)
+    assert charged(daily_release_steps(once, cap, range(40, 41))) == charged(daily)
     assert len(ledger(once)) == len(daily)
 
 
@@ -165,7 +174,8 @@ def test_the_key_is_in_no_artifact_and_pseudonyms_are_unchanged(dev_project: Dbt
     key = "distinctive-key-" + "7f3a9c" * 4
     dev_project.env["SPOTS_PSEUDONYM_KEY"] = key
     dev_project.generate(*GENERATE)
-    dev_project.dbt("build", "--select", "+stg_spots__interaction_events", vars=build_vars(9))
+    dev_project.dbt("build", "--select", "+stg_spots__interaction_events", "--indirect-selection", "cautious",
+                    vars=build_vars(9))
     dev_project.dbt("docs", "generate", vars=build_vars(9))
     files = [p for p in dev_project.workdir.rglob("*") if p.is_file() and not p.name.endswith(".duckdb")]
     assert any(p.name == "manifest.json" for p in files) and any(p.name == "dbt.log" for p in files)
@@ -190,7 +200,7 @@ def test_the_key_is_in_no_artifact_and_pseudonyms_are_unchanged(dev_project: Dbt
 
 def test_a_postgres_target_without_the_key_fails_naming_it(postgres_project: DbtProject):
     postgres_project.env.pop("SPOTS_PSEUDONYM_KEY")
-    result = postgres_project.dbt("debug", check=False)
+    result = postgres_project.dbt("seed", "--select", "door_types", check=False)
     assert result.returncode != 0 and "SPOTS_PSEUDONYM_KEY: required on this target" in result.stdout + result.stderr
 
 

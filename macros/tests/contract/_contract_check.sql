@@ -4,9 +4,12 @@
     build with a message naming the model, each violation and the contract rule. (dbt's own
     test failure message only counts rows; a privacy reviewer needs the column and the rule.)
     Returns the SQL dbt runs as the test: the same violations, so a passing test returns 0 rows.
+    When the model does not exist yet (dbt compile or docs generate before a build), only the
+    SQL is returned.
 -#}
 {% macro contract_check(model, rule, violations_sql) -%}
-    {%- if execute -%}
+    {#- compile-only commands (dbt compile, docs generate) may run before the model exists -#}
+    {%- if execute and load_relation(model) is not none -%}
         {%- set result = run_query("select violation from (" ~ violations_sql ~ ") as v limit 20") -%}
         {%- if result.rows | length > 0 -%}
             {{ exceptions.raise_compiler_error(
