@@ -260,8 +260,10 @@ begin
 end;
 $fn$;
 
-alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
-    owner to outreach_rpc_owner;
+-- A new owner needs CREATE on the schema at the moment of ALTER OWNER (not afterwards).
+grant create on schema public to outreach_rpc_owner;
+alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text) owner to outreach_rpc_owner;
+revoke create on schema public from outreach_rpc_owner;
 revoke all on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
     from public;
 grant execute on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
