@@ -39,6 +39,23 @@ def duckdb_path() -> Path:
     return _project_path("PRIVACY_INSIGHTS_DUCKDB", "data/privacy_insights.duckdb")
 
 
+def postgres_scratch_path() -> Path:
+    """The DuckDB scratch file the postgres target's profile opens (``PRIVACY_INSIGHTS_PG_SCRATCH``)."""
+    return _project_path("PRIVACY_INSIGHTS_PG_SCRATCH", "data/postgres_scratch.duckdb")
+
+
+def ensure_data_dirs() -> list[Path]:
+    """Create the folders the profile's DuckDB files live in (dbt cannot open a file in a missing folder).
+
+    Every DuckDB path of the profile, whatever the target is called: the dev warehouse and
+    the postgres target's scratch file. Returns the folders.
+    """
+    folders = sorted({duckdb_path().parent, postgres_scratch_path().parent})
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
 def extension_dir() -> Path:
     return _project_path("PRIVACY_INSIGHTS_EXTENSION_DIR", ".duckdb/extensions")
 
@@ -92,6 +109,7 @@ def connect(target: str, memory_limit: str | None = None) -> Warehouse:
         con = duckdb.connect(str(path), config=config)
         catalog = con.sql("select current_database()").fetchone()[0]
         return Warehouse(con, catalog, target)
+    ensure_data_dirs()   # dbt's postgres target opens its scratch file there next
     con = duckdb.connect(config=config)
     try:
         con.execute("LOAD postgres")
