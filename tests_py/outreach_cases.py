@@ -2,12 +2,16 @@
 
 Drives both the PostgreSQL RPC test and the dbt staging test, so the two paths must agree.
 ``expect`` is an error code, or a dict of the normalised values of an accepted row.
+"Blank" and "trim" mean one thing on both paths (privacy_insights.textrules): Unicode
+whitespace (incl. U+00A0, U+3000, tab, CR/LF) and zero-width characters.
 """
 
 from __future__ import annotations
 
 BASE = {"event": "page_view", "app_key": "kinly-web", "page_key": "/pricing", "utm_campaign": "Spring_Launch",
-        "utm_source": "google", "utm_medium": "cpc", "store": None, "country": None, "ui_locale": None}
+        "utm_source": "google", "utm_medium": "cpc", "store": None, "country": None, "ui_locale": None,
+        "client_event_id": None}
+UUID_TEXT = "6f1c2a58-7c2b-4e0e-9d55-0f6c1d2b3a4e"
 
 
 def session(i: int) -> str:
@@ -52,6 +56,31 @@ CASES: list[tuple[str, dict, object]] = [
     ("event checked before store", {"event": "x", "store": "bad"}, "INVALID_EVENT"),
     ("store checked before session", {"store": "bad", "session_id": "nope"}, "INVALID_STORE"),
     ("session checked before input", {"session_id": "nope", "app_key": ""}, "INVALID_SESSION"),
+    # One definition of blank: Unicode whitespace and zero-width characters (issue 12, point 5).
+    ("page_key no-break space only", {"page_key": "\u00a0"}, "INVALID_INPUT"),
+    ("page_key ideographic space only", {"page_key": "\u3000"}, "INVALID_INPUT"),
+    ("page_key CR/LF only", {"page_key": "\r\n"}, "INVALID_INPUT"),
+    ("page_key zero-width space only", {"page_key": "\u200b"}, "INVALID_INPUT"),
+    ("app_key tab only", {"app_key": "\t"}, "INVALID_INPUT"),
+    ("app_key BOM and em space only", {"app_key": "\ufeff\u2003"}, "INVALID_INPUT"),
+    ("event padded with no-break spaces", {"event": "\u00a0page_view\u3000"}, {"store": "unknown"}),
+    ("campaign padded with unicode spaces", {"utm_campaign": "\u2003Spring\u200b"}, {"utm_campaign": "Spring"}),
+    ("source zero-width only coerced", {"utm_source": "\u200b"}, {"utm_source": "unknown"}),
+    ("medium tab only coerced", {"utm_medium": "\t"}, {"utm_medium": "unknown"}),
+    ("store ideographic space coerced", {"store": "\u3000"}, {"store": "unknown"}),
+    ("store padded with tab", {"store": "\tweb\n"}, {"store": "web"}),
+    ("country padded with no-break space", {"country": "\u00a0fr"}, {"country": "FR"}),
+    ("locale with inner no-break space nulled", {"ui_locale": "en\u00a0US"}, {"ui_locale": None}),
+    ("locale with inner ideographic space nulled", {"ui_locale": "ja\u3000JP"}, {"ui_locale": None}),
+    ("locale padded with tab kept", {"ui_locale": "\tde-DE"}, {"ui_locale": "de-DE"}),
+    ("inner no-break space kept", {"page_key": "/a\u00a0b"}, {"store": "unknown"}),
+    # client_event_id: a UUID (8-4-4-4-12 hex) or absent; anything else is INVALID_INPUT, not SQL error 22P02.
+    ("client_event_id malformed", {"client_event_id": "not-a-uuid"}, "INVALID_INPUT"),
+    ("client_event_id without hyphens", {"client_event_id": UUID_TEXT.replace("-", "")}, "INVALID_INPUT"),
+    ("client_event_id in braces", {"client_event_id": "{" + UUID_TEXT + "}"}, "INVALID_INPUT"),
+    ("client_event_id checked after utm", {"client_event_id": "x", "utm_medium": "m" * 129}, "INVALID_INPUT"),
+    ("client_event_id upper case accepted", {"client_event_id": UUID_TEXT.upper()}, {"store": "unknown"}),
+    ("client_event_id blank is absent", {"client_event_id": "\u00a0"}, {"store": "unknown"}),
 ]
 
 

@@ -37,7 +37,7 @@ def app(admin, postgres_database):
 
 def event(tenant: str, key: str | None = "k1", **kw) -> AttributionEvent:
     return AttributionEvent(tenant_id=tenant, event_type=kw.pop("event_type", "click"),
-                            channel_code=kw.pop("channel_code", "email"), occurred_at=NOW,
+                            channel_code=kw.pop("channel_code", "email"), occurred_at=kw.pop("occurred_at", NOW),
                             idempotency_key=key, **kw)
 
 
@@ -193,3 +193,51 @@ def test_ingestion_queries_use_the_contract_indexes(admin, app):
     q4 = plan("select * from public.attribution_events where idempotency_key = %s", ["key_4242"])
     assert '"Index Name": "idx_events_processing_status"' in q2, q2
     assert '"Index Name": "idx_events_idempotency"' in q4, q4
+
+
+# --- Issue 12 point 8: what PostgreSQL would refuse with a raw error goes to dead_events ------------
+
+@pytest.mark.parametrize("overrides, reason", [
+    ({"payload": {"note": "a\x00b"}}, "raw_payload: must not contain NUL characters"),
+    ({"payload": {"a\x00": 1}}, "raw_payload: must not contain NUL characters"),
+    ({"channel_code": "em\x00ail"}, "channel_code: must not contain NUL characters"),
+    ({"key": "k\x00"}, "idempotency_key: must not contain NUL characters"),
+    ({"payload": {"score": float("nan")}}, "raw_payload: numbers must be finite"),
+    ({"payload": {"deep": [{"x": float("inf")}]}}, "raw_payload: numbers must be finite"),
+    ({"revenue_cents": 2**63}, "revenue_cents: must be at most 9223372036854775807 (bigint)"),
+    ({"revenue_cents": 12.5}, "revenue_cents: must be a whole number of cents"),
+    ({"key": "k" * 300}, "idempotency_key: must be at most 200 characters, got 300"),
+    ({"channel_code": "\u00a0\t"}, "channel_code: must not be blank"),
+    ({"occurred_at": datetime(9999, 12, 31, tzinfo=timezone.utc)}, "occurred_at: must not be more than 1 day in the future"),
+    ({"occurred_at": datetime(1, 1, 1, tzinfo=timezone.utc)}, "occurred_at: must not be before 2000-01-01"),
+    ({"payload": {"when": datetime(2026, 1, 1)}}, "raw_payload: must be JSON"),
+])
+def test_unstorable_events_go_to_dead_events_with_field_and_rule(app, overrides, reason):
+    fields = {"key": "k-dead"} | overrides
+    result = ingest(app, event(TENANT_A, key=fields.pop("key"), **fields))
+    assert result.status == "dead" and reason in result.reason, result
+    rows = as_tenant(app, TENANT_A, "select error_reason from public.dead_events")
+    assert rows == [(result.reason,)]
+    assert as_tenant(app, TENANT_A, "select count(*) from public.attribution_events")[0][0] == 0
+
+
+# --- Issue 12 point 9: transitions keep their order; no ledger row skips the audit -------------------
+
+def test_transitions_in_one_transaction_keep_their_order(app):
+    ledger_id = as_tenant(app, TENANT_A, "insert into public.revenue_ledger (tenant_id, amount_cents, currency) "
+                                         "values (%s, 1000, 'USD') returning id", [TENANT_A])[0][0]
+    with app.transaction():
+        app.execute(f"set local app.current_tenant_id = '{TENANT_A}'")
+        for state in ("verified", "settled", "refunded"):
+            app.execute("update public.revenue_ledger set state = %s where id = %s", [state, ledger_id])
+    rows = as_tenant(app, TENANT_A, "select from_state, to_state from public.revenue_state_transitions "
+                                    "where ledger_id = %s order by seq", [ledger_id])
+    assert rows == [("pending", "verified"), ("verified", "settled"), ("settled", "refunded")]
+
+
+@pytest.mark.parametrize("state", ["verified", "settled", "refunded"])
+def test_ledger_row_inserted_past_pending_is_rejected(app, state):
+    with pytest.raises(psycopg.errors.CheckViolation, match="state: a new revenue_ledger row must start as pending"):
+        as_tenant(app, TENANT_A, "insert into public.revenue_ledger (tenant_id, amount_cents, currency, state) "
+                                 "values (%s, 1000, 'USD', %s)", [TENANT_A, state])
+    assert as_tenant(app, TENANT_A, "select count(*) from public.revenue_ledger")[0][0] == 0

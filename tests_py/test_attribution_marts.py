@@ -3,10 +3,12 @@ by RLS (post-hook); the snapshot keeps ledger state history."""
 
 from __future__ import annotations
 
+import duckdb
 import psycopg
 import pytest
 
 from harness import REPO, DbtProject
+from pii_key_cases import CASES as PII_CASES, payload_json
 from privacy_insights import postgres
 
 MARTS = ["fct_attribution_revenue_daily", "fct_attribution_allocations_daily", "attribution_reconciliation_status"]
@@ -48,9 +50,25 @@ def test_postgres_marts_are_tenant_isolated_and_ledger_history_is_kept(postgres_
 
 def test_staging_mirrors_dedupe_pii_quarantine_and_retention(dev_project: DbtProject):
     dev_project.generate("--events", "20000", "--seed", "4", "--attribution-pii-share", "0.05")
+    # The shared PII-key case table (issue 12 point 2), as raw rows of this same build.
+    case_rows = [(f"pii-case-{i}-{nested}", payload_json(key_json, nested), expected)
+                 for i, (_, key_json, expected) in enumerate(PII_CASES) for nested in (False, True)]
+    con = duckdb.connect(dev_project.env["PRIVACY_INSIGHTS_DUCKDB"])
+    con.executemany("insert into raw.attribution_events (id, tenant_id, idempotency_key, event_type, channel_code, "
+                    "revenue_cents, raw_payload, processing_status, occurred_at, created_at) values "
+                    "(?, 'aaaaaaaa-0000-4000-a000-000000000001', ?, 'click', 'email', 0, ?, 'processed', "
+                    "timestamptz '2026-10-20 00:00:00+00', timestamptz '2026-10-20 00:00:00+00')",
+                    [(row_id, row_id, payload) for row_id, payload, _ in case_rows])
+    con.close()
     dev_project.dbt("build", "--select", "staging.attribution", "--indirect-selection", "cautious")
-    quarantined = dev_project.query("select rejection_reason from staging.stg_attribution__events_quarantine")
-    keys = {r[0].split('"')[1] for r in quarantined}
+    reasons = dict(dev_project.query("select event_id, rejection_reason from staging.stg_attribution__events_quarantine"))
+    staged = {r[0] for r in dev_project.query("select event_id from staging.stg_attribution__events")}
+    for (row_id, _, expected), (name, _, _) in zip(case_rows, [c for c in PII_CASES for _ in (0, 1)]):
+        if expected is None:
+            assert row_id in staged and row_id not in reasons, (name, reasons.get(row_id))
+        else:
+            assert reasons.get(row_id) == f'raw_payload: PII key "{expected}" is not allowed', (name, reasons.get(row_id))
+    keys = {reason.split('"')[1] for row_id, reason in reasons.items() if not row_id.startswith("pii-case-")}
     assert keys == {"email", "phone", "ssn", "ip_address", "first_name"}   # first key found in each payload kind
     assert dev_project.query("select count(*) from staging.stg_attribution__events_duplicates")[0][0] > 0
     oldest = dev_project.query("select min(created_at_utc) from staging.stg_attribution__events")[0][0]

@@ -3,6 +3,7 @@ rate limits, idempotency and access control on a real PostgreSQL; aggregate-only
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -15,9 +16,10 @@ from harness import REPO, DbtProject
 from outreach_cases import CASES, inputs, session
 from privacy_insights import postgres
 
+# Contract 004's input names; PostgREST turns a JSON body's keys into named arguments like these.
 ARGS = ["event", "app_key", "page_key", "utm_campaign", "utm_source", "utm_medium", "session_id", "store",
-        "country", "ui_locale"]
-RPC = "select public.outreach_log_event(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "country", "ui_locale", "client_event_id"]
+RPC = "select public.outreach_log_event(" + ", ".join(f"{a} => %s" for a in ARGS) + ")"
 TABLES = ["outreach_event_logs", "outreach_sources", "outreach_source_aliases", "outreach_rate_limits"]
 
 
@@ -30,9 +32,11 @@ def rpc_db(postgres_database):
 
 
 def call(conn, values: dict, client_event_id=None, role: str = "anon") -> dict:
+    """The RPC with named arguments, as the client role (the way PostgREST calls it)."""
+    values = values | ({"client_event_id": str(client_event_id)} if client_event_id else {})
     conn.execute(f"set role {role}")
     try:
-        return conn.execute(RPC, [values[a] for a in ARGS] + [client_event_id]).fetchone()[0]
+        return conn.execute(RPC, [values[a] for a in ARGS]).fetchone()[0]
     finally:
         conn.execute("reset role")
 
@@ -60,13 +64,82 @@ def test_rpc_outcome_of_every_case(rpc_db):
                 assert stored[field] == value, (name, field, stored[field])
 
 
+@pytest.mark.postgres
+def test_rpc_takes_the_contract_argument_names_the_way_postgrest_calls_it(rpc_db):
+    """Issue 12 point 4: a Supabase client posts a JSON body with contract 004's input names;
+    PostgREST turns its keys into named arguments, in any order, as the anon role."""
+    body = {"session_id": session(900), "utm_medium": "CPC", "utm_source": "IG", "utm_campaign": "Spring",
+            "page_key": "/", "app_key": "kinly-web", "event": "cta_click", "store": "web"}
+    columns = ", ".join(f'"{k}" text' for k in body)
+    named = ", ".join(f'"{k}" := body."{k}"' for k in body)
+    rpc_db.execute("set role anon")
+    try:
+        result = rpc_db.execute(f"select public.outreach_log_event({named}) from json_to_record(%s::json) "
+                                f"as body({columns})", [json.dumps(body)]).fetchone()[0]
+        minimal = rpc_db.execute(
+            "select public.outreach_log_event(event => 'page_view', app_key => 'kinly-web', page_key => '/', "
+            "utm_campaign => 'c', utm_source => 's', utm_medium => 'm', session_id => %s, "
+            "client_event_id => %s)", [session(901), str(uuid.uuid4())]).fetchone()[0]
+    finally:
+        rpc_db.execute("reset role")
+    assert result["ok"] is True and minimal["ok"] is True, (result, minimal)
+    stored = rpc_db.execute("select event, utm_source, utm_medium, source_id_resolved, store from "
+                            "public.outreach_event_logs where id = %s", [result["id"]]).fetchone()
+    assert stored == ("cta_click", "ig", "cpc", "instagram", "web")
+    names = rpc_db.execute("select proargnames from pg_proc where proname = 'outreach_log_event'").fetchall()
+    assert names == [(ARGS,)], "exactly one signature, with the contract's names"
+
+
+@pytest.mark.postgres
+def test_rpc_search_path_exploit_through_pg_temp_fails(rpc_db, postgres_database):
+    """Issue 12 point 1: a login role that is a member of anon shadows `uuid` with a pg_temp
+    domain whose CHECK calls its own function; if the RPC resolved the type through pg_temp,
+    that function would run as the RPC's owner and read every session id. Even with TEMP
+    granted, it must not; and after install, anon members get no TEMP at all."""
+    secret = session(950)
+    rpc = "select public.outreach_log_event('page_view', 'kinly-web', '/', 'Spring', 'fb', 'cpc', %s)"
+    assert rpc_db.execute(rpc, [secret]).fetchone()[0]["ok"]
+    rpc_db.execute("do $$ begin if not exists (select 1 from pg_roles where rolname = 'pi_test_attacker') then "
+                   "create role pi_test_attacker login; end if; end $$")
+    rpc_db.execute("grant anon to pi_test_attacker")
+    exploit = [
+        "create function pg_temp.leak(v text) returns boolean language plpgsql as $$ begin "
+        "perform pg_catalog.set_config('leak.sessions', coalesce((select pg_catalog.string_agg(session_id, ',') "
+        "from public.outreach_event_logs), '(none)'), false); return true; end $$",
+        "create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.leak(value::pg_catalog.text))",
+        "create domain pg_temp.text as pg_catalog.text check (pg_temp.leak(value))",
+        "create domain pg_temp.jsonb as pg_catalog.jsonb check (pg_temp.leak(value::pg_catalog.text))",
+    ]
+
+    def attack() -> tuple[dict, str | None]:
+        with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="pi_test_attacker",
+                             autocommit=True) as attacker:
+            for statement in exploit:
+                attacker.execute(statement)
+            result = attacker.execute(rpc, [session(951)]).fetchone()[0]
+            return result, attacker.execute("select current_setting('leak.sessions', true)").fetchone()[0]
+
+    # With TEMP granted by name (as on a database where PUBLIC keeps it), the RPC ignores pg_temp.
+    rpc_db.execute(f'grant temporary on database "{postgres_database}" to pi_test_attacker')
+    try:
+        result, leaked = attack()
+    finally:
+        rpc_db.execute(f'revoke temporary on database "{postgres_database}" from pi_test_attacker')
+    assert not leaked, f"the RPC ran the attacker's function as its owner and leaked: {leaked}"
+    assert secret not in (leaked or "")
+    assert result["ok"] is True
+    # As installed, a member of anon cannot create temporary objects at all.
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        attack()
+
+
 def test_dbt_staging_gives_the_same_outcomes(dev_project: DbtProject):
     dev_project.generate("--events", "1000", "--seed", "5")
     created = datetime(2026, 9, 10, tzinfo=timezone.utc)
     rows = [(str(uuid.UUID(int=i + 1)), *[inputs(i, o)[a] for a in
              ["event", "app_key", "page_key", "utm_campaign", "utm_source", "utm_medium"]], "unknown",
              inputs(i, o)["store"], inputs(i, o)["session_id"], inputs(i, o)["country"], inputs(i, o)["ui_locale"],
-             None, created + timedelta(minutes=i)) for i, (_, o, _) in enumerate(CASES)]
+             inputs(i, o)["client_event_id"], created + timedelta(minutes=i)) for i, (_, o, _) in enumerate(CASES)]
     con = duckdb.connect(dev_project.env["PRIVACY_INSIGHTS_DUCKDB"])
     con.execute("delete from raw.outreach_event_logs")
     con.executemany("insert into raw.outreach_event_logs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -142,7 +215,7 @@ def test_client_roles_cannot_touch_tables_but_can_call_the_rpc(rpc_db, role):
         rpc_db.execute("reset role")
     assert call(rpc_db, inputs(2, {}), role=role)["ok"]
     function = rpc_db.execute("select prosecdef, proconfig from pg_proc where proname = 'outreach_log_event'").fetchone()
-    assert function == (True, ["search_path=\"\""])
+    assert function == (True, ["search_path=pg_catalog, pg_temp"])
     rls = rpc_db.execute("select relname, relrowsecurity from pg_class where relname = any(%s)", [TABLES]).fetchall()
     assert dict(rls) == {t: True for t in TABLES}
 

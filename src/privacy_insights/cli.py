@@ -27,7 +27,9 @@ def _cmd_setup(args: argparse.Namespace) -> int:
     project = targets.project_root()
     profile = ensure_profile(project)
     path = install_postgres_extension()
+    folders = targets.ensure_data_dirs()
     print(f"profile: {profile}")
+    print(f"data folders: {', '.join(str(f) for f in folders)}")
     print(f"postgres extension: {path} (installed offline from the duckdb-extension-postgres wheel)")
     return 0
 

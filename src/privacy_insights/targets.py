@@ -63,6 +63,23 @@ def duckdb_path(env: Mapping[str, str] | None = None) -> Path:
     return _project_path("PRIVACY_INSIGHTS_DUCKDB", "data/privacy_insights.duckdb", env)
 
 
+def postgres_scratch_path(target: str = "prod", env: Mapping[str, str] | None = None) -> Path:
+    """The DuckDB scratch file a PostgreSQL target's profile opens (``PRIVACY_INSIGHTS_PG_SCRATCH``)."""
+    return _project_path("PRIVACY_INSIGHTS_PG_SCRATCH", f"data/{target}_scratch.duckdb", env)
+
+
+def ensure_data_dirs() -> list[Path]:
+    """Create the folders the profile's DuckDB files live in (dbt cannot open a file in a missing folder).
+
+    Every DuckDB path of the profile, whatever the target is called: the dev warehouse and
+    the PostgreSQL targets' scratch files. Returns the folders.
+    """
+    folders = sorted({duckdb_path().parent} | {postgres_scratch_path(t).parent for t in POSTGRES_TARGETS})
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
 def extension_dir(env: Mapping[str, str] | None = None) -> Path:
     return _project_path("PRIVACY_INSIGHTS_EXTENSION_DIR", ".duckdb/extensions", env)
 
@@ -122,6 +139,7 @@ def connect(target: str, memory_limit: str | None = None, env: Mapping[str, str]
         con = duckdb.connect(str(path), config=config)
         catalog = con.sql("select current_database()").fetchone()[0]
         return Warehouse(con, catalog, target)
+    ensure_data_dirs()   # dbt's postgres target opens its scratch file there next
     con = duckdb.connect(config=config)
     try:
         con.execute("LOAD postgres")

@@ -1,5 +1,6 @@
--- Every raw SPOTS event is accounted for: staged, held back by the release delay, or
--- quarantined with a reason. Never silently dropped. Returns a row when the sums differ.
+-- Every raw SPOTS event is accounted for: staged, held back by the release delay,
+-- quarantined with a reason, or a later copy of an event_id (duplicates). Never silently
+-- dropped. Returns a row when the sums differ.
 
 with
 
@@ -15,6 +16,10 @@ quarantined as (
     select count(*) as n from {{ ref('stg_spots__interaction_events_quarantine') }}
 ),
 
+duplicates as (
+    select count(*) as n from {{ ref('stg_spots__interaction_events_duplicates') }}
+),
+
 held_back as (
     select count(*) as n
     from {{ ref('base_spots__interaction_events_checked') }}
@@ -26,6 +31,7 @@ select
     raw_events.n as raw_rows,
     staged.n as staged_rows,
     held_back.n as held_back_rows,
-    quarantined.n as quarantined_rows
-from raw_events, staged, held_back, quarantined
-where raw_events.n != staged.n + held_back.n + quarantined.n
+    quarantined.n as quarantined_rows,
+    duplicates.n as duplicate_rows
+from raw_events, staged, held_back, quarantined, duplicates
+where raw_events.n != staged.n + held_back.n + quarantined.n + duplicates.n

@@ -7,7 +7,7 @@ with
 
 checked as (
     select * from {{ ref('base_attribution__events_checked') }}
-    where pii_key is null
+    where rejection_reason is null
         and idempotency_rank = 1
         and not is_past_retention
 )

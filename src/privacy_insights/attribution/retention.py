@@ -1,41 +1,46 @@
 """Retention for the attribution landing zone (contract 003: analytics rows live 90 days).
 
-Deletes, in one transaction, rows created before now - ``days``: events, their
-allocations and ledger rows (and the ledger rows' transitions), and dead events; returns
-the count per table. Safe to run daily: a second run the same day deletes nothing.
-Run it as the database owner (a role that row-level security does not restrict); the
-application role cannot delete.
+Calls ``public.attribution_purge(days)`` (installed by ``privacy-insights postgres install
+attribution``), which deletes, in one statement, rows created before now - ``days``:
+events, their allocations and ledger rows (and the ledger rows' transitions), and dead
+events, and returns the count per table. Safe to run daily: a second run the same day
+deletes nothing.
+
+Why a function: row-level security is forced on these tables, also for their owner, so a
+database owner who is not a superuser sees no rows without a tenant set, and a plain
+DELETE silently removes nothing. The function runs as the NOLOGIN role
+``attribution_retention``, whose own RLS policy shows it exactly the rows past 90 days.
+Any role with EXECUTE on it can run retention (the installer and the database owner have
+it); anything else is a clear error, never a silent no-op.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import psycopg
 
-RETENTION_DAYS = 90
+RETENTION_DAYS = 90       # contract 003: the floor
+MAX_RETENTION_DAYS = 3650  # ten years: anything longer is a typo, not a retention policy
 
 
-def purge(conn: psycopg.Connection, days: int = RETENTION_DAYS, now: datetime | None = None) -> dict[str, int]:
-    if days < 1:
-        raise ValueError(f"days: must be at least 1, got {days}")
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    counts: dict[str, int] = {}
-    with conn.transaction():
-        conn.execute("create temporary table retention_events on commit drop as "
-                     "select id from public.attribution_events where created_at < %s", (cutoff,))
-        conn.execute("create temporary table retention_ledger on commit drop as "
-                     "select id from public.revenue_ledger where created_at < %s "
-                     "or event_id in (select id from retention_events)", (cutoff,))
-        steps = [
-            ("revenue_state_transitions", "delete from public.revenue_state_transitions "
-                                          "where ledger_id in (select id from retention_ledger)"),
-            ("attribution_allocations", "delete from public.attribution_allocations where created_at < %(cutoff)s "
-                                        "or event_id in (select id from retention_events)"),
-            ("revenue_ledger", "delete from public.revenue_ledger where id in (select id from retention_ledger)"),
-            ("dead_events", "delete from public.dead_events where created_at < %(cutoff)s"),
-            ("attribution_events", "delete from public.attribution_events where id in (select id from retention_events)"),
-        ]
-        for table, statement in steps:
-            counts[table] = conn.execute(statement, {"cutoff": cutoff}).rowcount
-    return counts
+def check_days(days: object) -> int:
+    """``days`` as a whole number in [90, 3650], else ValueError naming the field and the rule."""
+    if isinstance(days, bool) or not isinstance(days, int) or not RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"days: must be a whole number of days between {RETENTION_DAYS} (contract 003 "
+                         f"retention) and {MAX_RETENTION_DAYS}, got {days!r}")
+    return days
+
+
+def purge(conn: psycopg.Connection, days: int = RETENTION_DAYS) -> dict[str, int]:
+    """Delete rows older than ``days``; the count per table. RuntimeError when this role cannot purge."""
+    check_days(days)
+    try:
+        with conn.transaction():
+            rows = conn.execute("select table_name, deleted from public.attribution_purge(%s)", [days]).fetchall()
+    except psycopg.errors.UndefinedFunction as exc:
+        raise RuntimeError("retention: public.attribution_purge does not exist in database "
+                           f"{conn.info.dbname}; run `privacy-insights postgres install attribution` first") from exc
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise RuntimeError(f"retention: role {conn.info.user} cannot purge the attribution tables: "
+                           f"{exc.diag.message_primary}; run it as the database owner or grant EXECUTE on "
+                           "public.attribution_purge(int) to this role") from exc
+    return {table: int(deleted) for table, deleted in rows}

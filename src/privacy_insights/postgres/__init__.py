@@ -2,6 +2,8 @@
 
 Each component is one idempotent SQL file in this folder, run in one transaction over a
 psycopg connection made from libpq's environment variables (PGHOST, PGDATABASE, ...).
+Definitions shared with Python and dbt (what "blank" text is, how a PII key is normalised
+and which keys are PII) are rendered into the SQL from the Python package at install time.
 Reference data the database needs (the outreach source registry) is loaded from the
 project's seeds, so the seeds stay the one source of truth.
 """
@@ -19,8 +21,20 @@ from privacy_insights.postgres import reference
 COMPONENTS = ("outreach", "attribution", "bi", *reference.COMPONENTS)
 
 
-def _sql(component: str) -> str:
-    return resources.files(__package__).joinpath(f"{component}.sql").read_text()
+def _placeholders() -> dict[str, str]:
+    """Shared definitions rendered into the SQL files, so PostgreSQL uses the same ones as Python and dbt."""
+    from privacy_insights import textrules
+    from privacy_insights.attribution import pii_keys
+
+    return {"__BLANK_CHARS__": textrules.sql_chars(), **pii_keys.sql_placeholders()}
+
+
+def render(component: str) -> str:
+    """The component's SQL with the shared definitions filled in."""
+    text = resources.files(__package__).joinpath(f"{component}.sql").read_text()
+    for token, value in _placeholders().items():
+        text = text.replace(token, value)
+    return text
 
 
 def _upsert_csv(conn: psycopg.Connection, path: Path, table: str, key: str, columns: tuple[str, ...]) -> None:
@@ -46,7 +60,7 @@ def install(conn: psycopg.Connection, component: str, seeds_dir: Path) -> None:
     if component not in COMPONENTS:
         raise ValueError(f"component: unknown {component!r}; expected one of {', '.join(COMPONENTS)}")
     with conn.transaction():
-        conn.execute(reference.render(component, _sql(component)))
+        conn.execute(reference.render(component, render(component)))
         if component == "outreach":
             _load_outreach_registry(conn, seeds_dir)
         reference.load(conn, component, seeds_dir)

@@ -9,11 +9,28 @@
 --   performance     the contract's indexes
 --   roles           attribution_app: login, not superuser, cannot bypass RLS, cannot write
 --                   revenue_state_transitions or delete anything
+--   retention       public.attribution_purge(days): SECURITY DEFINER, owned by the NOLOGIN role
+--                   attribution_retention, which RLS lets see and delete only rows past the
+--                   90-day retention (policy retention_purge), so it works for a database
+--                   owner who is not a superuser, and can never delete younger rows
+--
+-- Every function sets `search_path = pg_catalog, pg_temp` (pg_temp explicitly last, so a
+-- caller's temporary types cannot shadow built-in ones) and qualifies every name.
+-- The PII_KEY placeholders below are filled in by the installer from
+-- privacy_insights.attribution.pii_keys, the one definition of PII keys that the Python
+-- stripper and the dbt staging models use too.
 
 do $roles$
 begin
     if not exists (select 1 from pg_roles where rolname = 'attribution_app') then
         create role attribution_app login nosuperuser nobypassrls nocreatedb nocreaterole;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'attribution_retention') then
+        create role attribution_retention nologin nosuperuser nobypassrls nocreatedb nocreaterole;
+    end if;
+    -- The installer must be a member to hand the purge function to the role (PostgreSQL 15).
+    if not pg_has_role(current_user, 'attribution_retention', 'member') then
+        execute format('grant attribution_retention to %I', current_user);
     end if;
 end
 $roles$;
@@ -71,7 +88,11 @@ create table if not exists public.revenue_state_transitions (
     reason text not null,
     transitioned_at timestamptz not null default now()
 );
+-- Order of transitions: two state changes in one transaction share now(), so a sequence
+-- number (identity) records the order they happened in.
+alter table public.revenue_state_transitions add column if not exists seq bigint generated always as identity;
 create index if not exists idx_transitions_ledger on public.revenue_state_transitions (ledger_id, transitioned_at);
+create index if not exists idx_transitions_ledger_seq on public.revenue_state_transitions (ledger_id, seq);
 
 create table if not exists public.dead_events (
     id uuid primary key default gen_random_uuid(),
@@ -94,8 +115,8 @@ create table if not exists public.reconciliation_runs (
 create index if not exists idx_reconciliation_tenant_started_at on public.reconciliation_runs (tenant_id, started_at);
 
 -- PII guardrail: every object key at any depth of the payload.
-create or replace function public.fn_jsonb_keys_deep(payload jsonb) returns setof text
-language sql immutable set search_path = '' as $fn$
+create or replace function public.fn_jsonb_keys_deep(payload pg_catalog.jsonb) returns setof pg_catalog.text
+language sql immutable set search_path = pg_catalog, pg_temp as $fn$
     with recursive node(value) as (
         select payload
         union all
@@ -103,26 +124,45 @@ language sql immutable set search_path = '' as $fn$
         from node
         cross join lateral (
             select e.value from pg_catalog.jsonb_each(
-                case when pg_catalog.jsonb_typeof(node.value) = 'object' then node.value else '{}'::jsonb end) as e
+                case when pg_catalog.jsonb_typeof(node.value) = 'object' then node.value
+                     else '{}'::pg_catalog.jsonb end) as e
             union all
             select a.value from pg_catalog.jsonb_array_elements(
-                case when pg_catalog.jsonb_typeof(node.value) = 'array' then node.value else '[]'::jsonb end) as a
+                case when pg_catalog.jsonb_typeof(node.value) = 'array' then node.value
+                     else '[]'::pg_catalog.jsonb end) as a
         ) as child
     )
     select k.key
     from node
     cross join lateral pg_catalog.jsonb_object_keys(
-        case when pg_catalog.jsonb_typeof(node.value) = 'object' then node.value else '{}'::jsonb end) as k(key)
+        case when pg_catalog.jsonb_typeof(node.value) = 'object' then node.value
+             else '{}'::pg_catalog.jsonb end) as k(key)
+$fn$;
+
+-- A payload key as compared with the PII list: NFKC, case-fold, no diacritics, look-alike
+-- letters folded, only a-z0-9 kept (generated from privacy_insights.attribution.pii_keys).
+create or replace function public.fn_pii_key_normalised(key pg_catalog.text) returns pg_catalog.text
+language sql immutable strict parallel safe set search_path = pg_catalog, pg_temp as $fn$
+    select __PII_KEY_NORMALISED__
+$fn$;
+
+-- The contract-003 key a normalised key stands for (the list plus documented equivalents), or null.
+create or replace function public.fn_pii_contract_key(normalised pg_catalog.text) returns pg_catalog.text
+language sql immutable strict parallel safe set search_path = pg_catalog, pg_temp as $fn$
+    select __PII_CONTRACT_KEY__
 $fn$;
 
 create or replace function public.fn_detect_pii_keys() returns trigger
-language plpgsql set search_path = '' as $fn$
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
 declare
-    v_key text;
+    v_key pg_catalog.text;
 begin
-    select k into v_key
-    from public.fn_jsonb_keys_deep(new.raw_payload) as k
-    where pg_catalog.lower(k) = any (array['email', 'phone', 'ssn', 'ip_address', 'first_name', 'last_name', 'address'])
+    select keys.contract_key into v_key
+    from (
+        select public.fn_pii_contract_key(public.fn_pii_key_normalised(k)) as contract_key
+        from public.fn_jsonb_keys_deep(new.raw_payload) as k
+    ) as keys
+    where keys.contract_key is not null
     limit 1;
     if v_key is not null then
         raise exception 'raw_payload: PII key "%" is not allowed (contract 003 privacy guarantee)', v_key
@@ -142,16 +182,17 @@ create trigger trg_dead_events_pii_guardrail
     before insert or update on public.dead_events
     for each row execute function public.fn_detect_pii_keys();
 
--- Audit: a state change writes exactly one transition row. SECURITY DEFINER so the
+-- Audit: a state change writes exactly one transition row, numbered by the sequence so
+-- that several changes in one transaction keep their order. SECURITY DEFINER so the
 -- application role, which may not write transitions itself, still gets them written.
 create or replace function public.fn_revenue_state_audit() returns trigger
-language plpgsql security definer set search_path = '' as $fn$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
     insert into public.revenue_state_transitions (ledger_id, from_state, to_state, reason, transitioned_at)
     values (new.id, old.state, new.state,
             coalesce(nullif(pg_catalog.current_setting('app.transition_reason', true), ''), 'unspecified'),
-            pg_catalog.now());
-    new.updated_at := pg_catalog.now();
+            pg_catalog.clock_timestamp());
+    new.updated_at := pg_catalog.clock_timestamp();
     return new;
 end;
 $fn$;
@@ -161,6 +202,26 @@ create trigger trg_revenue_state_audit
     before update of state on public.revenue_ledger
     for each row when (old.state is distinct from new.state)
     execute function public.fn_revenue_state_audit();
+
+-- A ledger row starts as pending: any other state can only be reached by an UPDATE, which
+-- the audit trigger records. A row inserted directly in a later state would have no
+-- transition, so it is rejected.
+create or replace function public.fn_revenue_ledger_initial_state() returns trigger
+language plpgsql set search_path = pg_catalog, pg_temp as $fn$
+begin
+    if new.state is distinct from 'pending' then
+        raise exception 'state: a new revenue_ledger row must start as pending, got "%" (contract 003 audit: '
+            'every later state is reached by an UPDATE that trg_revenue_state_audit records)', new.state
+            using errcode = 'check_violation', hint = 'insert as pending, then update the state';
+    end if;
+    return new;
+end;
+$fn$;
+
+drop trigger if exists trg_revenue_ledger_initial_state on public.revenue_ledger;
+create trigger trg_revenue_ledger_initial_state
+    before insert on public.revenue_ledger
+    for each row execute function public.fn_revenue_ledger_initial_state();
 
 -- Tenant isolation.
 do $rls$
@@ -199,3 +260,107 @@ grant update (finished_at, status, events_checked, mismatches) on public.reconci
 grant select, insert on public.revenue_ledger to attribution_app;
 grant update (state) on public.revenue_ledger to attribution_app;
 grant select on public.revenue_state_transitions to attribution_app;
+
+-- Retention (contract 003: analytics rows live 90 days). The purge runs as the NOLOGIN role
+-- attribution_retention through a SECURITY DEFINER function. RLS is forced on the tables,
+-- also for their owner, so the role gets its own policy: it sees, and may delete, only rows
+-- past the 90-day retention (and rows hanging off an expired event or ledger row). No role
+-- needs BYPASSRLS, and the purge can never reach a row younger than 90 days.
+grant usage on schema public to attribution_retention;
+grant select, delete on public.attribution_events, public.attribution_allocations, public.revenue_ledger,
+    public.revenue_state_transitions, public.dead_events to attribution_retention;
+
+drop policy if exists retention_purge on public.attribution_events;
+create policy retention_purge on public.attribution_events for all to attribution_retention
+    using (created_at < now() - interval '90 days');
+drop policy if exists retention_purge on public.dead_events;
+create policy retention_purge on public.dead_events for all to attribution_retention
+    using (created_at < now() - interval '90 days');
+drop policy if exists retention_purge on public.attribution_allocations;
+create policy retention_purge on public.attribution_allocations for all to attribution_retention
+    using (created_at < now() - interval '90 days'
+           or exists (select 1 from public.attribution_events as e where e.id = event_id));
+drop policy if exists retention_purge on public.revenue_ledger;
+create policy retention_purge on public.revenue_ledger for all to attribution_retention
+    using (created_at < now() - interval '90 days'
+           or exists (select 1 from public.attribution_events as e where e.id = event_id));
+-- revenue_state_transitions: its tenant_isolation_policy already shows a transition when its
+-- ledger row is visible, which for this role means expired.
+
+create or replace function public.attribution_purge(days pg_catalog.int4)
+returns table (table_name pg_catalog.text, deleted pg_catalog.int8)
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+#variable_conflict use_column
+declare
+    v_cutoff pg_catalog.timestamptz;
+    v_table pg_catalog.text;
+begin
+    if days is null or days < 90 or days > 3650 then
+        raise exception 'days: must be between 90 (contract 003 retention) and 3650, got %', days
+            using errcode = 'invalid_parameter_value';
+    end if;
+    -- Fail loudly rather than delete nothing: without its policies this role sees no rows.
+    foreach v_table in array array['attribution_events', 'attribution_allocations', 'revenue_ledger', 'dead_events']
+    loop
+        if not exists (select 1 from pg_catalog.pg_policies as p
+                       where p.schemaname = 'public' and p.tablename = v_table and p.policyname = 'retention_purge'
+                         and 'attribution_retention' = any (p.roles)) then
+            raise exception 'retention: policy retention_purge is missing on public.%, so the purge cannot see '
+                'its rows; run `privacy-insights postgres install attribution`', v_table
+                using errcode = 'insufficient_privilege';
+        end if;
+    end loop;
+    if current_user <> 'attribution_retention' then
+        raise exception 'retention: attribution_purge must run as attribution_retention, runs as %', current_user
+            using errcode = 'insufficient_privilege';
+    end if;
+
+    v_cutoff := pg_catalog.now() - pg_catalog.make_interval(days => days);
+    -- One statement: every delete sees the same snapshot, foreign keys are checked at its end.
+    return query
+    with expired_events as (
+        select e.id from public.attribution_events as e where e.created_at < v_cutoff
+    ),
+    expired_ledger as (
+        select l.id from public.revenue_ledger as l
+        where l.created_at < v_cutoff or l.event_id in (select x.id from expired_events as x)
+    ),
+    transitions as (
+        delete from public.revenue_state_transitions as t
+        where t.ledger_id in (select x.id from expired_ledger as x) returning 1
+    ),
+    allocations as (
+        delete from public.attribution_allocations as a
+        where a.created_at < v_cutoff or a.event_id in (select x.id from expired_events as x) returning 1
+    ),
+    ledger as (
+        delete from public.revenue_ledger as l where l.id in (select x.id from expired_ledger as x) returning 1
+    ),
+    dead as (
+        delete from public.dead_events as d where d.created_at < v_cutoff returning 1
+    ),
+    events as (
+        delete from public.attribution_events as e where e.id in (select x.id from expired_events as x) returning 1
+    )
+    select 'revenue_state_transitions'::pg_catalog.text, (select pg_catalog.count(*) from transitions)
+    union all select 'attribution_allocations', (select pg_catalog.count(*) from allocations)
+    union all select 'revenue_ledger', (select pg_catalog.count(*) from ledger)
+    union all select 'dead_events', (select pg_catalog.count(*) from dead)
+    union all select 'attribution_events', (select pg_catalog.count(*) from events);
+end;
+$fn$;
+
+-- A new owner needs CREATE on the schema at the moment of ALTER OWNER (not afterwards).
+grant create on schema public to attribution_retention;
+alter function public.attribution_purge(pg_catalog.int4) owner to attribution_retention;
+revoke create on schema public from attribution_retention;
+revoke all on function public.attribution_purge(pg_catalog.int4) from public;
+-- The installer and the database owner may run it; other operators need EXECUTE by name.
+do $grant$
+declare
+    v_owner text := (select pg_get_userbyid(d.datdba) from pg_database as d where d.datname = current_database());
+begin
+    execute format('grant execute on function public.attribution_purge(pg_catalog.int4) to %I, %I',
+                   session_user, v_owner);
+end
+$grant$;

@@ -2,9 +2,18 @@
 --
 -- Tables and indexes as the contract lists them; RLS enabled on all four tables, no grants
 -- to anon / authenticated (clients go through the RPC only); the RPC is SECURITY DEFINER,
--- owned by the NOLOGIN role outreach_rpc_owner (the only role with a policy on the tables),
--- with `search_path = ''` so every name it uses is schema-qualified.
+-- owned by the NOLOGIN role outreach_rpc_owner (the only role with a policy on the tables).
 -- Validation order and rules match the dbt staging models (macros/outreach/outreach_rules.sql).
+--
+-- Search-path safety: `search_path = ''` alone is not enough, because PostgreSQL still looks
+-- up type and table names in the caller's pg_temp first (a caller could shadow `uuid` with a
+-- domain whose CHECK runs as the RPC's owner). So the RPC sets
+-- `search_path = pg_catalog, pg_temp` (pg_temp explicitly last) and qualifies every type,
+-- table and function; and anon/authenticated get no TEMP on the database (TEMP is revoked
+-- from PUBLIC, through which every role has it by default; service_role gets it back).
+--
+-- The BLANK_CHARS placeholder is replaced by the installer with the one definition of blank text
+-- (privacy_insights.textrules: Unicode White_Space and zero-width characters).
 
 do $roles$
 begin
@@ -112,37 +121,47 @@ create policy service_role_all on public.outreach_rate_limits for all to service
 drop policy if exists service_role_read on public.outreach_event_logs;
 create policy service_role_read on public.outreach_event_logs for select to service_role using (true);
 
+-- Client-facing signature: the contract's input names, so a PostgREST/Supabase client
+-- calling with a JSON body {"event": ..., "app_key": ...} finds it. client_event_id is text
+-- so a malformed id is INVALID_INPUT, not SQL error 22P02. Older signatures are dropped.
+drop function if exists public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid);
+
 create or replace function public.outreach_log_event(
-    p_event text,
-    p_app_key text,
-    p_page_key text,
-    p_utm_campaign text,
-    p_utm_source text,
-    p_utm_medium text,
-    p_session_id text,
-    p_store text default null,
-    p_country text default null,
-    p_ui_locale text default null,
-    p_client_event_id uuid default null
-) returns jsonb
+    event pg_catalog.text,
+    app_key pg_catalog.text,
+    page_key pg_catalog.text,
+    utm_campaign pg_catalog.text,
+    utm_source pg_catalog.text,
+    utm_medium pg_catalog.text,
+    session_id pg_catalog.text,
+    store pg_catalog.text default null,
+    country pg_catalog.text default null,
+    ui_locale pg_catalog.text default null,
+    client_event_id pg_catalog.text default null
+) returns pg_catalog.jsonb
 language plpgsql
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $fn$
+#variable_conflict use_column
 declare
-    v_event text := pg_catalog.btrim(p_event);
-    v_app_key text := pg_catalog.btrim(p_app_key);
-    v_page_key text := pg_catalog.btrim(p_page_key);
-    v_campaign text := coalesce(nullif(pg_catalog.btrim(p_utm_campaign), ''), 'unknown');
-    v_source text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(p_utm_source), ''), 'unknown'));
-    v_medium text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(p_utm_medium), ''), 'unknown'));
-    v_store text := coalesce(nullif(pg_catalog.btrim(p_store), ''), 'unknown');
-    v_session text := pg_catalog.btrim(p_session_id);
-    v_country text := pg_catalog.upper(pg_catalog.btrim(p_country));
-    v_locale text := pg_catalog.btrim(p_ui_locale);
-    v_resolved text;
-    v_id uuid;
-    v_n integer;
+    -- Blank = only Unicode whitespace / zero-width characters; trimmed from both ends of every input.
+    v_blank constant pg_catalog.text := __BLANK_CHARS__;
+    v_event pg_catalog.text := pg_catalog.btrim(outreach_log_event.event, v_blank);
+    v_app_key pg_catalog.text := pg_catalog.btrim(outreach_log_event.app_key, v_blank);
+    v_page_key pg_catalog.text := pg_catalog.btrim(outreach_log_event.page_key, v_blank);
+    v_campaign pg_catalog.text := coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_campaign, v_blank), ''), 'unknown');
+    v_source pg_catalog.text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_source, v_blank), ''), 'unknown'));
+    v_medium pg_catalog.text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_medium, v_blank), ''), 'unknown'));
+    v_store pg_catalog.text := coalesce(nullif(pg_catalog.btrim(outreach_log_event.store, v_blank), ''), 'unknown');
+    v_session pg_catalog.text := pg_catalog.btrim(outreach_log_event.session_id, v_blank);
+    v_country pg_catalog.text := pg_catalog.upper(pg_catalog.btrim(outreach_log_event.country, v_blank));
+    v_locale pg_catalog.text := pg_catalog.btrim(outreach_log_event.ui_locale, v_blank);
+    v_client_id_text pg_catalog.text := nullif(pg_catalog.btrim(outreach_log_event.client_event_id, v_blank), '');
+    v_client_id pg_catalog.uuid;
+    v_resolved pg_catalog.text;
+    v_id pg_catalog.uuid;
+    v_n pg_catalog.int4;
 begin
     -- Validation, in the contract's order.
     if v_event is null or v_event not in ('page_view', 'cta_click') then
@@ -177,17 +196,25 @@ begin
         return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
             'message', 'utm_medium must be at most 128 characters');
     end if;
+    if v_client_id_text is not null then
+        if v_client_id_text !~ '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$' then
+            return pg_catalog.jsonb_build_object('ok', false, 'code', 'INVALID_INPUT',
+                'message', 'client_event_id must be a UUID');
+        end if;
+        v_client_id := v_client_id_text::pg_catalog.uuid;
+    end if;
     -- Optional context is nulled when invalid, never rejected.
     if v_country is not null and v_country !~ '^[A-Z]{2}$' then
         v_country := null;
     end if;
-    if v_locale is not null and (pg_catalog.length(v_locale) not between 2 and 35 or v_locale ~ '\s') then
+    if v_locale is not null and (pg_catalog.length(v_locale) not between 2 and 35
+            or pg_catalog.length(pg_catalog.translate(v_locale, v_blank, '')) <> pg_catalog.length(v_locale)) then
         v_locale := null;
     end if;
 
     -- Idempotency: a known client_event_id returns the existing row, inserts nothing, counts nothing.
-    if p_client_event_id is not null then
-        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = p_client_event_id;
+    if v_client_id is not null then
+        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = v_client_id;
         if found then
             return pg_catalog.jsonb_build_object('ok', true, 'id', v_id, 'duplicate', true);
         end if;
@@ -219,23 +246,35 @@ begin
         select a.source_id into v_resolved from public.outreach_source_aliases as a where a.alias = v_source and a.active;
     end if;
 
-    insert into public.outreach_event_logs (event, app_key, page_key, utm_campaign, utm_source, utm_medium,
+    insert into public.outreach_event_logs as l (event, app_key, page_key, utm_campaign, utm_source, utm_medium,
         source_id_resolved, store, session_id, country, ui_locale, client_event_id)
     values (v_event, v_app_key, v_page_key, v_campaign, v_source, v_medium, coalesce(v_resolved, 'unknown'),
-        v_store, v_session, v_country, v_locale, p_client_event_id)
+        v_store, v_session, v_country, v_locale, v_client_id)
     on conflict (client_event_id) where client_event_id is not null do nothing
-    returning id into v_id;
+    returning l.id into v_id;
     if v_id is null then   -- a concurrent call inserted the same client_event_id first
-        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = p_client_event_id;
+        select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = v_client_id;
         return pg_catalog.jsonb_build_object('ok', true, 'id', v_id, 'duplicate', true);
     end if;
     return pg_catalog.jsonb_build_object('ok', true, 'id', v_id);
 end;
 $fn$;
 
-alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
-    owner to outreach_rpc_owner;
-revoke all on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
+-- A new owner needs CREATE on the schema at the moment of ALTER OWNER (not afterwards).
+grant create on schema public to outreach_rpc_owner;
+alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text) owner to outreach_rpc_owner;
+revoke create on schema public from outreach_rpc_owner;
+revoke all on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
     from public;
-grant execute on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, uuid)
+grant execute on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
     to anon, authenticated, service_role;
+
+-- No temporary objects for client roles: TEMP comes from PUBLIC by default, so revoke it
+-- there (and from the client roles directly); roles that need temporary tables get it by name.
+do $temp$
+begin
+    execute pg_catalog.format('revoke temporary on database %I from public, anon, authenticated',
+                              pg_catalog.current_database());
+    execute pg_catalog.format('grant temporary on database %I to service_role', pg_catalog.current_database());
+end
+$temp$;

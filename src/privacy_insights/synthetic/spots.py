@@ -49,10 +49,10 @@ TRAVEL_SHARE = 0.08
 BAD_KINDS = {
     1: "door_type not in the door_types seed",
     2: "category not in the categories seed",
-    3: "event_type not a known event type",
-    4: "occurred_at missing",
+    3: "event_type not a known event type, or (odd row ids) a repeated event_id delivered again later",
+    4: "occurred_at missing, or by row id % 5: in 2099, +infinity, -infinity, in year 1",
     5: "latitude outside [-90, 90]",
-    6: "user_id missing",
+    6: "user_id missing, or (odd row ids) only a tab",
 }
 
 MESSAGES = [
@@ -171,19 +171,24 @@ def insert_sql(target_table: str, seed: int) -> str:
     return f"""
 insert into {target_table}
 select
-    {uuid_sql(f"'e{seed}-' || row_id")} as event_id,
-    case when bad_kind = 6 then null else 'usr_' || substr(md5('u{seed}-' || user_idx), 1, 16) end as user_id,
+    {uuid_sql(f"'e{seed}-' || case when bad_kind = 3 and row_id % 2 = 1 then row_id - 1 else row_id end")} as event_id,
+    case when bad_kind = 6 and row_id % 2 = 1 then chr(9)
+         when bad_kind = 6 then null else 'usr_' || substr(md5('u{seed}-' || user_idx), 1, 16) end as user_id,
     'agt_' || substr(md5('a{seed}-' || user_idx), 1, 16) as agent_id,
     sha256('s{seed}-' || user_idx) as ai_signature,
     'dev_' || substr(md5('d{seed}-' || user_idx), 1, 20) as device_id,
     (ip >> 24) || '.' || ((ip >> 16) & 255) || '.' || ((ip >> 8) & 255) || '.' || (ip & 255) as ip_address,
-    case when bad_kind = 3 then 'teleported' else event_type::varchar end as event_type,
+    case when bad_kind = 3 and row_id % 2 = 0 then 'teleported' else event_type::varchar end as event_type,
     case when bad_kind = 1 then 'portal' else door_type::varchar end as door_type,
     case when bad_kind = 2 then 'gambling' else category::varchar end as category,
-    case when bad_kind = 4 then null else occurred_at end as occurred_at,
+    case when bad_kind != 4 then occurred_at
+         when row_id % 5 = 1 then timestamptz '2099-06-01 12:00:00+00'
+         when row_id % 5 = 2 then timestamptz 'infinity'
+         when row_id % 5 = 3 then timestamptz '-infinity'
+         when row_id % 5 = 4 then timestamptz '0001-01-01 00:00:00+00' end as occurred_at,
     case when bad_kind = 5 then latitude + 200 else latitude end as latitude,
     longitude,
     message::varchar as message,
-    ingested_at
+    case when bad_kind = 3 and row_id % 2 = 1 then ingested_at + interval 3650 day else ingested_at end as ingested_at
 from chunk
 """

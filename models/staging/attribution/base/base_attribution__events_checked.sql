@@ -5,6 +5,9 @@
 -- among rows of the same (tenant, idempotency key) (the unique index would have kept
 -- the first), and whether the row is past the 90-day retention. Ephemeral: it carries
 -- the payload, which is never written to the warehouse.
+-- PII keys: every object key at any depth (json_tree decodes escapes such as \u0065),
+-- normalised and matched exactly as the trigger and the Python stripper do
+-- (macros/attribution/pii_keys.sql, generated from privacy_insights.attribution.pii_keys).
 
 with
 
@@ -12,32 +15,61 @@ source as (
     select * from {{ source('attribution', 'attribution_events') }}
 ),
 
+payload_keys as (
+    select
+        cast(source.id as varchar) as event_id,
+        node.id as node_id,
+        {{ pii_key_normalised('node.key') }} as normalised_key
+    from source
+    cross join lateral json_tree(
+        case when json_valid(cast(source.raw_payload as varchar)) then cast(source.raw_payload as varchar) end
+    ) as node
+    where node.key is not null
+),
+
+pii_found as (
+    select
+        event_id,
+        -- the first PII key in document order
+        arg_min({{ pii_contract_key('normalised_key') }}, node_id) as pii_key
+    from payload_keys
+    where {{ pii_contract_key('normalised_key') }} is not null
+    group by event_id
+),
+
 checked as (
     select
         -- ids
-        cast(id as varchar) as event_id,
-        cast(tenant_id as varchar) as tenant_id,
-        idempotency_key,
+        cast(source.id as varchar) as event_id,
+        cast(source.tenant_id as varchar) as tenant_id,
+        source.idempotency_key,
 
         -- event
-        event_type,
-        channel_code,
-        revenue_cents,
-        processing_status,
-        nullif({{ attribution_pii_key('cast(raw_payload as varchar)') }}, '') as pii_key,
+        source.event_type,
+        source.channel_code,
+        source.revenue_cents,
+        source.processing_status,
+        pii_found.pii_key,
+        case
+            when source.raw_payload is not null and not json_valid(cast(source.raw_payload as varchar))
+                then 'raw_payload: not valid JSON'
+            when pii_found.pii_key is not null
+                then 'raw_payload: PII key "' || pii_found.pii_key || '" is not allowed'
+        end as rejection_reason,
 
         -- timestamps
-        cast(occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc,
-        cast(processed_at at time zone 'UTC' as timestamp) as processed_at_utc,
-        cast(created_at at time zone 'UTC' as timestamp) as created_at_utc
+        cast(source.occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc,
+        cast(source.processed_at at time zone 'UTC' as timestamp) as processed_at_utc,
+        cast(source.created_at at time zone 'UTC' as timestamp) as created_at_utc
     from source
+    left join pii_found on cast(source.id as varchar) = pii_found.event_id
 )
 
 select
     checked.*,
-    case when pii_key is null then
+    case when rejection_reason is null then
         row_number() over (
-            partition by tenant_id, idempotency_key, pii_key is null
+            partition by tenant_id, idempotency_key, rejection_reason is null
             order by created_at_utc, event_id
         )
     end as idempotency_rank,

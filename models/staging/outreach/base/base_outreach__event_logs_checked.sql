@@ -1,6 +1,7 @@
 {{ config(materialized='ephemeral') }}
 
--- Every raw outreach row normalised exactly as contract 004's RPC does, with the first
+-- Every raw outreach row normalised exactly as contract 004's RPC does (trim and blank as
+-- macros/sql/blank.sql define them: Unicode whitespace and zero-width characters), with the first
 -- rule it breaks and, for valid rows, its rank among rows with the same client_event_id.
 -- Ephemeral: it carries session ids and is never written on its own.
 
@@ -14,14 +15,17 @@ normalised as (
     select
         -- ids
         cast(id as varchar) as outreach_event_id,
-        nullif(trim(cast(client_event_id as varchar)), '') as client_event_id_text,
-        try_cast(nullif(trim(cast(client_event_id as varchar)), '') as uuid) as client_event_id,
-        trim(cast(session_id as varchar)) as session_id,
+        nullif({{ trim_blank('cast(client_event_id as varchar)') }}, '') as client_event_id_text,
+        case
+            when {{ matches_pattern(trim_blank('cast(client_event_id as varchar)'), outreach_uuid_pattern()) }}
+                then cast({{ trim_blank('cast(client_event_id as varchar)') }} as uuid)
+        end as client_event_id,
+        {{ trim_blank('cast(session_id as varchar)') }} as session_id,
 
         -- event
-        trim(cast(event as varchar)) as event,
-        trim(cast(app_key as varchar)) as app_key,
-        trim(cast(page_key as varchar)) as page_key,
+        {{ trim_blank('cast(event as varchar)') }} as event,
+        {{ trim_blank('cast(app_key as varchar)') }} as app_key,
+        {{ trim_blank('cast(page_key as varchar)') }} as page_key,
 
         -- attribution fields: blank utm_* and store become 'unknown' before validation
         {{ outreach_or_unknown('cast(utm_campaign as varchar)') }} as utm_campaign,
@@ -31,13 +35,13 @@ normalised as (
 
         -- optional context: invalid values are nulled, never rejected
         case
-            when {{ matches_pattern("upper(trim(cast(country as varchar)))", "[A-Z]{2}") }}
-                then upper(trim(cast(country as varchar)))
+            when {{ matches_pattern("upper(" ~ trim_blank('cast(country as varchar)') ~ ")", "[A-Z]{2}") }}
+                then upper({{ trim_blank('cast(country as varchar)') }})
         end as country,
         case
-            when length(trim(cast(ui_locale as varchar))) between 2 and 35
-                and not regexp_matches(trim(cast(ui_locale as varchar)), '\s')
-                then trim(cast(ui_locale as varchar))
+            when length({{ trim_blank('cast(ui_locale as varchar)') }}) between 2 and 35
+                and not {{ has_blank(trim_blank('cast(ui_locale as varchar)')) }}
+                then {{ trim_blank('cast(ui_locale as varchar)') }}
         end as ui_locale,
 
         -- timestamps

@@ -2,6 +2,16 @@
 
 -- Every raw SPOTS event with the first staging rule it breaks (null when it breaks none).
 -- Ephemeral: it carries raw identifiers, so it is never written anywhere.
+--
+-- Rules, in order: identifiers present and not blank (blank = Unicode whitespace or
+-- zero-width characters only, macro trim_blank); occurred_at present, finite, not before
+-- var spots_occurred_at_floor (2000-01-01) and not after as_of (the run's "now"); a
+-- location on the globe; event type, door type and category from the seeds.
+-- Then, among rows that break no rule, one row per event_id: the first by ingested_at
+-- (ties: occurred_at, then the row's other fields, so the choice is stable); the other
+-- copies get rejection_reason 'event_id: duplicate ...' and is_duplicate, so
+-- stg_spots__interaction_events (rejection_reason is null) sees each event once and
+-- stg_spots__interaction_events_duplicates lists the copies.
 
 with
 
@@ -26,20 +36,46 @@ checked as (
         source.*,
         event_types.counts_as_door_opened,
         case
-            when source.event_id is null or trim(source.event_id) = '' then 'event_id: missing'
-            when source.user_id is null or trim(source.user_id) = '' then 'user_id: missing'
+            when source.event_id is null or {{ trim_blank('source.event_id') }} = '' then 'event_id: missing'
+            when source.user_id is null or {{ trim_blank('source.user_id') }} = '' then 'user_id: missing'
             when source.occurred_at is null then 'occurred_at: missing'
+            when not isfinite(source.occurred_at) then 'occurred_at: not a finite timestamp'
+            when cast(source.occurred_at at time zone 'UTC' as timestamp)
+                < cast('{{ var("spots_occurred_at_floor", "2000-01-01") }}' as timestamp)
+                then 'occurred_at: before {{ var("spots_occurred_at_floor", "2000-01-01") }}'
+            when cast(source.occurred_at at time zone 'UTC' as timestamp) > cast('{{ as_of_timestamp() }}' as timestamp)
+                then 'occurred_at: after as_of (in the future)'
             when source.latitude is null or source.longitude is null then 'latitude/longitude: missing'
             when source.latitude not between -90 and 90 then 'latitude: outside [-90, 90]'
             when source.longitude not between -180 and 180 then 'longitude: outside [-180, 180]'
             when event_types.event_type is null then 'event_type: not in seed event_types'
             when door_types.door_type is null then 'door_type: not in seed door_types'
             when categories.category is null then 'category: not in seed categories'
-        end as rejection_reason
+        end as rule_broken
     from source
     left join event_types on source.event_type = event_types.event_type
     left join door_types on source.door_type = door_types.door_type
     left join categories on source.category = categories.category
+),
+
+ranked as (
+    select
+        checked.*,
+        case when rule_broken is null then
+            row_number() over (
+                partition by event_id, rule_broken is null
+                order by ingested_at nulls last, occurred_at, user_id, latitude, longitude,
+                    event_type, door_type, category, message
+            )
+        end as event_id_rank
+    from checked
 )
 
-select * from checked
+select
+    ranked.* exclude (rule_broken, event_id_rank),
+    coalesce(event_id_rank, 1) > 1 as is_duplicate,
+    case
+        when event_id_rank > 1 then 'event_id: duplicate (the first copy by ingested_at is kept)'
+        else rule_broken
+    end as rejection_reason
+from ranked

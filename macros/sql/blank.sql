@@ -1,0 +1,28 @@
+{#-
+    One definition of "blank" text (src/privacy_insights/textrules.py, which the PostgreSQL
+    installer renders into the RPC): Unicode White_Space plus the zero-width characters.
+    The code points below must equal textrules.BLANK_CODEPOINTS (tests_py/test_textrules.py).
+-#}
+{% macro blank_codepoints() -%}
+    {{ return([9, 10, 11, 12, 13, 32, 133, 160, 5760, 6158, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
+               8199, 8200, 8201, 8202, 8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288, 65279]) }}
+{%- endmacro %}
+
+{#- The set as a text expression: chr(9) || chr(10) || ... -#}
+{% macro blank_chars() -%}
+    ({% for cp in blank_codepoints() %}chr({{ cp }}){% if not loop.last %} || {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- `expression` without blank characters at either end. -#}
+{% macro trim_blank(expression) -%}
+    {{ return(adapter.dispatch('trim_blank', 'privacy_insights')(expression)) }}
+{%- endmacro %}
+
+{% macro default__trim_blank(expression) -%}
+    trim({{ expression }}, {{ blank_chars() }})
+{%- endmacro %}
+
+{#- True when `expression` contains a blank character anywhere (null stays null). -#}
+{% macro has_blank(expression) -%}
+    (length(translate({{ expression }}, {{ blank_chars() }}, '')) <> length({{ expression }}))
+{%- endmacro %}

@@ -1,0 +1,102 @@
+"""Issue 12 point 6: retention works for the roles a real deployment has.
+
+The landing zone is installed and owned by a database owner who is not a superuser (RLS is
+forced, so it applies to the owner too), and retention is run through the real CLI as that
+owner, as the README says. Rows past 90 days go, younger rows stay; a role that cannot purge,
+or a purge that could not see the tables, fails loudly; absurd --days are refused cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+
+from harness import BIN, REPO
+from privacy_insights import postgres
+
+pytestmark = pytest.mark.postgres
+
+OWNER = "pi_test_lz_owner"
+TENANT = "aaaaaaaa-0000-4000-a000-000000000001"
+TABLES = ["attribution_events", "attribution_allocations", "revenue_ledger", "revenue_state_transitions",
+          "dead_events"]
+
+
+@pytest.fixture
+def owned_database(postgres_database):
+    """The database and the landing zone owned by a non-superuser (CREATEROLE only, to create the app roles)."""
+    with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
+        admin.execute(f"do $$ begin if not exists (select 1 from pg_roles where rolname = '{OWNER}') then "
+                      f"create role {OWNER} login nosuperuser nobypassrls createrole; end if; end $$")
+        admin.execute(f'alter database "{postgres_database}" owner to {OWNER}')
+    with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user=OWNER, autocommit=True) as owner:
+        assert owner.execute("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetchone() \
+            == (False, False)
+        postgres.install(owner, "attribution", REPO / "seeds")
+        now = datetime.now(timezone.utc)
+        for age_days, key in [(200, "old"), (91, "old2"), (10, "young")]:
+            created = now - timedelta(days=age_days)
+            with owner.transaction():
+                owner.execute(f"set local app.current_tenant_id = '{TENANT}'")
+                event_id = owner.execute(
+                    "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
+                    "occurred_at, created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
+                    [TENANT, key, created, created]).fetchone()[0]
+                owner.execute("insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
+                              "allocated_revenue_cents, confidence_score, created_at) "
+                              "values (%s, %s, 'email', 10, 0.9, %s)", [TENANT, event_id, created])
+                ledger = owner.execute("insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
+                                       "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
+                                       [TENANT, event_id, created]).fetchone()[0]
+                owner.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
+                owner.execute("insert into public.dead_events (tenant_id, error_reason, created_at) "
+                              "values (%s, 'x', %s)", [TENANT, created])
+    return postgres_database
+
+
+def counts(database: str) -> dict[str, int]:
+    with psycopg.connect(dbname=database, host="127.0.0.1", user="postgres") as admin:
+        return {t: admin.execute(f"select count(*) from public.{t}").fetchone()[0] for t in TABLES}
+
+
+def retention(database: str, user: str, *args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"PGHOST": "127.0.0.1", "PGUSER": user, "PGDATABASE": database,
+                        "PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO)}
+    return subprocess.run([str(BIN / "privacy-insights"), "postgres", "retention", *args], env=env,
+                          capture_output=True, text=True, cwd=REPO)
+
+
+def test_retention_as_the_non_superuser_owner_deletes_rows_past_90_days(owned_database):
+    assert counts(owned_database) == dict.fromkeys(TABLES, 3)
+    run = retention(owned_database, OWNER, "--days", "90")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["deleted"] == dict.fromkeys(TABLES, 2), run.stdout
+    assert counts(owned_database) == dict.fromkeys(TABLES, 1), "only the 10-day-old rows are left"
+    again = retention(owned_database, OWNER, "--days", "90")
+    assert again.returncode == 0 and json.loads(again.stdout)["deleted"] == dict.fromkeys(TABLES, 0)
+
+
+@pytest.mark.parametrize("days", ["1000000", "30", "89", "0", "-5"])
+def test_retention_refuses_days_outside_90_to_3650(owned_database, days):
+    run = retention(owned_database, OWNER, "--days", days)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert "days: must be a whole number of days between 90 (contract 003 retention) and 3650" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert counts(owned_database) == dict.fromkeys(TABLES, 3), "nothing deleted"
+
+
+def test_retention_fails_loudly_when_it_cannot_purge(owned_database):
+    app = retention(owned_database, "attribution_app", "--days", "90")
+    assert app.returncode == 2 and "Traceback" not in app.stderr, app.stderr
+    assert "retention: role attribution_app cannot purge the attribution tables" in app.stderr
+    with psycopg.connect(dbname=owned_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
+        admin.execute("drop policy retention_purge on public.dead_events")
+    blind = retention(owned_database, OWNER, "--days", "90")
+    assert blind.returncode == 2 and "Traceback" not in blind.stderr, blind.stderr
+    assert "policy retention_purge is missing on public.dead_events" in blind.stderr
+    assert counts(owned_database) == dict.fromkeys(TABLES, 3), "nothing deleted"
