@@ -10,7 +10,7 @@
     {%- if execute -%}
         {%- set leftovers = run_query(
             "select database_name, schema_name, table_name from duckdb_tables() "
-            ~ "where table_name like '" ~ this.identifier ~ "\\_\\_dbt\\_tmp%' escape '\\'") -%}
+            ~ "where starts_with(table_name, '" ~ this.identifier ~ "__dbt_tmp')") -%}
         {%- for row in leftovers.rows -%}
             {%- do run_query('drop table if exists "' ~ row[0] ~ '"."' ~ row[1] ~ '"."' ~ row[2] ~ '"') -%}
         {%- endfor -%}
