@@ -122,7 +122,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return interrupted.exit_code
     finally:
-        restore()
+        pending = restore()
+    if pending:
+        print(f"privacy-insights: signal {pending} arrived while the delivery was being committed; it completed",
+              file=sys.stderr)
     print(json.dumps({"file": str(result.path), "dictionary": str(result.dictionary), "rows": result.rows,
                       "sha256": result.sha256, "audit_id": result.audit_id}, indent=2))
     return 0

@@ -4,7 +4,7 @@ Order: the query policy (and the buyer's fingerprint budget) -> the output folde
 partial files of killed exports are removed first) -> the warehouse (opened read-only; a
 locked one is a clear failure) -> records -> validation (JSON Schema + deny-list) -> a
 temporary ``.<name>.<pid>.partial`` file -> read back and validated again -> the data
-dictionary beside it -> renamed into place. Whatever happens (refused, failed, interrupted
+dictionary of the schema version beside it -> the audit row -> renamed into place. Whatever happens (refused, failed, interrupted
 by SIGTERM/SIGINT) no partial file stays in the delivery folder and one audit row says why;
 a SIGKILLed export leaves its partial, which the next export into that folder removes and
 audits as ``interrupted``.
@@ -26,7 +26,7 @@ import duckdb
 from privacy_insights import targets
 from privacy_insights.export import audit, dictionary, fingerprints, writer
 from privacy_insights.export.policy import Enumerations, ExportPolicy, ExportRefused, ExportRequest, check_request
-from privacy_insights.export.records import ORDER_BY, SELECT_COLUMNS, to_record
+from privacy_insights.export.records import DATASET, ORDER_BY, SCHEMA_VERSION, SELECT_COLUMNS, to_record
 from privacy_insights.export.store import Store, StoreUnavailable, open_store
 from privacy_insights.export.validate import ExportInvalid, RecordValidator
 from privacy_insights.targets import Warehouse
@@ -177,12 +177,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _write_validated(records: list[dict], request: ExportRequest, validator: RecordValidator, temporary: Path,
-                     project_root: Path, dictionary_temporary: Path) -> str:
+def _write_validated(records: list[dict], request: ExportRequest, validator: RecordValidator, temporary: Path) -> str:
     validator.check(records)
     try:
         writer.write(records, request.fmt, temporary)
-        dictionary_temporary.write_text(dictionary.markdown(project_root))
     except OSError as exc:
         raise ExportFailed("output_dir", f"output dir {temporary.parent}: cannot write ({exc.strerror})") from exc
     delivered = writer.read(request.fmt, temporary)
@@ -192,11 +190,34 @@ def _write_validated(records: list[dict], request: ExportRequest, validator: Rec
     return writer.sha256(temporary)
 
 
+def write_dictionary(out_dir: Path, project_root: Path) -> Path:
+    """The data dictionary of this schema version, beside the exports (replaced atomically, so
+    it is never partial; shared by every export of the same schema version in the folder)."""
+    path = out_dir / f"{DATASET}_{SCHEMA_VERSION}.dictionary.md"
+    text = dictionary.markdown(project_root)
+    if path.exists() and path.read_text() == text:
+        return path
+    temporary = out_dir / f".{path.name}.{os.getpid()}.partial"
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ExportFailed("output_dir", f"output dir {out_dir}: cannot write ({exc.strerror})") from exc
+    finally:
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    return path
+
+
 def export_file(request: ExportRequest, policy: ExportPolicy, open_warehouse: Callable[[], Warehouse] | Warehouse,
                 seeds_dir: Path, forbidden: list[str], out_dir: Path, store: Store, now: datetime | None = None,
                 project_root: Path | None = None) -> ExportResult:
     """Deliver one file; raises ExportRefused, ExportFailed, ExportInvalid or ExportInterrupted,
-    each after its audit row is written."""
+    each after its audit row is written.
+
+    The audit row ``delivered`` is written before the file is renamed into place, so a
+    delivered file always has its row (a SIGKILL between the two leaves the row and a partial
+    file, which the next export removes with an ``interrupted`` row naming the same file)."""
     now = now or datetime.now(timezone.utc)
     project_root = project_root or targets.project_root()
     entry = dict(buyer_id=request.buyer_id, requested_at=now, slice=request.slice(), file_format=request.fmt)
@@ -216,56 +237,47 @@ def export_file(request: ExportRequest, policy: ExportPolicy, open_warehouse: Ca
 
     name = file_name(request, now)
     final, temporary = out_dir / name, out_dir / f".{name}.{os.getpid()}.partial"
-    dictionary_final = out_dir / f"{name}.dictionary.md"
-    dictionary_temporary = out_dir / f".{name}.dictionary.md.{os.getpid()}.partial"
     records: list[dict] = []
     warehouse = None
+    delivered_row = None
     try:
         prepare_output_dir(out_dir, store, now)
         warehouse = open_warehouse() if callable(open_warehouse) else open_warehouse
         records = read_slice(warehouse, request)
-        digest = _write_validated(records, request, RecordValidator(forbidden), temporary, project_root,
-                                  dictionary_temporary)
-        _Interrupts.deferred = True
-        os.replace(dictionary_temporary, dictionary_final)
-        os.replace(temporary, final)
+        digest = _write_validated(records, request, RecordValidator(forbidden), temporary)
+        dictionary_path = write_dictionary(out_dir, project_root)
+        _Interrupts.deferred = True        # from here a signal waits: audit row, then the rename
+        with store.transaction():
+            delivered_row = audit.insert(store, audit.AuditEntry(
+                **entry, row_count=len(records), file_name=name, file_sha256=digest, outcome="delivered",
+                fingerprint=request.fingerprint()))
+            fingerprints.record(store, request, now)
+        try:
+            os.replace(temporary, final)
+        except OSError as exc:
+            raise ExportFailed("output_dir", f"output dir {out_dir}: the validated file could not be moved into "
+                               f"place ({exc.strerror}); delivery {delivered_row} withdrawn") from exc
     except BaseException as exc:
         _Interrupts.deferred = False
-        for path in (temporary, dictionary_temporary):
-            with suppress(OSError):
-                path.unlink(missing_ok=True)
-        if not final.exists():
-            with suppress(OSError):
-                dictionary_final.unlink(missing_ok=True)
+        with suppress(OSError):
+            temporary.unlink(missing_ok=True)
         if isinstance(exc, (ExportInterrupted, KeyboardInterrupt)):
             fail("interrupted", "interrupted", f"export {str(exc) or 'interrupted by SIGINT'}; nothing delivered",
                  len(records))
             raise
         rule = exc.rule if isinstance(exc, ExportFailed) else "record_validation" if isinstance(exc, ExportInvalid) \
-            else "internal_error"
-        fail("failed", rule, str(exc) if isinstance(exc, (ExportFailed, ExportInvalid)) else _one_line(exc),
-             len(records))
-        if isinstance(exc, (ExportFailed, ExportInvalid)):
+            else "store_unavailable" if isinstance(exc, StoreUnavailable) else "internal_error"
+        message = str(exc) if isinstance(exc, (ExportFailed, ExportInvalid)) else _one_line(exc)
+        if not isinstance(exc, StoreUnavailable):
+            fail("failed", rule, message, len(records), name if delivered_row else None)
+        if isinstance(exc, (ExportFailed, ExportInvalid, StoreUnavailable)):
             raise
         raise ExportFailed(rule, f"{type(exc).__name__}: {_one_line(exc)}") from exc
     finally:
+        _Interrupts.deferred = False
         if warehouse is not None and callable(open_warehouse):
             warehouse.close()
-    try:
-        with store.transaction():
-            audit_id = audit.insert(store, audit.AuditEntry(**entry, row_count=len(records), file_name=name,
-                                                            file_sha256=digest, outcome="delivered",
-                                                            fingerprint=request.fingerprint()))
-            fingerprints.record(store, request, now)
-    except BaseException:
-        # Never a delivered file without its audit row: withdraw the file.
-        for path in (final, dictionary_final):
-            with suppress(OSError):
-                path.unlink(missing_ok=True)
-        raise
-    finally:
-        _Interrupts.deferred = False
-    return ExportResult(final, len(records), digest, audit_id, dictionary_final)
+    return ExportResult(final, len(records), digest, delivered_row, dictionary_path)
 
 
 def _safe_fingerprint(request: ExportRequest) -> str | None:
