@@ -214,3 +214,45 @@ def read_only_rows(kind: str, sql_by_table: str) -> tuple[list[str], list[tuple]
             return [], []
         cursor = con.execute(sql_by_table.replace("{s}", "audit."))
         return [d.name for d in cursor.description], cursor.fetchall()
+
+
+def audit_table_for_dbt(kind: str):
+    """The audit as a typed Arrow table for dbt's staging model (no key hashes: the audit holds none)."""
+    import json as _json
+
+    import pyarrow as pa
+
+    schema = pa.schema([
+        ("audit_id", pa.string()), ("channel", pa.string()), ("buyer_id", pa.string()), ("key_id", pa.string()),
+        ("requested_at", pa.timestamp("us", tz="UTC")), ("endpoint", pa.string()), ("outcome", pa.string()),
+        ("http_status", pa.int32()), ("rule", pa.string()), ("reason", pa.string()), ("fingerprint", pa.string()),
+        ("row_count", pa.int64()), ("file_format", pa.string()), ("file_name", pa.string()),
+        ("latency_ms", pa.float64()), ("slice_granularity", pa.string()), ("slice_start", pa.date32()),
+        ("slice_end", pa.date32()), ("slice_cities", pa.int32()),
+    ])
+    names, rows = read_only_rows(kind, "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
+                                       "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
+                                       "latency_ms, slice from {s}" + AUDIT_TABLE)
+    out: dict[str, list] = {f.name: [] for f in schema}
+    for row in rows:
+        values = dict(zip(names, row))
+        at = values["requested_at"]
+        values["requested_at"] = at if isinstance(at, datetime) else \
+            datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        try:
+            requested = _json.loads(values.pop("slice") or "{}")
+        except ValueError:
+            requested = {}
+        requested = requested if isinstance(requested, dict) else {}
+        values["slice_granularity"] = requested.get("granularity") if isinstance(requested.get("granularity"),
+                                                                                 str) else None
+        for key in ("start", "end"):
+            try:
+                values[f"slice_{key}"] = datetime.strptime(str(requested.get(key)), "%Y-%m-%d").date()
+            except ValueError:
+                values[f"slice_{key}"] = None
+        cities = requested.get("cities")
+        values["slice_cities"] = len(cities) if isinstance(cities, list) else None
+        for name in out:
+            out[name].append(values.get(name))
+    return pa.table(out, schema=schema)
