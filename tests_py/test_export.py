@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
+from delivery_build import built_copy
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import ExportInvalid, ExportPolicy, ExportRequest, open_store, purge_expired, run_export
 from privacy_insights.export import writer
@@ -29,17 +30,12 @@ from privacy_insights.export.validate import record_schema
 from privacy_insights.targets import connect
 
 pytestmark = pytest.mark.e2e
-BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
 SLICE = ["--start", "2026-10-05", "--end", "2026-10-13", "--granularity", "day", "--cities", "jp-tyo"]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, extension_dir) -> DbtProject:
-    project = DbtProject(tmp_path_factory.mktemp("export") / "dev", "dev", extension_dir)
-    project.generate("--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05",
-                     "--days", "14", "--outside-city-share", "0", "--seed", "7")
-    project.dbt("build", vars=BUILD)
-    return project
+    return built_copy(tmp_path_factory, extension_dir, "export")
 
 
 def cli(project: DbtProject, *args: str, out: Path | None = None, wrapper: list[str] | None = None
