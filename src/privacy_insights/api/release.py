@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,25 +55,66 @@ class Release:
             self.index.setdefault((r["time_granularity"], r["geo_bucket"]["id"]), []).append(cell)
         for cells in self.index.values():
             cells.sort(key=lambda c: c.key)
+        # the same lists without suppressed cells: what most requests read
+        self.released = {k: [c for c in v if not c.suppressed] for k, v in self.index.items()}
         self.buckets = {k: [c.bucket for c in v] for k, v in self.index.items()}
+        self.released_buckets = {k: [c.bucket for c in v] for k, v in self.released.items()}
+        self.bodies = BodyCache()
 
     def select(self, request: ExportRequest) -> list[Cell]:
         low = f"{request.start.isoformat()}T00:00:00Z"
         high = f"{(request.end + timedelta(days=1)).isoformat()}T00:00:00Z"
         out = []
         categories, door_types, contexts = set(request.categories), set(request.door_types), set(request.contexts)
+        index, buckets = (self.index, self.buckets) if request.include_suppressed else \
+            (self.released, self.released_buckets)
         for city in sorted(set(request.cities)):
-            cells = self.index.get((request.granularity, city), [])
-            buckets = self.buckets.get((request.granularity, city), [])
-            for cell in cells[bisect.bisect_left(buckets, low):bisect.bisect_left(buckets, high)]:
-                if (cell.suppressed and not request.include_suppressed) or \
-                        (categories and cell.category not in categories) or \
+            cells = index.get((request.granularity, city), [])
+            keys = buckets.get((request.granularity, city), [])
+            for cell in cells[bisect.bisect_left(keys, low):bisect.bisect_left(keys, high)]:
+                if (categories and cell.category not in categories) or \
                         (door_types and cell.door_type not in door_types) or \
                         (contexts and cell.context not in contexts):
                     continue
                 out.append(cell)
         out.sort(key=lambda c: c.key)
         return out
+
+    def body(self, request: ExportRequest) -> tuple[bytes, int]:
+        """The response body of a slice and its record count; a slice asked before (same
+        normalised slice and format) is answered from a bounded cache of this release."""
+        key = (request.fingerprint(), request.fmt)
+        cached = self.bodies.get(key)
+        if cached is None:
+            cells = self.select(request)
+            cached = self.bodies.put(key, (encode(cells, request.fmt), len(cells)))
+        return cached
+
+
+class BodyCache:
+    """Least recently used response bodies, at most ``max_bytes`` in total."""
+
+    def __init__(self, max_bytes: int = 256 * 2**20):
+        self.max_bytes, self.size = max_bytes, 0
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self.lock:
+            if key not in self.items and len(value[0]) <= self.max_bytes:
+                self.items[key] = value
+                self.size += len(value[0])
+                while self.size > self.max_bytes:
+                    _, old = self.items.popitem(last=False)
+                    self.size -= len(old[0])
+            return value
 
 
 def encode(cells: list[Cell], fmt: str) -> bytes:
