@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="the buyer HTTP API on 127.0.0.1 (OpenAPI docs at /docs)")
     serve.add_argument("--target", choices=targets.TARGETS, default="dev")
     serve.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1 (0: any free port)")
-    serve.add_argument("--poll-seconds", type=float, default=1.0, help="how often to look for a newly published release")
+    serve.add_argument("--poll-seconds", type=float, default=1.0,
+                       help="how often to look for a newly published release")
     serve.set_defaults(func=_cmd_serve)
 
     buyers = sub.add_parser("buyers", help="buyers and their API keys (keys are shown once, stored as a hash)")

@@ -62,7 +62,8 @@ def _error(status: int, body: dict, retry_after: int | None = None) -> JSONRespo
 
 def _unauthorized() -> JSONResponse:
     return _error(401, {"error": "unauthorized", "rule": "api_key",
-                        "message": "Authorization: a valid, unrevoked API key is required (Authorization: Bearer <key>)"})
+                        "message": "Authorization: a valid, unrevoked API key is required "
+                                   "(Authorization: Bearer <key>)"})
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:

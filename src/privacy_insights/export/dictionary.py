@@ -74,6 +74,7 @@ def _cell(text) -> str:
 def markdown(project_root: Path) -> str:
     d = dictionary(project_root)
     dtypes = {f["field"]: f["pandas_dtype"] for f in d["fields"]}
+    dates = [k for k, v in dtypes.items() if "parse_dates" in v]
     lines = [
         f"# Data dictionary: {d['dataset']} (schema version {d['schema_version']})", "",
         d["description"], "",
@@ -95,6 +96,6 @@ def markdown(project_root: Path) -> str:
               "With pandas:", "", "```python",
               "import pandas as pd",
               "dtypes = {" + ", ".join(f"{k!r}: {v!r}" for k, v in dtypes.items() if "parse_dates" not in v) + "}",
-              f"df = pd.read_csv(path, dtype=dtypes, parse_dates={[k for k, v in dtypes.items() if 'parse_dates' in v]!r})",
+              f"df = pd.read_csv(path, dtype=dtypes, parse_dates={dates!r})",
               "```", ""]
     return "\n".join(lines)

@@ -156,7 +156,8 @@ def check_request(request: ExportRequest, policy: ExportPolicy, enums: Enumerati
                             "(too-fine time windows, contract 000 §6.2); use day or week", status=403)
     if scopes is not None and request.granularity not in scopes.granularities:
         raise ExportRefused("key_scope_granularities", "granularity",
-                            f"{request.granularity} is outside this API key's scope ({', '.join(scopes.granularities)})",
+                            f"{request.granularity} is outside this API key's scope "
+                            f"({', '.join(scopes.granularities)})",
                             status=403)
     if request.end < request.start:
         raise ExportRefused("date_order", "end", f"{request.end} is before start {request.start}")

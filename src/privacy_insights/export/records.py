@@ -144,7 +144,8 @@ _SHAPE = _shape(list(enumerate(FIELDS)), 0)
 
 
 def _literal(shape: list) -> str:
-    return "{" + ", ".join(f"{name!r}: " + (f"r[{x}]" if isinstance(x, int) else _literal(x)) for name, x in shape) + "}"
+    parts = (f"{name!r}: " + (f"r[{x}]" if isinstance(x, int) else _literal(x)) for name, x in shape)
+    return "{" + ", ".join(parts) + "}"
 
 
 # One tuple of leaf values (in FIELDS order) -> the nested record; generated from _SHAPE as a

@@ -4,7 +4,8 @@ Order: the query policy (and the buyer's fingerprint budget) -> the output folde
 partial files of killed exports are removed first) -> the warehouse (opened read-only; a
 locked one is a clear failure) -> records -> validation (JSON Schema + deny-list) -> a
 temporary ``.<name>.<pid>.partial`` file -> read back and validated again -> the data
-dictionary of the schema version beside it -> the audit row -> renamed into place. Whatever happens (refused, failed, interrupted
+dictionary of the schema version beside it -> the audit row -> renamed into place.
+Whatever happens (refused, failed, interrupted
 by SIGTERM/SIGINT) no partial file stays in the delivery folder and one audit row says why;
 a SIGKILLed export leaves its partial, which the next export into that folder removes and
 audits as ``interrupted``.
