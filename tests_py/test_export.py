@@ -1,51 +1,72 @@
-"""Buyer exports: three formats validated before delivery, the query policy's refusals, the audit log,
-and retention; run against a real build of generated data on the embedded target."""
+"""Buyer exports: three formats validated before delivery, typed and described (Parquet metadata,
+CSV dtypes, data dictionary), the query policy's refusals, the audit, retention, and every way
+an export can end badly (issue 12 points 3 and 7): each leaves no partial file in the delivery
+folder, one clear line and an audit row. Run against a real build on the embedded target."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import signal
+import sqlite3
 import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
+from delivery_build import built_copy
 from harness import BIN, REPO, DbtProject
-from privacy_insights.export import (ExportInvalid, ExportPolicy, ExportRequest, purge_expired, run_export)
+from privacy_insights.export import ExportInvalid, ExportPolicy, ExportRequest, open_store, purge_expired, run_export
 from privacy_insights.export import writer
 from privacy_insights.export.validate import record_schema
 from privacy_insights.targets import connect
 
 pytestmark = pytest.mark.e2e
-BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
+SLICE = ["--start", "2026-10-05", "--end", "2026-10-13", "--granularity", "day", "--cities", "jp-tyo"]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, extension_dir) -> DbtProject:
-    project = DbtProject(tmp_path_factory.mktemp("export") / "dev", "dev", extension_dir)
-    project.generate("--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05",
-                     "--days", "14", "--outside-city-share", "0", "--seed", "7")
-    project.dbt("build", vars=BUILD)
-    return project
+    return built_copy(tmp_path_factory, extension_dir, "export")
 
 
-def cli(project: DbtProject, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "privacy-insights"), "export", *args, "--output-dir", str(project.workdir / "out")],
+def cli(project: DbtProject, *args: str, out: Path | None = None, wrapper: list[str] | None = None
+        ) -> subprocess.CompletedProcess:
+    """``privacy-insights export ...`` as a user runs it (optionally under a fault-injecting wrapper)."""
+    command = wrapper or [str(BIN / "privacy-insights")]
+    return subprocess.run([*command, "export", *args, "--output-dir", str(out or project.workdir / "out")],
                           cwd=REPO, env=project.env, capture_output=True, text=True)
 
 
 def audit_rows(project: DbtProject) -> list[tuple]:
-    return project.query("select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice "
-                         "from audit.buyer_exports order by requested_at")
+    """The audit of the delivery store (dev: SQLite beside the warehouse), oldest first."""
+    with sqlite3.connect(project.workdir / "delivery" / "delivery.sqlite") as con:
+        return con.execute("select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice, "
+                           "rule from buyer_exports where channel = 'file' order by requested_at, rowid").fetchall()
+
+
+def one_clear_line(result: subprocess.CompletedProcess, *expected: str) -> None:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+def debris(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.exists() else []
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet", "csv"])
 def test_export_in_each_format_is_valid_and_audited(built: DbtProject, fmt: str):
-    result = cli(built, "--buyer-id", "acme", "--start", "2026-10-05", "--end", "2026-10-13", "--granularity", "day",
-                 "--cities", "jp-tyo", "--format", fmt)
+    result = cli(built, "--buyer-id", "acme", *SLICE, "--format", fmt)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     path = Path(report["file"])
@@ -60,7 +81,36 @@ def test_export_in_each_format_is_valid_and_audited(built: DbtProject, fmt: str)
     last = audit_rows(built)[-1]
     assert last[:4] == ("acme", "delivered", len(records), fmt) and last[5] == writer.sha256(path) == report["sha256"]
     assert json.loads(last[7])["cities"] == ["jp-tyo"]
-    assert not [p for p in (built.workdir / "out").iterdir() if p.name.startswith(".")], "no partial file left"
+    assert Path(report["dictionary"]).parent == path.parent and "| `privacy.dp.epsilon` |" in \
+        Path(report["dictionary"]).read_text()
+    assert debris(built.workdir / "out") == [], "no partial file left"
+
+
+def test_parquet_is_typed_and_names_dataset_and_schema_version(built: DbtProject):
+    result = cli(built, "--buyer-id", "acme", *SLICE, "--format", "parquet")
+    table = pq.read_table(json.loads(result.stdout)["file"])
+    assert str(table.schema.field("time_bucket_start_utc").type) == "timestamp[us, tz=UTC]"
+    assert table.schema.metadata[b"dataset"] == b"spots_insights_v1"
+    assert table.schema.metadata[b"schema_version"] == b"1.1"
+    assert table.schema.field("metrics").type.field("unique_participants_est").metadata[b"description"]
+    frame = table.to_pandas()
+    assert str(frame["time_bucket_start_utc"].dtype) == "datetime64[us, UTC]"
+
+
+def test_csv_round_trips_its_documented_types_in_pandas(built: DbtProject):
+    """Regression (issue 13): schema_version "1.1" read back as the float 1.1."""
+    path = Path(json.loads(cli(built, "--buyer-id", "acme", *SLICE, "--format", "csv").stdout)["file"])
+    frame = pd.read_csv(path, dtype=writer.csv_dtypes(), parse_dates=writer.csv_timestamp_columns())
+    assert frame["schema_version"].iloc[0] == "1.1" and isinstance(frame["schema_version"].iloc[0], str)
+    assert str(frame["time_bucket_start_utc"].dtype).startswith("datetime64") and \
+        str(frame["time_bucket_start_utc"].dt.tz) == "UTC"
+    assert str(frame["privacy.suppressed"].dtype) == "boolean" and not frame["privacy.suppressed"].any()
+    assert str(frame["metrics.unique_participants_est"].dtype) == "Int64"
+    assert str(frame["privacy.dp.epsilon"].dtype) == "Float64"
+    assert frame["privacy.suppressed_reason"].isna().all()
+    jsonl = writer.read("csv", path)
+    assert [r["metrics"]["unique_participants_est"] for r in jsonl] == \
+        frame["metrics.unique_participants_est"].tolist()
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -88,6 +138,121 @@ def test_refused_requests_write_nothing_and_are_audited(built: DbtProject, args:
     assert last[1] == "refused" and message in last[6] and last[4] is None
 
 
+# ---- issue 12 point 3: buyer ids are a documented ASCII slug in every entry point -------------
+
+@pytest.mark.parametrize("buyer", ["ａｃｍｅ", "acme\u200b", "Acme", "аcme", "a" * 250])
+def test_buyer_ids_outside_the_ascii_slug_are_refused_and_audited(built: DbtProject, tmp_path, buyer: str):
+    """Regression: fullwidth 'ａｃｍｅ' was accepted as a new buyer; a 250-character id was a traceback
+    (file name too long) with no audit row."""
+    out = tmp_path / "out"
+    result = cli(built, "--buyer-id", buyer, *SLICE, out=out)
+    assert result.returncode == 3, result.stderr
+    one_clear_line(result, "export refused", "buyer_id", "ASCII slug", "[rule buyer_id_slug]")
+    assert debris(out) == [] and not (out.exists() and list(out.iterdir()))
+    last = audit_rows(built)[-1]
+    assert last[1] == "refused" and last[8] == "buyer_id_slug" and last[0] == buyer[:512]
+    added = subprocess.run([str(BIN / "privacy-insights"), "buyers", "add", buyer], cwd=REPO, env=built.env,
+                           capture_output=True, text=True)
+    assert added.returncode != 0 and "ASCII slug" in added.stderr and "api_key" not in added.stdout
+
+
+# ---- issue 12 point 7: every outcome leaves no partial file and an audit row -------------------
+
+INJECT = """
+import os, signal, sys, time
+import privacy_insights.export.writer as writer
+sig = getattr(signal, sys.argv[1])
+real = writer.sha256
+def sha256(path):            # runs once the temporary file is written and read back
+    os.kill(os.getpid(), sig)
+    time.sleep(5)
+    return real(path)
+writer.sha256 = sha256
+from privacy_insights.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_an_export_interrupted_after_writing_leaves_no_partial_and_is_audited(built: DbtProject, tmp_path,
+                                                                              sig: str, code: int):
+    """Regression: SIGTERM/SIGINT after the file was written left `.<name>.partial` and no audit row."""
+    out = tmp_path / "out"
+    result = cli(built, "--buyer-id", "acme", *SLICE, out=out, wrapper=[sys.executable, "-c", INJECT, sig])
+    assert result.returncode == code, (result.returncode, result.stderr)
+    one_clear_line(result, f"interrupted by {sig}", "nothing delivered")
+    assert debris(out) == [] and not [p for p in out.iterdir() if p.suffix == ".jsonl"]
+    last = audit_rows(built)[-1]
+    assert last[1] == "interrupted" and sig in last[6]
+
+
+def test_a_killed_export_leaves_a_partial_that_the_next_export_removes_and_audits(built: DbtProject, tmp_path):
+    """SIGKILL cannot be caught: its partial file stays until the next export into the folder
+    removes it at start (and says so in the audit)."""
+    out = tmp_path / "out"
+    killed = cli(built, "--buyer-id", "acme", *SLICE, out=out, wrapper=[sys.executable, "-c", INJECT, "SIGKILL"])
+    assert killed.returncode == -9
+    stale = debris(out)
+    assert len(stale) == 1 and stale[0].endswith(".partial")
+    result = cli(built, "--buyer-id", "acme", *SLICE, out=out)
+    assert result.returncode == 0, result.stderr
+    assert debris(out) == []
+    cleaned = [row for row in audit_rows(built) if row[8] == "stale_partial"]
+    assert cleaned and cleaned[-1][1] == "interrupted" and stale[0] in cleaned[-1][6]
+
+
+def test_an_output_dir_that_is_a_file_fails_in_one_line_and_is_audited(built: DbtProject, tmp_path):
+    """Regression: a traceback (FileExistsError) and no audit row."""
+    target = tmp_path / "not_a_dir"
+    target.write_text("x")
+    result = cli(built, "--buyer-id", "acme", *SLICE, out=target)
+    assert result.returncode == 4
+    one_clear_line(result, "export failed", str(target), "not a directory", "[rule output_dir]")
+    assert target.read_text() == "x"
+    last = audit_rows(built)[-1]
+    assert last[1] == "failed" and last[8] == "output_dir"
+
+
+@pytest.mark.parametrize("how", ["read-only filesystem", "immutable directory"])
+def test_an_unwritable_output_dir_fails_in_one_line_and_is_audited(built: DbtProject, tmp_path, how: str):
+    """Regression: a traceback (the cleanup in the error path raised again) and no audit row.
+    Tests run as root, which ignores permission bits, so the folder is made unwritable the
+    ways that also stop root: a read-only tmpfs mount, and the immutable attribute."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if how == "read-only filesystem":
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(out)], check=True)
+        undo = ["umount", str(out)]
+    else:
+        subprocess.run(["chattr", "+i", str(out)], check=True)
+        undo = ["chattr", "-i", str(out)]
+    try:
+        result = cli(built, "--buyer-id", "acme", *SLICE, out=out)
+        left = list(out.iterdir())
+    finally:
+        subprocess.run(undo, check=True)
+    assert result.returncode == 4, result.stderr
+    one_clear_line(result, "export failed", "cannot write", "[rule output_dir]")
+    assert left == []
+    last = audit_rows(built)[-1]
+    assert last[1] == "failed" and last[8] == "output_dir"
+
+
+def test_a_locked_warehouse_fails_in_one_line_and_is_audited(built: DbtProject, tmp_path):
+    """Regression: another DuckDB writer (a running dbt build) gave a raw traceback. The audit
+    lives in the delivery store, not in the warehouse, so the failure is audited."""
+    writer_connection = duckdb.connect(built.env["PRIVACY_INSIGHTS_DUCKDB"])
+    try:
+        result = cli(built, "--buyer-id", "acme", *SLICE, out=tmp_path / "out")
+    finally:
+        writer_connection.close()
+    assert result.returncode == 4, result.stderr
+    one_clear_line(result, "export failed", "is locked by another process", "[rule warehouse_locked]")
+    assert debris(tmp_path / "out") == []
+    last = audit_rows(built)[-1]
+    assert last[1] == "failed" and last[8] == "warehouse_locked"
+
+
 def test_a_record_failing_validation_leaves_no_file(built: DbtProject, tmp_path, monkeypatch):
     monkeypatch.setenv("PRIVACY_INSIGHTS_DUCKDB", built.env["PRIVACY_INSIGHTS_DUCKDB"])
     request = ExportRequest("acme", date(2026, 10, 5), date(2026, 10, 13), "day", ("jp-tyo",), "jsonl")
@@ -95,12 +260,11 @@ def test_a_record_failing_validation_leaves_no_file(built: DbtProject, tmp_path,
     try:
         with pytest.raises(ExportInvalid, match=r"forbidden field \(segment\)"):
             run_export(request, ExportPolicy(), warehouse, REPO / "seeds", ["segment"], tmp_path / "out")
-        outcome = warehouse.connection.execute("select outcome from audit.buyer_exports order by requested_at desc "
-                                               "limit 1").fetchone()[0]
     finally:
         warehouse.close()
-    assert outcome == "failed"
-    assert list((tmp_path / "out").iterdir()) == []
+    last = audit_rows(built)[-1]
+    assert last[1] == "failed" and last[8] == "record_validation"
+    assert debris(tmp_path / "out") == [] and not list((tmp_path / "out").glob("*.jsonl"))
 
 
 def test_retention_deletes_files_and_audit_rows_past_12_months(built: DbtProject, tmp_path, monkeypatch):
@@ -112,15 +276,13 @@ def test_retention_deletes_files_and_audit_rows_past_12_months(built: DbtProject
     new.write_text("{}\n")
     long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).timestamp()
     os.utime(old, (long_ago, long_ago))
-    warehouse = connect("dev")
-    try:
-        warehouse.connection.execute("insert into audit.buyer_exports (audit_id, buyer_id, requested_at, outcome) "
-                                     "values ('old', 'acme', now() - interval 400 day, 'delivered')")
-        counts = purge_expired(warehouse, out, 12)
-        left = warehouse.connection.execute("select count(*) from audit.buyer_exports where audit_id = 'old'").fetchone()[0]
-        recent = warehouse.connection.execute("select count(*) from audit.buyer_exports").fetchone()[0]
-    finally:
-        warehouse.close()
+    store = open_store("dev")
+    store.execute("insert into buyer_exports (audit_id, channel, buyer_id, requested_at, outcome) "
+                  "values ('old', 'file', 'acme', ?, 'delivered')",
+                  [store.ts(datetime.now(timezone.utc) - timedelta(days=400))])
+    counts = purge_expired(store, out, 12)
+    left = store.query("select count(*) from buyer_exports where audit_id = 'old'")[0][0]
+    recent = store.query("select count(*) from buyer_exports")[0][0]
     assert counts == {"files_deleted": 1, "audit_rows_deleted": 1}
     assert not old.exists() and new.exists() and left == 0 and recent > 0
 
@@ -129,7 +291,30 @@ def test_schema_enumerations_match_the_seeds():
     schema = record_schema()["properties"]
     for prop, seed, column, extra in (("category", "categories", "category", {"all"}),
                                       ("context", "contexts", "context", {"all"}),
-                                      ("door_type", "door_types", "door_type", set())):
+                                      ("door_type", "door_types", "door_type", {"all"})):
         with (REPO / "seeds" / f"{seed}.csv").open() as handle:
             values = {row[column] for row in csv.DictReader(handle)} | extra
         assert set(schema["segment"]["properties"][prop]["enum"]) == values, prop
+
+
+def test_every_schema_property_is_described_and_typed():
+    """Regression (issue 13): the JSON Schema had one description."""
+    def walk(node, path):
+        for name, prop in node.get("properties", {}).items():
+            assert prop.get("description", "").strip(), f"{path}{name}: no description"
+            assert "type" in prop, f"{path}{name}: no type"
+            walk(prop, f"{path}{name}.")
+    walk(record_schema(), "")
+
+
+def test_the_data_dictionary_lists_every_field_with_both_descriptions():
+    from privacy_insights.export.dictionary import dictionary, markdown
+    from privacy_insights.export.records import FIELDS
+
+    d = dictionary(REPO)
+    assert [f["field"] for f in d["fields"]] == [f.dotted for f in FIELDS]
+    assert all(f["description"] and f["computation"] for f in d["fields"]), "a field lacks a description"
+    text = markdown(REPO)
+    assert "'schema_version': 'string'" in text and "parse_dates=['time_bucket_start_utc']" in text
+    frame = pd.read_csv(io.StringIO(writer.encode([], "csv").decode()), dtype=writer.csv_dtypes())
+    assert list(frame.columns) == [f.dotted for f in FIELDS]

@@ -95,7 +95,10 @@ def _cmd_postgres_retention(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from privacy_insights.export import ExportRefused, ExportRequest, load_policy, run_export
+    from privacy_insights.export import (ExportFailed, ExportInterrupted, ExportInvalid, ExportRefused, ExportRequest,
+                                         StoreUnavailable, export_file, load_policy, open_store,
+                                         open_warehouse_read_only)
+    from privacy_insights.export.run import install_interrupt_handlers
 
     root = targets.project_root()
     policy = load_policy(root / "export_policy.yml")
@@ -106,32 +109,81 @@ def _cmd_export(args: argparse.Namespace) -> int:
         include_suppressed=args.include_suppressed)
     out_dir = Path(args.output_dir or policy.export_dir)
     out_dir = out_dir if out_dir.is_absolute() else root / out_dir
-    warehouse = targets.connect(args.target)
+    restore = install_interrupt_handlers()
     try:
-        result = run_export(request, policy, warehouse, root / "seeds", targets.project_vars()["contract_forbidden_fields"],
-                            out_dir)
+        result = export_file(request, policy, lambda: open_warehouse_read_only(args.target), root / "seeds",
+                             targets.project_vars()["contract_forbidden_fields"], out_dir, open_store(args.target))
     except ExportRefused as refusal:
         print(f"privacy-insights: export refused: {refusal}", file=sys.stderr)
         return 3
+    except (ExportFailed, ExportInvalid, StoreUnavailable) as failure:
+        print(f"privacy-insights: export failed: {' '.join(str(failure).split())}", file=sys.stderr)
+        return 4
+    except ExportInterrupted as interrupted:
+        print(f"privacy-insights: export {interrupted}: nothing delivered, no partial file left (audited)",
+              file=sys.stderr)
+        return interrupted.exit_code
     finally:
-        warehouse.close()
-    print(json.dumps({"file": str(result.path), "rows": result.rows, "sha256": result.sha256,
-                      "audit_id": result.audit_id}, indent=2))
+        pending = restore()
+    if pending:
+        print(f"privacy-insights: signal {pending} arrived while the delivery was being committed; it completed",
+              file=sys.stderr)
+    print(json.dumps({"file": str(result.path), "dictionary": str(result.dictionary), "rows": result.rows,
+                      "sha256": result.sha256, "audit_id": result.audit_id}, indent=2))
     return 0
 
 
 def _cmd_export_retention(args: argparse.Namespace) -> int:
-    from privacy_insights.export import load_policy, purge_expired
+    from privacy_insights.export import load_policy, open_store, purge_expired
 
     root = targets.project_root()
     policy = load_policy(root / "export_policy.yml")
     months = args.months or policy.retention_months
-    warehouse = targets.connect(args.target)
-    try:
-        counts = purge_expired(warehouse, root / policy.export_dir, months)
-    finally:
-        warehouse.close()
+    counts = purge_expired(open_store(args.target), root / policy.export_dir, months)
     print(json.dumps({"retention_months": months, **counts}, indent=2))
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from privacy_insights.export.publish import publish
+
+    result = publish(args.target, targets.project_vars()["contract_forbidden_fields"])
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from privacy_insights.api.server import serve
+
+    return serve(args.target, args.port, args.poll_seconds)
+
+
+def _cmd_buyers(args: argparse.Namespace) -> int:
+    from privacy_insights.api import keys
+    from privacy_insights.export import ExportRefused, load_policy, open_store
+
+    policy = load_policy(targets.project_root() / "export_policy.yml")
+    store = open_store(args.target)
+    try:
+        if args.buyers_command == "add":
+            key, key_id = keys.add_buyer(store, policy, args.buyer_id, args.granularities, args.max_cities,
+                                         args.requests_per_minute, args.rows_per_day, args.fingerprints_per_window)
+            print(json.dumps({"buyer_id": args.buyer_id, "key_id": key_id, "api_key": key,
+                              "note": "the key is shown once and stored only as a hash: hand it to the buyer now"},
+                             indent=2))
+        elif args.buyers_command == "rotate":
+            key, key_id, revoked = keys.rotate(store, policy, args.buyer_id, args.granularities, args.max_cities)
+            print(json.dumps({"buyer_id": args.buyer_id, "key_id": key_id, "api_key": key, "revoked_key_ids": revoked,
+                              "note": "the key is shown once and stored only as a hash: hand it to the buyer now"},
+                             indent=2))
+        elif args.buyers_command == "revoke":
+            revoked = keys.revoke(store, args.buyer_id, args.key_id)
+            print(json.dumps({"buyer_id": args.buyer_id, "revoked_key_ids": revoked}, indent=2))
+        else:
+            print(json.dumps(keys.list_buyers(store), indent=2))
+    except ExportRefused as refusal:
+        print(f"privacy-insights: buyers {args.buyers_command}: {refusal}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -253,6 +305,41 @@ def build_parser() -> argparse.ArgumentParser:
     export_retention.add_argument("--target", choices=targets.TARGETS, default="dev")
     export_retention.add_argument("--months", type=int, default=None)
     export_retention.set_defaults(func=_cmd_export_retention)
+
+    publish = sub.add_parser("publish", help="publish the built release as the immutable snapshot the API serves "
+                                             "(run after every dbt build)")
+    publish.add_argument("--target", choices=targets.TARGETS, default="dev")
+    publish.set_defaults(func=_cmd_publish)
+
+    serve = sub.add_parser("serve", help="the buyer HTTP API on 127.0.0.1 (OpenAPI docs at /docs)")
+    serve.add_argument("--target", choices=targets.TARGETS, default="dev")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1 (0: any free port)")
+    serve.add_argument("--poll-seconds", type=float, default=1.0,
+                       help="how often to look for a newly published release")
+    serve.set_defaults(func=_cmd_serve)
+
+    buyers = sub.add_parser("buyers", help="buyers and their API keys (keys are shown once, stored as a hash)")
+    buyers.add_argument("--target", choices=targets.TARGETS, default="dev")
+    buyers_sub = buyers.add_subparsers(dest="buyers_command", required=True)
+    for name, text in (("add", "register a buyer and issue its first API key"),
+                       ("rotate", "issue a new key and revoke the buyer's other keys")):
+        cmd = buyers_sub.add_parser(name, help=text)
+        cmd.add_argument("buyer_id", help="lower-case ASCII slug: a-z, 0-9, '-', '_' (at most 63 characters)")
+        cmd.add_argument("--granularities", nargs="+", choices=["hour", "day", "week"],
+                         help="key scope (default day week; hour only for buyers in export_policy.yml)")
+        cmd.add_argument("--max-cities", type=int, help="key scope: cities per request (default: the policy's)")
+        if name == "add":
+            cmd.add_argument("--requests-per-minute", type=int)
+            cmd.add_argument("--rows-per-day", type=int)
+            cmd.add_argument("--fingerprints-per-window", type=int,
+                             help="distinct slices per fingerprint window (export_policy.yml)")
+        cmd.set_defaults(func=_cmd_buyers)
+    revoke = buyers_sub.add_parser("revoke", help="revoke every key of a buyer (or one with --key-id)")
+    revoke.add_argument("buyer_id")
+    revoke.add_argument("--key-id")
+    revoke.set_defaults(func=_cmd_buyers)
+    listing = buyers_sub.add_parser("list", help="buyers, limits and key ids (never a secret)")
+    listing.set_defaults(func=_cmd_buyers)
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)

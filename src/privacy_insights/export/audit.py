@@ -1,7 +1,10 @@
-"""Append-only audit of buyer exports and refusals, kept in the target warehouse (contract 000 §7.2).
+"""Append-only audit of every buyer request, file export or API call (contract 000 §7.2).
 
-Table ``audit.buyer_exports``: one row per request, delivered or refused; rows are only
-ever inserted, and deleted by the documented 12-month retention operation.
+One row per request and outcome, in the delivery store (``buyer_exports``, see store.py):
+who (buyer, key id), when, which slice (and its fingerprint), how many rows, what was
+delivered (format, file, SHA-256), the outcome (``delivered``, ``refused``, ``throttled``,
+``failed``, ``interrupted``), the rule and reason, and for the API the HTTP status and
+latency. Rows are only inserted, and deleted by the documented 12-month retention.
 """
 
 from __future__ import annotations
@@ -11,52 +14,61 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from privacy_insights.targets import Warehouse
+from privacy_insights.export.store import AUDIT_COLUMNS, AUDIT_TABLE, OUTCOMES, Store
 
-COLUMNS = [
-    ("audit_id", "varchar"), ("buyer_id", "varchar"), ("requested_at", "timestamptz"), ("slice", "varchar"),
-    ("row_count", "bigint"), ("file_format", "varchar"), ("file_name", "varchar"), ("file_sha256", "varchar"),
-    ("outcome", "varchar"), ("reason", "varchar"),
-]
+MAX_TEXT = 512   # an audited value a caller supplied (a 250-character buyer id) is kept, cut at this length
 
 
 @dataclass(frozen=True)
 class AuditEntry:
-    buyer_id: str
+    buyer_id: str | None
     requested_at: datetime
-    slice: dict
+    slice: dict | None
     row_count: int
-    file_format: str
+    file_format: str | None
     file_name: str | None
     file_sha256: str | None
-    outcome: str                  # "delivered", "refused" or "failed"
+    outcome: str
     reason: str | None = None
+    rule: str | None = None
+    channel: str = "file"
+    key_id: str | None = None
+    endpoint: str | None = None
+    fingerprint: str | None = None
+    http_status: int | None = None
+    latency_ms: float | None = None
 
 
-def table(warehouse: Warehouse) -> str:
-    return warehouse.qualify("audit", "buyer_exports")
+def _cut(text: str | None) -> str | None:
+    return None if text is None else text[:MAX_TEXT]
 
 
-def ensure_table(warehouse: Warehouse) -> None:
-    con = warehouse.connection
-    con.execute(f'create schema if not exists "{warehouse.catalog}"."{warehouse.schema("audit")}"')
-    columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS)
-    con.execute(f"create table if not exists {table(warehouse)} ({columns})")
-
-
-def append(warehouse: Warehouse, entry: AuditEntry) -> str:
-    ensure_table(warehouse)
+def insert(store: Store, entry: AuditEntry) -> str:
+    """Insert one row (inside the caller's transaction, if any); returns its audit id."""
+    if entry.outcome not in OUTCOMES:
+        raise ValueError(f"outcome: must be one of {', '.join(OUTCOMES)}, got {entry.outcome!r}")
     audit_id = str(uuid.uuid4())
-    warehouse.connection.execute(
-        f"insert into {table(warehouse)} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [audit_id, entry.buyer_id, entry.requested_at, json.dumps(entry.slice, sort_keys=True), entry.row_count,
-         entry.file_format, entry.file_name, entry.file_sha256, entry.outcome, entry.reason])
+    values = {
+        "audit_id": audit_id, "channel": entry.channel, "buyer_id": _cut(entry.buyer_id), "key_id": entry.key_id,
+        "requested_at": store.ts(entry.requested_at), "endpoint": _cut(entry.endpoint),
+        "slice": None if entry.slice is None else _cut(json.dumps(entry.slice, sort_keys=True)),
+        "fingerprint": entry.fingerprint, "row_count": entry.row_count, "file_format": _cut(entry.file_format),
+        "file_name": entry.file_name, "file_sha256": entry.file_sha256, "outcome": entry.outcome,
+        "rule": entry.rule, "reason": _cut(entry.reason), "http_status": entry.http_status,
+        "latency_ms": entry.latency_ms,
+    }
+    names = [name for name, _ in AUDIT_COLUMNS]
+    store.execute(f"insert into {store.table(AUDIT_TABLE)} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+                  [values[n] for n in names])
     return audit_id
 
 
-def purge(warehouse: Warehouse, before: datetime) -> int:
-    ensure_table(warehouse)
-    n = warehouse.connection.execute(f"select count(*) from {table(warehouse)} where requested_at < ?",
-                                     [before]).fetchone()[0]
-    warehouse.connection.execute(f"delete from {table(warehouse)} where requested_at < ?", [before])
+append = insert
+
+
+def purge(store: Store, before: datetime) -> int:
+    table = store.table(AUDIT_TABLE)
+    with store.transaction():
+        n = store.query(f"select count(*) from {table} where requested_at < ?", [store.ts(before)])[0][0]
+        store.execute(f"delete from {table} where requested_at < ?", [store.ts(before)])
     return n

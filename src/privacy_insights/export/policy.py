@@ -1,20 +1,52 @@
-"""Buyer export requests and the query policy they must satisfy (contract 000 §6)."""
+"""The query policy (contract 000 §6), one implementation for file exports and the API.
+
+``check_request`` refuses a request that breaks a rule with ``ExportRefused``, which names
+the rule, the field and the HTTP status the API answers with: 400 when the request is
+invalid for every buyer (dates, range, city count, enumerated values), 403 when it is valid
+but not allowed for this buyer (hour granularity, the key's scopes, the fingerprint budget).
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import yaml
 
-FORMATS = ("jsonl", "parquet", "csv")
+from privacy_insights.export.writer import FILE_FORMATS, FORMATS
+
 GRANULARITIES = ("hour", "day", "week")
+# Buyer ids: a lower-case ASCII slug (letters a-z, digits, '-' and '_', starting with a letter
+# or digit), at most 63 characters. Look-alikes (fullwidth 'ａｃｍｅ', Cyrillic letters) and
+# ids too long for a file name are refused everywhere a buyer id enters.
+BUYER_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+BUYER_ID_RULE = "lower-case ASCII slug: a-z, 0-9, '-' or '_', starting with a letter or digit, at most 63 characters"
 
 
 class ExportRefused(ValueError):
-    """The request breaks the query policy; nothing is written. The message says why."""
+    """The request breaks the query policy; nothing is delivered. The message says which rule."""
+
+    def __init__(self, rule: str, field: str, message: str, status: int = 400, retry_after: int | None = None):
+        super().__init__(f"{field}: {message} [rule {rule}]")
+        self.rule, self.field, self.message, self.status, self.retry_after = rule, field, message, status, retry_after
+
+    def body(self) -> dict:
+        body = {"error": "refused", "rule": self.rule, "field": self.field, "message": f"{self.field}: {self.message}"}
+        if self.retry_after is not None:
+            body["retry_after_seconds"] = self.retry_after
+        return body
+
+
+def check_buyer_id(buyer_id: str) -> str:
+    if not isinstance(buyer_id, str) or not BUYER_ID_PATTERN.fullmatch(buyer_id):
+        shown = buyer_id if len(buyer_id or "") <= 40 else f"{buyer_id[:40]}... ({len(buyer_id)} characters)"
+        raise ExportRefused("buyer_id_slug", "buyer_id", f"{shown!r} is not a {BUYER_ID_RULE}")
+    return buyer_id
 
 
 @dataclass(frozen=True)
@@ -24,6 +56,23 @@ class ExportPolicy:
     hour_granularity_buyers: tuple[str, ...] = ()
     export_dir: str = "exports"
     retention_months: int = 12
+    # API defaults for a new buyer (``buyers add`` may set others per buyer)
+    api_requests_per_minute: int = 60
+    api_rows_per_day: int = 500_000
+    fingerprint_window_hours: int = 24
+    max_distinct_fingerprints_per_window: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("max_days_per_request", "max_cities_per_request", "retention_months", "api_requests_per_minute",
+                     "api_rows_per_day", "fingerprint_window_hours", "max_distinct_fingerprints_per_window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"export policy: {name} must be a positive integer, got {value!r}")
+        for buyer in self.hour_granularity_buyers:
+            try:
+                check_buyer_id(buyer)
+            except ExportRefused as exc:
+                raise ValueError(f"export policy: hour_granularity_buyers: {exc.message}") from None
 
 
 def load_policy(path: Path) -> ExportPolicy:
@@ -33,6 +82,14 @@ def load_policy(path: Path) -> ExportPolicy:
         raise ValueError(f"{path.name}: unknown settings {sorted(unknown)}")
     raw["hour_granularity_buyers"] = tuple(raw.get("hour_granularity_buyers") or ())
     return ExportPolicy(**raw)
+
+
+@dataclass(frozen=True)
+class KeyScopes:
+    """What one API key may ask for (narrower than or equal to the policy)."""
+
+    granularities: tuple[str, ...] = ("day", "week")
+    max_cities: int = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +111,18 @@ class ExportRequest:
         data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
         return data
 
+    def normalised_slice(self) -> dict:
+        """What the request selects, independent of format, order and repetition of values."""
+        return {"granularity": self.granularity, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "cities": sorted(set(self.cities)), "categories": sorted(set(self.categories)),
+                "door_types": sorted(set(self.door_types)), "contexts": sorted(set(self.contexts)),
+                "include_suppressed": bool(self.include_suppressed)}
+
+    def fingerprint(self) -> str:
+        """The query fingerprint (contract 000 §10 ``outside_buyer_query_fingerprints``)."""
+        canonical = json.dumps(self.normalised_slice(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class Enumerations:
@@ -71,32 +140,47 @@ class Enumerations:
                    column("door_types", "door_type"), column("contexts", "context") | {"all"})
 
 
-def check_request(request: ExportRequest, policy: ExportPolicy, enums: Enumerations) -> None:
-    """Raise ExportRefused naming the field and the rule when the request breaks the policy."""
-    if not request.buyer_id or not request.buyer_id.replace("_", "").replace("-", "").isalnum():
-        raise ExportRefused("buyer_id: must be letters, digits, '-' or '_'")
-    if request.fmt not in FORMATS:
-        raise ExportRefused(f"format: must be one of {', '.join(FORMATS)}, got {request.fmt!r}")
+def check_request(request: ExportRequest, policy: ExportPolicy, enums: Enumerations,
+                  scopes: KeyScopes | None = None, formats: tuple[str, ...] = FILE_FORMATS) -> None:
+    """Raise ExportRefused naming the rule and the field when the request breaks the policy
+    (or, for an API key, its scopes)."""
+    check_buyer_id(request.buyer_id)
+    if request.fmt not in formats or request.fmt not in FORMATS:
+        raise ExportRefused("format", "format", f"must be one of {', '.join(formats)}, got {request.fmt!r}")
     if request.granularity not in GRANULARITIES:
-        raise ExportRefused(f"granularity: must be one of {', '.join(GRANULARITIES)}, got {request.granularity!r}")
+        raise ExportRefused("granularity_enumerated", "granularity",
+                            f"must be one of {', '.join(GRANULARITIES)}, got {request.granularity!r}")
     if request.granularity == "hour" and request.buyer_id not in policy.hour_granularity_buyers:
-        raise ExportRefused(f"granularity: hour is not allowed for buyer {request.buyer_id!r} by the export policy "
-                            "(too-fine time windows, contract 000 §6.2); use day or week")
+        raise ExportRefused("hour_granularity_buyers", "granularity",
+                            f"hour is not allowed for buyer {request.buyer_id!r} by the export policy "
+                            "(too-fine time windows, contract 000 §6.2); use day or week", status=403)
+    if scopes is not None and request.granularity not in scopes.granularities:
+        raise ExportRefused("key_scope_granularities", "granularity",
+                            f"{request.granularity} is outside this API key's scope "
+                            f"({', '.join(scopes.granularities)})",
+                            status=403)
     if request.end < request.start:
-        raise ExportRefused(f"end: {request.end} is before start {request.start}")
+        raise ExportRefused("date_order", "end", f"{request.end} is before start {request.start}")
     days = (request.end - request.start).days + 1
     if days > policy.max_days_per_request:
-        raise ExportRefused(f"date range: {days} days requested, at most {policy.max_days_per_request} per request "
+        raise ExportRefused("max_days_per_request", "date range",
+                            f"{days} days requested, at most {policy.max_days_per_request} per request "
                             "(contract 000 §6.1)")
     if not request.cities:
-        raise ExportRefused("cities: name at least one city code")
+        raise ExportRefused("cities_required", "cities", "name at least one city code")
     if len(request.cities) > policy.max_cities_per_request:
-        raise ExportRefused(f"cities: {len(request.cities)} requested, at most {policy.max_cities_per_request} per "
-                            "request (contract 000 §6.1)")
+        raise ExportRefused("max_cities_per_request", "cities",
+                            f"{len(request.cities)} requested, at most {policy.max_cities_per_request} per request "
+                            "(contract 000 §6.1)")
+    if scopes is not None and len(set(request.cities)) > scopes.max_cities:
+        raise ExportRefused("key_scope_max_cities", "cities",
+                            f"{len(set(request.cities))} requested, this API key allows at most {scopes.max_cities}",
+                            status=403)
     for name, values, allowed in (("cities", request.cities, enums.cities),
                                   ("categories", request.categories, enums.categories),
                                   ("door_types", request.door_types, enums.door_types),
                                   ("contexts", request.contexts, enums.contexts)):
         unknown = sorted(set(values) - allowed)
         if unknown:
-            raise ExportRefused(f"{name}: {unknown} not enumerated values (contract 000 §6.1: enumerated only)")
+            raise ExportRefused("enumerated_values", name,
+                                f"{unknown} not enumerated values (contract 000 §6.1: enumerated only)")

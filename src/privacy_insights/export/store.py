@@ -1,0 +1,260 @@
+"""The delivery store: buyers, API key hashes, query fingerprints and the audit of every
+file export and API request (contract 000 §6.3, §7.2, §10).
+
+It is deliberately *not* the DuckDB warehouse file: DuckDB allows one writer per file, and a
+running ``dbt build`` holds it, so an audit kept there could not be written while a build
+runs (or when the warehouse is locked, which must itself be audited). So:
+
+- target ``dev``: a SQLite file, ``<delivery dir>/delivery.sqlite`` (WAL mode, many
+  processes: the API server, exports and the ``buyers`` command at once);
+- the PostgreSQL targets: schema ``audit`` of the PostgreSQL database (``dev_audit`` on
+  ``pg_dev``, ``ci_audit`` on ``ci``: the targets' schema prefixes).
+
+The delivery dir is ``PRIVACY_INSIGHTS_DELIVERY_DIR``, by default ``delivery/`` beside the
+DuckDB file (``data/delivery``). dbt reads the audit through the thin Python staging model
+``stg_audit__buyer_requests``. Audit rows are only inserted (and deleted by retention).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from privacy_insights import targets
+
+AUDIT_TABLE = "buyer_exports"   # every buyer delivery request, file or API (name kept from the file-only days)
+AUDIT_COLUMNS = [
+    ("audit_id", "text primary key"), ("channel", "text not null"), ("buyer_id", "text"), ("key_id", "text"),
+    ("requested_at", "timestamptz not null"), ("endpoint", "text"), ("slice", "text"), ("fingerprint", "text"),
+    ("row_count", "bigint"), ("file_format", "text"), ("file_name", "text"), ("file_sha256", "text"),
+    ("outcome", "text not null"), ("rule", "text"), ("reason", "text"), ("http_status", "integer"),
+    ("latency_ms", "double precision"),
+]
+OUTCOMES = ("delivered", "refused", "throttled", "failed", "interrupted")
+
+_DDL = [
+    f"create table if not exists {{s}}{AUDIT_TABLE} ({', '.join(f'{n} {k}' for n, k in AUDIT_COLUMNS)})",
+    f"create index if not exists {AUDIT_TABLE}_buyer_time on {{s}}{AUDIT_TABLE} (buyer_id, requested_at)",
+    """create table if not exists {s}buyers (
+        buyer_id text primary key, created_at timestamptz not null, revoked_at timestamptz,
+        requests_per_minute integer not null, rows_per_day bigint not null,
+        fingerprints_per_window integer not null)""",
+    """create table if not exists {s}buyer_api_keys (
+        key_id text primary key, buyer_id text not null, secret_sha256 text not null,
+        granularities text not null, max_cities integer not null,
+        created_at timestamptz not null, revoked_at timestamptz)""",
+    """create table if not exists {s}query_fingerprints (
+        buyer_id text not null, fingerprint text not null, slice text not null,
+        first_seen_at timestamptz not null, last_seen_at timestamptz not null, requests bigint not null,
+        primary key (buyer_id, fingerprint))""",
+]
+
+
+def delivery_dir() -> Path:
+    configured = os.environ.get("PRIVACY_INSIGHTS_DELIVERY_DIR")
+    if configured:
+        path = Path(configured)
+        return path if path.is_absolute() else targets.project_root() / path
+    return targets.duckdb_path().parent / "delivery"
+
+
+def sqlite_path() -> Path:
+    return delivery_dir() / "delivery.sqlite"
+
+
+class StoreUnavailable(RuntimeError):
+    """The delivery store cannot be opened or written."""
+
+
+class Store:
+    """One store, usable from many threads (a connection per thread)."""
+
+    def __init__(self, kind: str, schema: str = "audit"):
+        if kind not in ("sqlite", "postgres"):
+            raise ValueError(f"store kind: must be sqlite or postgres, got {kind!r}")
+        self.kind = kind
+        self.schema = schema
+        self.prefix = f"{schema}." if kind == "postgres" else ""
+        self._local = threading.local()
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------
+    def _connect(self):
+        if self.kind == "sqlite":
+            path = sqlite_path()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                con = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+                con.execute("pragma journal_mode=wal")
+                con.execute("pragma synchronous=normal")
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreUnavailable(f"delivery store {path}: {exc}") from exc
+            return con
+        import psycopg
+
+        try:
+            return psycopg.connect(targets.postgres_dsn(), autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"delivery store (PostgreSQL schema {self.schema}): {exc}") from exc
+
+    def _con(self):
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._connect()
+        if not self._ready:
+            with self._ready_lock:
+                if not self._ready:
+                    self._create(con)
+                    self._ready = True
+        return con
+
+    def _create(self, con) -> None:
+        if self.kind == "postgres":
+            con.execute(f'create schema if not exists "{self.schema}"')
+        for ddl in _DDL:
+            con.execute(ddl.replace("{s}", self.prefix).replace("timestamptz", self._ts_type))
+
+    @property
+    def _ts_type(self) -> str:
+        return "text" if self.kind == "sqlite" else "timestamptz"
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # -- SQL helpers -----------------------------------------------------------------------
+    def table(self, name: str) -> str:
+        return self.prefix + name
+
+    def ts(self, value: datetime) -> Any:
+        """A timestamp as stored: ISO text in UTC (sorts correctly) on SQLite, timestamptz on PostgreSQL."""
+        value = value.astimezone(timezone.utc)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.kind == "sqlite" else value
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.kind == "postgres" else sql
+
+    def execute(self, sql: str, params: tuple | list = ()) -> None:
+        try:
+            self._con().execute(self._sql(sql), params)
+        except (sqlite3.Error, _pg_error()) as exc:
+            raise StoreUnavailable(f"delivery store: {exc}") from exc
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        try:
+            return list(self._con().execute(self._sql(sql), params).fetchall())
+        except (sqlite3.Error, _pg_error()) as exc:
+            raise StoreUnavailable(f"delivery store: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Statements that must land together (SQLite: one writer at a time)."""
+        con = self._con()
+        if self.kind == "sqlite":
+            con.execute("begin immediate")
+            try:
+                yield
+            except BaseException:
+                con.execute("rollback")
+                raise
+            con.execute("commit")
+        else:
+            with con.transaction():
+                yield
+
+
+def _pg_error():
+    try:
+        import psycopg
+        return psycopg.Error
+    except ImportError:     # pragma: no cover
+        return sqlite3.Error
+
+
+_stores: dict[tuple, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(target: str) -> Store:
+    """The delivery store of a target (``dev``: SQLite; PostgreSQL targets: their audit schema)."""
+    targets.check_target(target)
+    kind = "postgres" if target in targets.POSTGRES_TARGETS else "sqlite"
+    schema = targets.schema_prefix(target) + "audit"
+    key = (kind, str(sqlite_path()) if kind == "sqlite" else targets.postgres_dsn(), schema)
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = Store(kind, schema)
+        return _stores[key]
+
+
+def read_only_rows(kind: str, sql_by_table: str, schema: str = "audit") -> tuple[list[str], list[tuple]]:
+    """Rows for dbt's staging model, without creating anything: ([], []) when nothing was audited yet."""
+    if kind == "sqlite":
+        path = sqlite_path()
+        if not path.exists():
+            return [], []
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            if not con.execute("select 1 from sqlite_master where name = ?", (AUDIT_TABLE,)).fetchall():
+                return [], []
+            cursor = con.execute(sql_by_table.replace("{s}", ""))
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        finally:
+            con.close()
+    import psycopg
+
+    with psycopg.connect(targets.postgres_dsn(), connect_timeout=10) as con:
+        if con.execute("select to_regclass(%s)", (f"{schema}.{AUDIT_TABLE}",)).fetchone()[0] is None:
+            return [], []
+        cursor = con.execute(sql_by_table.replace("{s}", f"{schema}."))
+        return [d.name for d in cursor.description], cursor.fetchall()
+
+
+def audit_table_for_dbt(kind: str, schema: str = "audit"):
+    """The audit as a typed Arrow table for dbt's staging model (no key hashes: the audit holds none)."""
+    import json as _json
+
+    import pyarrow as pa
+
+    schema = pa.schema([
+        ("audit_id", pa.string()), ("channel", pa.string()), ("buyer_id", pa.string()), ("key_id", pa.string()),
+        ("requested_at", pa.timestamp("us", tz="UTC")), ("endpoint", pa.string()), ("outcome", pa.string()),
+        ("http_status", pa.int32()), ("rule", pa.string()), ("reason", pa.string()), ("fingerprint", pa.string()),
+        ("row_count", pa.int64()), ("file_format", pa.string()), ("file_name", pa.string()),
+        ("latency_ms", pa.float64()), ("slice_granularity", pa.string()), ("slice_start", pa.date32()),
+        ("slice_end", pa.date32()), ("slice_cities", pa.int32()),
+    ])
+    names, rows = read_only_rows(kind, "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
+                                       "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
+                                       "latency_ms, slice from {s}" + AUDIT_TABLE, schema)
+    out: dict[str, list] = {f.name: [] for f in schema}
+    for row in rows:
+        values = dict(zip(names, row))
+        at = values["requested_at"]
+        values["requested_at"] = at if isinstance(at, datetime) else \
+            datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        try:
+            requested = _json.loads(values.pop("slice") or "{}")
+        except ValueError:
+            requested = {}
+        requested = requested if isinstance(requested, dict) else {}
+        values["slice_granularity"] = requested.get("granularity") if isinstance(requested.get("granularity"),
+                                                                                 str) else None
+        for key in ("start", "end"):
+            try:
+                values[f"slice_{key}"] = datetime.strptime(str(requested.get(key)), "%Y-%m-%d").date()
+            except ValueError:
+                values[f"slice_{key}"] = None
+        cities = requested.get("cities")
+        values["slice_cities"] = len(cities) if isinstance(cities, list) else None
+        for name in out:
+            out[name].append(values.get(name))
+    return pa.table(out, schema=schema)

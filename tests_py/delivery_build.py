@@ -1,0 +1,30 @@
+"""One real build of generated data shared by the delivery tests (exports and API).
+
+The build (about 90 s) runs once per pytest session; each test module gets its own
+project folder with a copy of the warehouse file, so a module that rebuilds or audits
+never changes what another module sees.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from harness import DbtProject
+
+BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
+GENERATE = ("--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05", "--days", "14",
+            "--outside-city-share", "0", "--seed", "7")
+
+
+def built_copy(tmp_path_factory, extension_dir: Path, name: str) -> DbtProject:
+    pristine = tmp_path_factory.getbasetemp() / "delivery_pristine_build"
+    warehouse = pristine / "warehouse.duckdb"
+    if not (pristine / "BUILT").exists():
+        project = DbtProject(pristine, "dev", extension_dir)
+        project.generate(*GENERATE)
+        project.dbt("build", vars=BUILD)
+        (pristine / "BUILT").write_text("ok")
+    project = DbtProject(tmp_path_factory.mktemp(name) / "dev", "dev", extension_dir)
+    shutil.copyfile(warehouse, project.workdir / "warehouse.duckdb")
+    return project
