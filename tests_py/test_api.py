@@ -258,7 +258,7 @@ def test_every_request_is_audited_with_status_and_latency(api):
 
 
 def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(api):
-    """The last test of the module: a dbt build (of the buyer dataset and everything it reads)
+    """The last test of the module: a dbt build (of the spots pipeline: staging, the release and the buyer dataset)
     with a later as_of runs against the same warehouse, holding DuckDB's single-writer lock,
     while requests are answered; then the new
     release is published, the server switches to it, and the old slice is byte-identical."""
@@ -267,7 +267,7 @@ def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(a
               for fmt in writer.FORMATS}
     old_release = client.get("/v1/health").json()["release"]["release_id"]
     vars_ = {**BUILD, "as_of": "2026-10-20T00:00:00Z"}
-    build = subprocess.Popen([str(BIN / "dbt"), "build", "--select", "+path:models/marts/outside_buyer",
+    build = subprocess.Popen([str(BIN / "dbt"), "build", "--select", "@path:models/staging/spots",
                               "--vars", json.dumps(vars_), "--target-path",
                               str(project.workdir / "target"), "--log-path", str(project.workdir / "logs")],
                              cwd=REPO, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -315,6 +315,6 @@ def test_the_data_dictionary_lists_every_field_with_both_descriptions():
     assert [f["field"] for f in d["fields"]] == [f.dotted for f in FIELDS]
     assert all(f["description"] and f["computation"] for f in d["fields"]), "a field lacks a description"
     text = markdown(REPO)
-    assert "'schema_version': 'string'" in text and "parse_dates=['time_bucket_start_utc']" in text
+    assert "'schema_version': 'string'" in text and "parse_dates=['time_bucket_start_utc', 'release_period_start']" in text
     frame = pd.read_csv(io.StringIO(writer.encode([], "csv").decode()), dtype=writer.csv_dtypes())
     assert list(frame.columns) == [f.dotted for f in FIELDS]

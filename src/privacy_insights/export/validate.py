@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-from privacy_insights.export.records import SCHEMA_FILE, record_schema
+from privacy_insights.export.records import FIELDS, SCHEMA_FILE, record_schema
 VALUE_PATTERNS = {
     "an email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     "an IPv4 address": re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])"),
@@ -20,9 +20,10 @@ VALUE_PATTERNS = {
     "a phone number": re.compile(r"\+?[0-9][0-9 ().-]{7,}[0-9]"),
     "a decimal coordinate": re.compile(r"(?<![0-9.])-?[0-9]{1,3}\.[0-9]{2,}"),
 }
-# Strings whose form the schema pins exactly (a UTC hour timestamp; the fixed disclosure text):
-# a date like 2026-10-05 would otherwise read as a phone number. Every other string is scanned.
-SCHEMA_PINNED_KEYS = {"time_bucket_start_utc", "post_processing"}
+# Strings whose form the schema pins exactly (UTC timestamps, enumerated values, the fixed
+# disclosure text): a date like 2026-10-05 would otherwise read as a phone number. Every
+# other string is scanned. Derived from the record's JSON Schema, like every other field list.
+SCHEMA_PINNED_KEYS = {f.path[-1] for f in FIELDS if f.kind == "timestamp" or f.values} | {"post_processing"}
 
 
 class ExportInvalid(ValueError):
