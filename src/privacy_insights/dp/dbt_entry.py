@@ -54,14 +54,17 @@ def release_model(dbt: Any, session: Any, cells: Any, ledger: Any, late_events: 
     """Release every newly eligible period of every enabled granularity (see the module docstring).
 
     dbt passes a Python model only the configs its own file reads with ``dbt.config.get``,
-    so the model reads them and hands them in.
+    so the model reads them and hands them in. ``ledger`` is the model's ``dbt.ref`` of the
+    budget ledger: it draws the DAG edge; the ledger itself is read beside the model.
     """
     policy = parse_policy(spots_release, reporting_delay_hours)
     clock = _timestamp(as_of, "as_of")
     release_start = _timestamp(release_start_date, "release_start_date").date()
     this = dbt.this
-    ledger_table = quoted(this.database, this.schema, LEDGER_MODEL)   # the ledger lives beside this model
-    history = read_history(ledger)
+    # The ledger lives beside this model and is read and written there, never through a
+    # deferred ref: a slim CI build must not take production's charges for its own.
+    ledger_table = quoted(this.database, this.schema, LEDGER_MODEL)
+    history = read_history(session.sql(f"select * from {ledger_table}"))
     landed: set[tuple[str, date, int]] = set()
     if dbt.is_incremental:
         landed = {(g, pd.Timestamp(p).date(), int(v)) for g, p, v in session.sql(
