@@ -267,7 +267,7 @@ def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(a
               for fmt in writer.FORMATS}
     old_release = client.get("/v1/health").json()["release"]["release_id"]
     vars_ = {**BUILD, "as_of": "2026-10-20T00:00:00Z"}
-    build = subprocess.Popen([str(BIN / "dbt"), "build", "--select", "@path:models/staging/spots",
+    build = subprocess.Popen([str(BIN / "dbt"), "build", "--selector", "spots_pipeline",
                               "--vars", json.dumps(vars_), "--target-path",
                               str(project.workdir / "target"), "--log-path", str(project.workdir / "logs")],
                              cwd=REPO, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

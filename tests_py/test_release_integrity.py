@@ -27,7 +27,7 @@ from privacy_insights.targets import connect
 pytestmark = pytest.mark.e2e
 
 START = date(2026, 10, 5)     # a Monday
-SPOTS = ["--select", "@path:models/staging/spots"]   # the spots pipeline, its seeds and tests
+SPOTS = ["--selector", "spots_pipeline"]   # selectors.yml: the spots pipeline, its seeds and tests
 GENERATE = ["--events", "3000", "--users", "300", "--cities", "jp-tyo", "--start", "2026-10-05", "--days", "50",
             "--outside-city-share", "0", "--seed", "5", "--tables", "spots"]
 

@@ -33,7 +33,7 @@ def measure_fresh(root: Path, profile: str, events: int, seed: int) -> Utility:
     ws = Workspace(root, "dev", events, name=f"utility-{profile}-{events}")
     ws.run("generate", [str(BIN / "privacy-insights"), "generate", "--target", "dev", "--events", str(events),
                         "--seed", str(seed), "--profile", profile, "--tables", "spots"])
-    ws.run("dbt build", [str(BIN / "dbt"), "build", "--select", "@path:models/staging/spots",
+    ws.run("dbt build", [str(BIN / "dbt"), "build", "--selector", "spots_pipeline",
                          "--target-path", str(ws.dir / "target"), "--log-path", str(ws.dir / "logs")])
     con = duckdb.connect(ws.env["PRIVACY_INSIGHTS_DUCKDB"], read_only=True)
     try:
