@@ -10,6 +10,7 @@ import json
 import sys
 from datetime import date, datetime, timedelta, timezone
 
+import opendp.prelude as dp
 import polars as pl
 import pytest
 
@@ -133,19 +134,22 @@ def test_opendp_direct_uses_the_pipeline_noise_scales_and_public_keys(tmp_path):
     keys.write_parquet(tmp_path / "keys.parquet")
     scales = {}
     cells = opendp_direct.release_days(contributions, pl.scan_parquet(tmp_path / "keys.parquet"), policy, scales)
-    pipeline = period_mechanism(policy, "day").metrics
+    pipeline = period_mechanism(policy, "day").level(opendp_direct.FINEST_LEVEL).metrics
     # OpenDP finds its scale by binary search, so it lands a hair above the exact value
     assert scales == {metric: pytest.approx(pipeline[metric].scale, rel=1e-9) for metric in opendp_direct.METRIC_ORDER}
-    assert scales == pytest.approx({"unique_participants": 10.0, "doors_opened": 40.0, "repeaters": 20.0}, rel=1e-9)
+    g = policy.for_granularity("day")
+    epsilon = opendp_direct.finest_level_epsilon(policy, g)
+    assert scales["doors_opened"] == pytest.approx(
+        g.max_opens_per_participant / (epsilon * policy.metric_shares["doors_opened"]), rel=1e-9)
     # every public key is released, empty cells included, each exactly once
     assert sorted(cells["geo_bucket_id"].to_list()) == ["gb-lon", "us-lax", "us-nyc"]
 
 
-def test_opendp_direct_truncates_each_unit_to_its_bounds(tmp_path):
-    # epsilon so large that the largest noise scale is 2e-4 (doors: 8 / (1e5 * 0.4)); a discrete
-    # Laplace draw is non-zero with probability 2e^(-1/scale) / (1 + e^(-1/scale)) < 2e^-5000,
-    # so over 30 draws the released counts are the bounded true counts (false failure
-    # < 60e^-5000) and the bounds can be read off them.
+def test_opendp_direct_bounds_each_unit_to_one_cell_and_m_opens(tmp_path):
+    # epsilon so large that the largest noise scale is below 1e-3 (doors: M / (1e5 * share of
+    # city_segment * share of doors)); a discrete Laplace draw is non-zero with probability
+    # 2e^(-1/scale) / (1 + e^(-1/scale)) < 2e^-1000, so over 30 draws the released counts are
+    # the bounded true counts (false failure < 60e^-1000) and the bounds can be read off them.
     policy = _policy(epsilon=100_000.0)
     day = datetime(2026, 10, 5)
     cities = ["c1", "c2", "c3", "c4", "c5"]
@@ -156,12 +160,23 @@ def test_opendp_direct_truncates_each_unit_to_its_bounds(tmp_path):
     cells = opendp_direct.release_days(_contributions(rows), pl.scan_parquet(tmp_path / "keys.parquet"), policy)
     assert cells.height == 10
     total = cells.select(pl.col(m).sum() for m in opendp_direct.METRIC_ORDER).row(0, named=True)
-    c, m = policy.for_granularity("day").max_cells_per_participant, policy.for_granularity("day").max_opens_per_cell
-    # OpenDP 0.16's truncate_num_groups(k) keeps k - 1 groups (dense ranks start at 1 and
-    # it keeps rank < k) while its accounting assumes k: the baseline keeps C - 1 cells of a
-    # heavy participant, the pipeline C. Noise and work are the same (docs/benchmark.md);
-    # when OpenDP fixes this, this assertion fails and the note must go.
-    kept = c - 1
-    assert total == {"unique_participants": kept + 1, "doors_opened": kept * m + 1, "repeaters": kept}
+    m = policy.for_granularity("day").max_opens_per_participant
+    assert total == {"unique_participants": 2, "doors_opened": m + 1, "repeaters": 1}
     # suppression reads the noisy counts: 2 participants at most per cell, far below k
     assert set(cells["suppressed_reason"].to_list()) == {"k_min"}
+
+
+def test_opendp_truncate_num_groups_still_keeps_one_group_fewer_than_asked():
+    # Why the baseline bounds units in Polars (module docstring): OpenDP 0.16's
+    # truncate_num_groups(1) keeps no group at all. When OpenDP fixes this, this test fails
+    # and the baseline can use it. Epsilon 1e5: the count noise scale is 1e-5, so a non-zero
+    # draw has probability < 2e^-100000 (no false failure).
+    frame = pl.DataFrame({"unit": ["a", "a", "b"], "cell": ["x", "y", "x"]})
+    context = dp.Context.compositor(
+        data=frame.lazy(), privacy_unit=dp.unit_of(contributions=1, identifier=pl.col("unit")),
+        privacy_loss=dp.loss_of(epsilon=1e5), split_evenly_over=1,
+        margins=[dp.polars.Margin(by=["cell"], max_length=100)])
+    released = (context.query().truncate_per_group(1, by=["cell"]).truncate_num_groups(1, by=["cell"], keep="first")
+                .group_by(["cell"]).agg(dp.len(signed=True).alias("n"))
+                .with_keys(pl.DataFrame({"cell": ["x", "y"]}).lazy()).release().collect())
+    assert released["n"].sum() == 0

@@ -1,32 +1,30 @@
-"""Benchmark baseline (b): the day release done with OpenDP's Polars interface directly.
+"""Benchmark baseline (b): the day release's finest level done with OpenDP's Polars interface directly.
 
 What an analyst who skipped dbt would write for the same day cells, bounds and epsilon:
 
 1. Load each participant's doors opened per day cell (one SQL query over the staged
    events: coarsening happens in the engine, as in the pipeline; the identifier stays).
-2. Hand that frame to an OpenDP ``Context`` whose privacy unit is one participant in one
-   day (the pipeline's unit: a participant per release period), with the day's epsilon
-   split across the three counts by ``metric_epsilon_shares``.
-3. Per count, one query: truncate each unit to 1 row per cell and C cells
-   (``truncate_per_group`` / ``truncate_num_groups``), group by the cell, join the public
-   key set (``with_keys``, the same public domain the pipeline releases, empty cells
-   included), add OpenDP's noise.
-4. Suppress on the noisy values exactly as the pipeline does (k_min, dominance).
+2. Bound each privacy unit (a participant in one day, the pipeline's unit) to one cell,
+   as the pipeline does (C = 1), picking the cell by hash, and clamp its doors to M.
+3. Hand that frame, one row per unit, to an OpenDP ``Context`` (``contributions=1``) with
+   the epsilon the pipeline spends on the finest level (``city_segment``: the day's epsilon
+   times its level share), split across the three counts by ``metric_epsilon_shares``.
+4. Per count, one query: group by the cell, join the public key set (``with_keys``, the same
+   public domain the pipeline releases, empty cells included), add OpenDP's noise.
+5. Suppress on the noisy values as the pipeline does (k_min, dominance).
 
 Timed end to end as one process: imports, the load, writing the key set to Parquet,
-three OpenDP releases, suppression.
+three OpenDP releases, suppression. The pipeline also measures the coarser levels and
+post-processes them into consistent totals; the baseline does the finest level only, the
+part whose work grows with the cell domain.
 
-OpenDP derives the noise scales itself from the truncation bounds; ``release_days`` can
-report them, so a test checks they equal the pipeline's.
-
-Two deviations, both from OpenDP 0.16's ``truncate_num_groups``; they change which and
-how many cells a heavy participant keeps, not the noise, the guarantee or the work done:
-- ``keep="sample"`` fails on Polars 1.36 ("multiple fields with name ... found": the hash
-  and the struct it ranks share a name), so the baseline keeps the first cells in key
-  order (``keep="first"``) where the pipeline picks by keyed hash;
-- it keeps k - 1 groups per unit (dense ranks start at 1 and it keeps rank < k), while
-  its accounting assumes k, so the baseline keeps C - 1 cells where the pipeline keeps C
-  (tests_py/test_benchmark.py pins this, so a fixed OpenDP shows up).
+OpenDP derives the noise scales itself from the bounds; ``release_days`` can report them,
+so a test checks they equal the pipeline's. The bounding to one cell is done in Polars, not
+with ``truncate_num_groups``: in OpenDP 0.16 ``truncate_num_groups(k)`` keeps k - 1 groups
+per unit (dense ranks start at 1 and it keeps rank < k) while its accounting assumes k, so
+``truncate_num_groups(1)`` keeps nothing (tests_py/test_benchmark.py pins this, so a fixed
+OpenDP shows up), and ``keep="sample"`` fails on Polars 1.36 ("multiple fields with name ...
+found").
 """
 
 from __future__ import annotations
@@ -51,6 +49,7 @@ CELL_KEYS = ["day_start", "geo_bucket_id", "door_type", "category", "context"]
 METRIC_ORDER = ("unique_participants", "doors_opened", "repeaters")
 # A public upper bound on rows per cell, needed by OpenDP to rule out integer overflow in sums.
 MAX_ROWS_PER_CELL = 2**31
+FINEST_LEVEL = "city_segment"
 
 
 def released_days(as_of: datetime, reporting_delay_hours: int, release_start: date) -> list[date]:
@@ -94,12 +93,24 @@ def public_keys(warehouse: targets.Warehouse, days: list[date]) -> pl.DataFrame:
     return keys
 
 
-def _context(contributions: pl.DataFrame, g: GranularityPolicy, shares: dict[str, float]) -> dp.Context:
+def one_cell_per_unit(contributions: pl.DataFrame, max_opens: int) -> pl.DataFrame:
+    """Each privacy unit's doors in one of its cells (the one whose hash ranks first), clamped to M."""
+    ranked = contributions.with_columns(
+        pl.struct(["privacy_unit", *CELL_KEYS]).hash(seed=0).alias("_rank"))
+    return (ranked.sort("_rank").unique("privacy_unit", keep="first", maintain_order=True)
+            .with_columns(pl.col("doors_opened").clip(0, max_opens)).drop("_rank", "privacy_unit"))
+
+
+def finest_level_epsilon(policy: ReleasePolicy, g: GranularityPolicy) -> float:
+    return g.epsilon * policy.levels(g.granularity)[FINEST_LEVEL].epsilon_share
+
+
+def _context(bounded: pl.DataFrame, policy: ReleasePolicy, g: GranularityPolicy) -> dp.Context:
     return dp.Context.compositor(
-        data=contributions.lazy(),
-        privacy_unit=dp.unit_of(contributions=1, identifier=pl.col("privacy_unit")),
-        privacy_loss=dp.loss_of(epsilon=g.epsilon),
-        split_by_weights=[shares[m] for m in METRIC_ORDER],
+        data=bounded.lazy(),
+        privacy_unit=dp.unit_of(contributions=1),    # one row per unit, made so by one_cell_per_unit
+        privacy_loss=dp.loss_of(epsilon=finest_level_epsilon(policy, g)),
+        split_by_weights=[policy.metric_shares[m] for m in METRIC_ORDER],
         margins=[dp.polars.Margin(by=CELL_KEYS, max_length=MAX_ROWS_PER_CELL)],
     )
 
@@ -107,23 +118,18 @@ def _context(contributions: pl.DataFrame, g: GranularityPolicy, shares: dict[str
 def _query(context: dp.Context, keys: pl.LazyFrame, g: GranularityPolicy, metric: str):
     """The query of one count. The context hands out epsilon shares in the order queries are
     made, so make each right before releasing it, in METRIC_ORDER."""
-    m = g.max_opens_per_cell
+    m = g.max_opens_per_participant
     aggregate = {
         "unique_participants": dp.len(signed=True),
-        "doors_opened": pl.col("doors_opened").clip(0, m).dp.sum((0, m)),
+        "doors_opened": pl.col("doors_opened").dp.sum((0, m)),
         "repeaters": (pl.col("doors_opened") >= 2).cast(pl.Int64).dp.sum((0, 1)),
     }[metric]
-    return (context.query()
-            .truncate_per_group(1, by=CELL_KEYS)
-            .truncate_num_groups(g.max_cells_per_participant, by=CELL_KEYS, keep="first")
-            .group_by(CELL_KEYS)
-            .agg(aggregate.alias(metric))
-            .with_keys(keys))
+    return context.query().group_by(CELL_KEYS).agg(aggregate.alias(metric)).with_keys(keys)
 
 
 def release_days(contributions: pl.DataFrame, keys: pl.LazyFrame, policy: ReleasePolicy,
                  scales: dict[str, float] | None = None) -> pl.DataFrame:
-    """One row per public day cell: noisy counts and the suppression decision.
+    """One row per public day cell of the finest level: noisy counts and the suppression decision.
 
     ``keys`` should be a scan (``pl.scan_parquet``), not an in-memory frame: OpenDP
     searches the noise scale by rebuilding the measurement dozens of times, and an
@@ -133,7 +139,7 @@ def release_days(contributions: pl.DataFrame, keys: pl.LazyFrame, policy: Releas
     costs one more resolution of each query, so the benchmark does not ask for it).
     """
     g = policy.for_granularity("day")
-    context = _context(contributions, g, policy.metric_shares)
+    context = _context(one_cell_per_unit(contributions, g.max_opens_per_participant), policy, g)
     released = None
     for metric in METRIC_ORDER:
         query = _query(context, keys, g, metric)
@@ -145,7 +151,7 @@ def release_days(contributions: pl.DataFrame, keys: pl.LazyFrame, policy: Releas
     return noisy.with_columns(
         pl.when(pl.col("unique_participants") < g.k_min).then(pl.lit("k_min"))
         .when((pl.col("doors_opened") <= 0)
-              | (g.max_opens_per_cell > policy.dominance_max_share * pl.max_horizontal(pl.col("doors_opened"), 1)))
+              | (g.max_opens_per_participant > policy.dominance_max_share * pl.max_horizontal(pl.col("doors_opened"), 1)))
         .then(pl.lit("dominance"))
         .otherwise(None).alias("suppressed_reason"))
 

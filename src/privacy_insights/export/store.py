@@ -218,13 +218,13 @@ def read_only_rows(kind: str, sql_by_table: str, schema: str = "audit") -> tuple
         return [d.name for d in cursor.description], cursor.fetchall()
 
 
-def audit_table_for_dbt(kind: str, schema: str = "audit"):
+def audit_table_for_dbt(kind: str, audit_schema: str = "audit"):
     """The audit as a typed Arrow table for dbt's staging model (no key hashes: the audit holds none)."""
     import json as _json
 
     import pyarrow as pa
 
-    schema = pa.schema([
+    columns = pa.schema([
         ("audit_id", pa.string()), ("channel", pa.string()), ("buyer_id", pa.string()), ("key_id", pa.string()),
         ("requested_at", pa.timestamp("us", tz="UTC")), ("endpoint", pa.string()), ("outcome", pa.string()),
         ("http_status", pa.int32()), ("rule", pa.string()), ("reason", pa.string()), ("fingerprint", pa.string()),
@@ -234,8 +234,8 @@ def audit_table_for_dbt(kind: str, schema: str = "audit"):
     ])
     names, rows = read_only_rows(kind, "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
                                        "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
-                                       "latency_ms, slice from {s}" + AUDIT_TABLE, schema)
-    out: dict[str, list] = {f.name: [] for f in schema}
+                                       "latency_ms, slice from {s}" + AUDIT_TABLE, audit_schema)
+    out: dict[str, list] = {f.name: [] for f in columns}
     for row in rows:
         values = dict(zip(names, row))
         at = values["requested_at"]
@@ -257,4 +257,4 @@ def audit_table_for_dbt(kind: str, schema: str = "audit"):
         values["slice_cities"] = len(cities) if isinstance(cities, list) else None
         for name in out:
             out[name].append(values.get(name))
-    return pa.table(out, schema=schema)
+    return pa.table(out, schema=columns)
