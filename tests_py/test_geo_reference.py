@@ -85,7 +85,7 @@ def test_the_check_catches_each_way_in(manifest):
     union = next(uid for uid, n in planted["nodes"].items() if n["name"] == "spots_insights_v1")
     planted["nodes"][union]["raw_code"] += "\n-- join geo_place_names_v1"
     problems = buyer_locality_violations(planted)
-    assert any("spots_insights_v1_day: depends on model.privacy_insights.geo_localities_v1" in p for p in problems)
+    assert any("spots_insights_v1_releases: depends on model.privacy_insights.geo_localities_v1" in p for p in problems)
     assert "spots_privacy_budget_ledger: column locality_code names a locality" in problems
     assert "spots_insights_v1: its code mentions a locality" in problems
 

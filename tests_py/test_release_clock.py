@@ -122,7 +122,7 @@ def test_release_on_a_simulated_clock_charges_each_new_period_once(dev_project: 
     runs = dev_project.query("select slot_start, outcome, periods_released, started_at, finished_at "
                              "from audit.release_runs order by 1")
     assert [(str(s), o, n) for s, o, n, _, _ in runs] == [
-        ("2026-10-06 10:00:00", "released", 4), ("2026-10-07 10:00:00", "released", 2),
+        ("2026-10-06 10:00:00", "released", len(day_1)), ("2026-10-07 10:00:00", "released", 1),
         ("2026-10-07 11:00:00", "nothing_new", 0)]
     assert runs[2][3] >= runs[1][4], "the overlapping run built while the first was still building"
 

@@ -4,7 +4,9 @@
     `current_timestamp`; this project's "now" is the var `as_of` (README "The release
     clock"), so a source is as stale as its newest row is old at `as_of`. The demo data
     ends just before the default `as_of` and so is fresh; the same data with a later
-    `as_of` is stale:
+    `as_of` is stale. Rows loaded after `as_of` do not count: they do not exist yet at the
+    release clock (and one far-future timestamp, which staging quarantines, would otherwise
+    keep a source fresh forever):
 
         .venv/bin/dbt source freshness
         .venv/bin/dbt source freshness --vars '{as_of: "2026-11-05T00:00:00Z"}'   # errors
@@ -18,8 +20,9 @@
             max({{ loaded_at_field }}) as max_loaded_at,
             cast('{{ as_of_timestamp() }}' as timestamp) as snapshotted_at
         from {{ source }}
+        where {{ loaded_at_field }} <= cast('{{ as_of_timestamp() }}' as timestamp)
         {%- if filter %}
-        where {{ filter }}
+            and ({{ filter }})
         {%- endif %}
     {%- endcall -%}
     {{ return(load_result('collect_freshness')) }}
