@@ -257,6 +257,7 @@ def test_page_on_a_literal_warehouse_skips_a_missing_request_log(tmp_path):
     assert not (tmp_path / PNGS["exports"]).exists()
     assert "busiest window, ending 2026-10-02: epsilon 3 (30% of the cap)" in page
     assert "| jp-tyo | 4 | 0 | 1 | 0 | 80% |" in page
+    assert "Release clock (`as_of`) of the latest build that decided a period: 2026-10-12 00:00 UTC." in page
     for name in ("budget_window.png", "cells_by_city.png", "error_bars.png"):
         assert f"]({name})" in page and (tmp_path / name).read_bytes().startswith(PNG_MAGIC)
     assert len(source.queries) == 3

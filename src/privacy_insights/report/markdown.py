@@ -20,6 +20,7 @@ class Page:
 
     target: str
     relations: list[str]
+    as_of: str | None = None  # release clock of the latest ledger decision
     figures: dict[str, Path] = field(default_factory=dict)  # section -> PNG beside the page
     sections: dict[str, list[str]] = field(default_factory=dict)
 
@@ -36,6 +37,8 @@ class Page:
             "or a true count.",
             "",
         ]
+        if self.as_of:
+            parts += [f"Release clock (`as_of`) of the latest build that decided a period: {self.as_of}.", ""]
         for section, lines in self.sections.items():
             parts += [f"## {section}", "", *lines, ""]
             if section in self.figures:

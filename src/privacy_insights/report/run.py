@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from privacy_insights import targets
 from privacy_insights.report import compute, figures, markdown
 from privacy_insights.report.source import ALLOWED, INSIGHTS, LEDGER, REQUEST_LOG, Source, open_source
@@ -28,7 +30,8 @@ def write_report(source: Source, out: Path, target: str, release: dict) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     ledger, insights = source.read(LEDGER), source.read(INSIGHTS)
     log = source.read_optional(REQUEST_LOG)
-    page = markdown.Page(target, [".".join(r) for r in ALLOWED])
+    as_of = f"{pd.Timestamp(ledger['as_of'].max()):%Y-%m-%d %H:%M} UTC" if ledger["as_of"].notna().any() else None
+    page = markdown.Page(target, [".".join(r) for r in ALLOWED], as_of)
     cap, window_days = float(release["epsilon_cap"]), int(release["budget_window_days"])
 
     totals = compute.window_totals(ledger, window_days)
