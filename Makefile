@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (README "Quick start"):
 #   make demo   install, set up, generate sample data, dbt build on the embedded DuckDB file
+#   make report the reviewer's report of the built warehouse (docs/report/), after make demo
 #   make test   every test (pytest: package, dbt end to end on DuckDB and PostgreSQL)
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 100000
 SEED ?= 42
 
-.PHONY: install demo generate build test lint benchmark utility privacy-table clean
+.PHONY: install demo generate build report test lint benchmark utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,11 @@ demo: generate build
 	path = targets.duckdb_path(); con = duckdb.connect(str(path), read_only=True); \
 	schemas = con.sql('select distinct table_schema from information_schema.tables order by 1').fetchall(); \
 	print(f'Results: {path} (schemas {\", \".join(s for s, in schemas)})')"
+
+# The reviewer's report of the built warehouse (after `make demo`): budget over the window, cells by
+# city, published error per metric, export activity; writes docs/report/report.md and its PNGs.
+report: install
+	$(BIN)/privacy-insights report
 
 test: install
 	$(BIN)/pytest

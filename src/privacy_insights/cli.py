@@ -220,6 +220,12 @@ def _cmd_utility_report(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from privacy_insights.report.run import run
+
+    return run(args.target, args.out)
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
     from privacy_insights.clock.release import main as release_main
 
@@ -366,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
     utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
     utility.set_defaults(func=_cmd_utility_report)
+
+    report = sub.add_parser("report", help="the reviewer's report of a built warehouse: budget over the window, "
+                                           "cells by city, published error, exports (Markdown + PNG)")
+    report.add_argument("--target", choices=targets.TARGETS, default="dev")
+    report.add_argument("--out", default="docs/report",
+                        help="folder for report.md and its PNG figures (relative to the project folder)")
+    report.set_defaults(func=_cmd_report)
 
     release = sub.add_parser("release", help="for schedulers: dbt build with as_of from the UTC clock (hour), "
                                              "driven by a timing policy (seeds/timing_policies.csv)")

@@ -15,6 +15,11 @@ from privacy_insights.utility.measure import Utility  # noqa: E402
 
 LEVEL_ORDER = ["city", "city_door_type", "city_category", "city_segment"]
 COLOURS = {"city": "#1b9e77", "city_door_type": "#d95f02", "city_category": "#7570b3", "city_segment": "#e7298a"}
+GRANULARITY_ORDER = ["week", "day", "hour"]
+GRANULARITY_COLOURS = {"week": "#7570b3", "day": "#1b9e77", "hour": "#d95f02"}
+OUTCOME_ORDER = ["released", "k_min", "dominance", "budget_exhausted", "rolled_up"]
+OUTCOME_COLOURS = {"released": "#66a61e", "k_min": "#e6ab02", "dominance": "#a6761d", "budget_exhausted": "#e41a1c",
+                   "rolled_up": "#bbbbbb"}
 
 
 def coverage_by_level(u: Utility, path: Path, title: str) -> Path:
@@ -30,10 +35,7 @@ def coverage_by_level(u: Utility, path: Path, title: str) -> Path:
     ax.set_ylabel("share")
     ax.set_title(f"Coverage by level — {title}")
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def error_vs_size(u: Utility, path: Path, title: str) -> Path:
@@ -54,8 +56,41 @@ def error_vs_size(u: Utility, path: Path, title: str) -> Path:
     ax.set_ylabel("|released - true| / true")
     ax.set_title(f"Day cells: relative error vs size (lines: scale / n) — {title}", fontsize=10)
     ax.legend(fontsize=7, markerscale=3)
+    return save(fig, path)
+
+
+def spread_per_day(ledger: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, pd.Series]:
+    """Charged epsilon per granularity, each period's epsilon spread evenly over its days (a week over 7)."""
+    per_day = {}
+    for g in GRANULARITY_ORDER:
+        rows = ledger[(ledger["time_granularity"] == g) & (ledger["status"] == "charged")]
+        series = pd.Series(0.0, index=days)
+        for r in rows.itertuples():
+            span = 7 if g == "week" else 1
+            for i in range(span):
+                day = pd.Timestamp(r.release_period_start).normalize() + pd.Timedelta(days=i)
+                if day in series.index:
+                    series[day] += r.epsilon / span
+        per_day[g] = series
+    return per_day
+
+
+def stacked_bars(ax, index, columns: dict[str, pd.Series], colours: dict[str, str],
+                 labels: dict[str, str] | None = None, **bar) -> None:
+    """Bars of ``columns`` stacked in their order; an all-zero column draws nothing."""
+    bottom = np.zeros(len(index))
+    for key, values in columns.items():
+        values = np.asarray(values, dtype=float)
+        if values.sum() > 0:
+            ax.bar(index, values, bottom=bottom, color=colours.get(key, "#999999"),
+                   label=(labels or {}).get(key, key), **bar)
+            bottom += values
+
+
+def save(fig, path: Path) -> Path:
+    """Write ``fig`` as a PNG without the matplotlib version stamp (same input, same bytes) and close it."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
     return path
 
@@ -69,20 +104,9 @@ def budget_over_window(u: Utility, path: Path, title: str) -> Path:
         ledger["release_period_start"] = pd.to_datetime(ledger["release_period_start"])
         days = pd.date_range(ledger["release_period_start"].min() - pd.Timedelta(days=1),
                              ledger["release_period_start"].max() + pd.Timedelta(days=8))
-        per_day = {}
-        for g in ("week", "day", "hour"):
-            rows = ledger[ledger["time_granularity"] == g]
-            series = pd.Series(0.0, index=days)
-            for r in rows.itertuples():
-                span = 7 if g == "week" else 1
-                for i in range(span):
-                    series[r.release_period_start + pd.Timedelta(days=i)] += r.epsilon / span
-            per_day[g] = series
-        bottom = np.zeros(len(days))
-        for g, colour in (("week", "#7570b3"), ("day", "#1b9e77"), ("hour", "#d95f02")):
-            if per_day[g].sum() > 0:
-                ax.bar(days, per_day[g], bottom=bottom, color=colour, label=f"{g} (epsilon per day of period)")
-                bottom += per_day[g].to_numpy()
+        per_day = spread_per_day(ledger, days)
+        stacked_bars(ax, days, per_day, GRANULARITY_COLOURS,
+                     {g: f"{g} (epsilon per day of period)" for g in GRANULARITY_ORDER})
         window = int(ledger["budget_window_days"].iloc[0])
         total = sum(per_day.values())
         ax2 = ax.twinx()
@@ -95,32 +119,36 @@ def budget_over_window(u: Utility, path: Path, title: str) -> Path:
     ax.set_ylabel("epsilon")
     ax.set_title(f"Privacy budget over time — {title}", fontsize=10)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
+
+
+def outcomes_by_city(table: pd.DataFrame, ax, ylabel: str, share: bool = False) -> None:
+    """Stacked bars of cells per city (``table``: index city, a column per outcome).
+
+    Counts on a log scale, largest city first; or, with ``share``, each city's cells as shares
+    (linear), the city with the largest released share first.
+    """
+    if share:
+        table = table.div(table.sum(axis=1).where(lambda n: n > 0, 1), axis=0)
+        table = table.sort_values("released", ascending=False, kind="stable") if "released" in table else table
+    else:
+        table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    stacked_bars(ax, table.index, {o: table[o] for o in OUTCOME_ORDER if o in table}, OUTCOME_COLOURS)
+    if share:
+        ax.set_ylim(0, 1)
+    else:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", labelrotation=90, labelsize=6)
+    ax.legend(fontsize=7)
 
 
 def coverage_by_city(u: Utility, path: Path, title: str) -> Path:
     table = u.cities.pivot_table(index="city", columns="outcome", values="cells", fill_value=0)
-    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
     fig, ax = plt.subplots(figsize=(11, 4))
-    bottom = np.zeros(len(table))
-    colours = {"released": "#66a61e", "k_min": "#e6ab02", "dominance": "#a6761d", "budget_exhausted": "#e41a1c",
-               "rolled_up": "#bbbbbb"}
-    for outcome in ["released", "k_min", "dominance", "budget_exhausted", "rolled_up"]:
-        if outcome in table:
-            ax.bar(table.index, table[outcome], bottom=bottom, color=colours[outcome], label=outcome)
-            bottom += table[outcome].to_numpy()
-    ax.set_yscale("log")
-    ax.set_ylabel("day cells (all levels)")
-    ax.tick_params(axis="x", labelrotation=90, labelsize=6)
+    outcomes_by_city(table, ax, "day cells (all levels)")
     ax.set_title(f"Released and suppressed day cells by city — {title}", fontsize=10)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def write_all(u: Utility, folder: Path, stem: str, title: str) -> list[Path]:

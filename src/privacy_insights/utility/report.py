@@ -16,17 +16,24 @@ HEADLINE = [
 ]
 
 
-def _fmt(value, kind: str) -> str:
+def fmt(value, kind: str) -> str:
     if value is None or value != value:
         return "—"
     return {"pct": f"{value:.1%}", "pct2": f"{value:.2%}", "int": f"{int(value):,}"}[kind]
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A Markdown table; cells are written with str()."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def headline_table(runs: list[tuple[str, Utility]]) -> str:
     lines = ["| measure | " + " | ".join(label for label, _ in runs) + " |",
              "|---|" + "---|" * len(runs)]
     for key, text, kind in HEADLINE:
-        lines.append(f"| {text} | " + " | ".join(_fmt(u.headline.get(key), kind) for _, u in runs) + " |")
+        lines.append(f"| {text} | " + " | ".join(fmt(u.headline.get(key), kind) for _, u in runs) + " |")
     return "\n".join(lines)
 
 
@@ -39,7 +46,7 @@ def levels_table(u: Utility) -> str:
             f"| {r.granularity} | {r.release_level} | {r.cells:,} | {r.released:,} | {r.suppressed_k_min:,} | "
             f"{r.suppressed_dominance:,} | {r.budget_exhausted:,} | {r.rolled_up:,} | "
             f"{r.share_participants_released:.1%} | {r.share_doors_released:.1%} | "
-            f"{_fmt(r.median_relative_error, 'pct2')} | {_fmt(r.p90_relative_error, 'pct2')} | {r.released_below_k:,} |")
+            f"{fmt(r.median_relative_error, 'pct2')} | {fmt(r.p90_relative_error, 'pct2')} | {r.released_below_k:,} |")
     return "\n".join(lines)
 
 
