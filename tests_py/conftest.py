@@ -25,8 +25,13 @@ def extension_dir(tmp_path_factory) -> Path:
 
 
 def _postgres_admin() -> psycopg.Connection:
-    return psycopg.connect(dbname="postgres", host=os.environ.get("PGHOST", "127.0.0.1"),
-                           user=os.environ.get("PGUSER", "postgres"), autocommit=True, connect_timeout=5)
+    return psycopg.connect(
+        dbname="postgres",
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "postgres"),
+        autocommit=True,
+        connect_timeout=5,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,22 @@ from pathlib import Path
 from harness import DbtProject
 
 BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
-GENERATE = ("--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05", "--days", "14",
-            "--outside-city-share", "0", "--seed", "7")
+GENERATE = (
+    "--events",
+    "200000",
+    "--users",
+    "20000",
+    "--cities",
+    "jp-tyo",
+    "--start",
+    "2026-10-05",
+    "--days",
+    "14",
+    "--outside-city-share",
+    "0",
+    "--seed",
+    "7",
+)
 
 
 def built_copy(tmp_path_factory, extension_dir: Path, name: str) -> DbtProject:

@@ -36,8 +36,14 @@ def policy(**overrides: Any) -> ReleasePolicy:
     return parse_policy(release_config(**overrides), 72)
 
 
-def city_cells(granularity: str, periods: list[str], cities: dict[str, int], doors_per_participant: float = 1.2,
-               repeat_share: float = 0.2, seed: int = 0) -> pd.DataFrame:
+def city_cells(
+    granularity: str,
+    periods: list[str],
+    cities: dict[str, int],
+    doors_per_participant: float = 1.2,
+    repeat_share: float = 0.2,
+    seed: int = 0,
+) -> pd.DataFrame:
     """A complete cell domain (every door type x category x context, or every hour) for each
     period and city, with ``cities[city]`` participants spread over the cells at random
     (test data only: numpy's generator never touches a release)."""
@@ -54,8 +60,9 @@ def city_cells(granularity: str, periods: list[str], cities: dict[str, int], doo
         start = pd.Timestamp(period)
         shares = np.full(len(segments), 1 / len(segments))
         counts = np.stack([rng.multinomial(n, shares) for n in sizes]) if len(names) else np.zeros((0, len(segments)))
-        frame = pd.DataFrame({"geo_bucket_id": np.repeat(names, len(segments)),
-                              "participants": counts.reshape(-1).astype(np.int64)})
+        frame = pd.DataFrame(
+            {"geo_bucket_id": np.repeat(names, len(segments)), "participants": counts.reshape(-1).astype(np.int64)}
+        )
         seg = pd.concat([segments] * len(names), ignore_index=True)
         frame = pd.concat([frame, seg], axis=1)
         frame["granularity"] = granularity

@@ -53,21 +53,34 @@ class DbtProject:
             "SPOTS_PSEUDONYM_KEY": PSEUDONYM_KEY,
         }
         if self.pg_database:
-            self.env.update({"PGDATABASE": self.pg_database, "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
-                             "PGUSER": os.environ.get("PGUSER", "postgres")})
+            self.env.update(
+                {
+                    "PGDATABASE": self.pg_database,
+                    "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
+                    "PGUSER": os.environ.get("PGUSER", "postgres"),
+                }
+            )
 
     def _run(self, args: list[str], check: bool) -> subprocess.CompletedProcess:
         result = subprocess.run(args, cwd=REPO, env=self.env, capture_output=True, text=True)
         if check and result.returncode != 0:
-            raise AssertionError(f"{' '.join(args[:3])} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+            raise AssertionError(
+                f"{' '.join(args[:3])} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+            )
         return result
 
     def generate(self, *args: str) -> subprocess.CompletedProcess:
         return self._run([str(BIN / "privacy-insights"), "generate", "--target", self.target, *args], check=True)
 
     def dbt(self, *args: str, vars: dict[str, Any] | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        cmd = [str(BIN / "dbt"), *args, "--target-path", str(self.workdir / "target"),
-               "--log-path", str(self.workdir / "logs")]
+        cmd = [
+            str(BIN / "dbt"),
+            *args,
+            "--target-path",
+            str(self.workdir / "target"),
+            "--log-path",
+            str(self.workdir / "logs"),
+        ]
         if vars:
             cmd += ["--vars", yaml.safe_dump(vars, default_flow_style=True)]
         return self._run(cmd, check=check)
@@ -85,11 +98,15 @@ class DbtProject:
 
     def tables(self, schema: str) -> list[str]:
         rows = self.query(
-            "select table_name from information_schema.tables "
-            f"where table_schema = '{schema}' order by table_name")
+            f"select table_name from information_schema.tables where table_schema = '{schema}' order by table_name"
+        )
         return [r[0] for r in rows]
 
     def columns(self, schema: str, table: str) -> list[tuple[str, str]]:
-        return [tuple(r) for r in self.query(
-            "select column_name, data_type from information_schema.columns "
-            f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position")]
+        return [
+            tuple(r)
+            for r in self.query(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+            )
+        ]

@@ -8,9 +8,18 @@ whitespace (incl. U+00A0, U+3000, tab, CR/LF) and zero-width characters.
 
 from __future__ import annotations
 
-BASE = {"event": "page_view", "app_key": "kinly-web", "page_key": "/pricing", "utm_campaign": "Spring_Launch",
-        "utm_source": "google", "utm_medium": "cpc", "store": None, "country": None, "ui_locale": None,
-        "client_event_id": None}
+BASE = {
+    "event": "page_view",
+    "app_key": "kinly-web",
+    "page_key": "/pricing",
+    "utm_campaign": "Spring_Launch",
+    "utm_source": "google",
+    "utm_medium": "cpc",
+    "store": None,
+    "country": None,
+    "ui_locale": None,
+    "client_event_id": None,
+}
 UUID_TEXT = "6f1c2a58-7c2b-4e0e-9d55-0f6c1d2b3a4e"
 
 
@@ -26,8 +35,11 @@ CASES: list[tuple[str, dict, object]] = [
     ("inactive alias", {"utm_source": "tt"}, {"source_id_resolved": "unknown"}),
     ("unknown source", {"utm_source": "coolblog"}, {"source_id_resolved": "unknown"}),
     ("blank source coerced", {"utm_source": "   "}, {"utm_source": "unknown", "source_id_resolved": "unknown"}),
-    ("blank medium and campaign coerced", {"utm_medium": "", "utm_campaign": "  "},
-     {"utm_medium": "unknown", "utm_campaign": "unknown"}),
+    (
+        "blank medium and campaign coerced",
+        {"utm_medium": "", "utm_campaign": "  "},
+        {"utm_medium": "unknown", "utm_campaign": "unknown"},
+    ),
     ("campaign case kept, trimmed", {"utm_campaign": "  Spring_Launch  "}, {"utm_campaign": "Spring_Launch"}),
     ("medium lower-cased", {"utm_medium": " CPC "}, {"utm_medium": "cpc"}),
     ("country upper-cased", {"country": " gb "}, {"country": "GB"}),

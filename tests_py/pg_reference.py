@@ -14,13 +14,22 @@ from harness import BIN, REPO
 
 
 def pg_env(database: str) -> dict[str, str]:
-    return os.environ | {"PGDATABASE": database, "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
-                         "PGUSER": os.environ.get("PGUSER", "postgres"), "PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO)}
+    return os.environ | {
+        "PGDATABASE": database,
+        "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
+        "PGUSER": os.environ.get("PGUSER", "postgres"),
+        "PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO),
+    }
 
 
 def install(database: str, *components: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "privacy-insights"), "postgres", "install", *components], cwd=REPO,
-                            env=pg_env(database), capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "privacy-insights"), "postgres", "install", *components],
+        cwd=REPO,
+        env=pg_env(database),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     return result
 

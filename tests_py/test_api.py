@@ -32,8 +32,9 @@ PATH = "/v1/spots_insights_v1"
 
 
 def pi(project: DbtProject, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "privacy-insights"), *args], cwd=REPO, env=project.env, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [str(BIN / "privacy-insights"), *args], cwd=REPO, env=project.env, capture_output=True, text=True
+    )
 
 
 def add_buyer(project: DbtProject, buyer: str, *options: str) -> str:
@@ -44,8 +45,14 @@ def add_buyer(project: DbtProject, buyer: str, *options: str) -> str:
 
 @contextmanager
 def server(project: DbtProject):
-    proc = subprocess.Popen([str(BIN / "privacy-insights"), "serve", "--port", "0", "--poll-seconds", "0.3"],
-                            cwd=REPO, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(BIN / "privacy-insights"), "serve", "--port", "0", "--poll-seconds", "0.3"],
+        cwd=REPO,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 120)
         assert ready, "server did not start within 120 s"
@@ -84,8 +91,10 @@ def auth(key: str) -> dict:
 
 def api_audit(project: DbtProject) -> list[tuple]:
     with sqlite3.connect(project.workdir / "delivery" / "delivery.sqlite") as con:
-        return con.execute("select buyer_id, outcome, rule, http_status, row_count, fingerprint, latency_ms, endpoint "
-                           "from buyer_exports where channel = 'api' order by requested_at, rowid").fetchall()
+        return con.execute(
+            "select buyer_id, outcome, rule, http_status, row_count, fingerprint, latency_ms, endpoint "
+            "from buyer_exports where channel = 'api' order by requested_at, rowid"
+        ).fetchall()
 
 
 def to_records(fmt: str, body: bytes) -> list[dict]:
@@ -121,13 +130,15 @@ def test_health_names_the_served_release_and_docs_are_up(api):
 def test_without_a_valid_key_every_request_gets_the_same_401(api):
     project, client, keys = api
     before = len(api_audit(project))
-    wrong = "pik_" + keys["acme"][4:20] + "_" + "0" * 48          # a real key id, a wrong secret
+    wrong = "pik_" + keys["acme"][4:20] + "_" + "0" * 48  # a real key id, a wrong secret
     unknown = "pik_0123456789abcdef_" + "0" * 48
-    answers = [client.get(PATH, params=SLICE),
-               client.get(PATH, params=SLICE, headers=auth(wrong)),
-               client.get(PATH, params=SLICE, headers=auth(unknown)),
-               client.get(PATH, params=SLICE, headers=auth("not-a-key")),
-               client.get(PATH, params=SLICE, headers={"Authorization": keys["acme"]})]   # no "Bearer"
+    answers = [
+        client.get(PATH, params=SLICE),
+        client.get(PATH, params=SLICE, headers=auth(wrong)),
+        client.get(PATH, params=SLICE, headers=auth(unknown)),
+        client.get(PATH, params=SLICE, headers=auth("not-a-key")),
+        client.get(PATH, params=SLICE, headers={"Authorization": keys["acme"]}),
+    ]  # no "Bearer"
     assert {r.status_code for r in answers} == {401}
     assert len({r.content for r in answers}) == 1 and answers[0].json()["rule"] == "api_key"
     assert answers[0].headers["www-authenticate"].startswith("Bearer")
@@ -150,22 +161,30 @@ def test_a_revoked_key_fails_on_the_next_request(api):
     assert new_key[21:] not in listing and "secret" not in listing
 
 
-@pytest.mark.parametrize(("buyer", "params", "status", "rule", "field"), [
-    ("acme", {"start": "2026-06-01"}, 400, "max_days_per_request", "date range"),
-    ("acme", {"cities": "us-nyc,us-lax,us-chi,us-hou,us-sfo,us-sea,us-mia,us-atl,us-bos,us-den,ca-tor"}, 400,
-     "max_cities_per_request", "cities"),
-    ("acme", {"cities": "xx-atlantis"}, 400, "enumerated_values", "cities"),
-    ("acme", {"categories": "gambling"}, 400, "enumerated_values", "categories"),
-    ("acme", {"contexts": "midnight"}, 400, "enumerated_values", "contexts"),
-    ("acme", {"cities": ""}, 400, "cities_required", "cities"),
-    ("acme", {"end": "2026-10-01"}, 400, "date_order", "end"),
-    ("acme", {"end": "2026-13-01"}, 400, "date_format", "end"),
-    ("acme", {"format": "xlsx"}, 400, "format", "format"),
-    ("acme", {"granularity": "minute"}, 400, "granularity_enumerated", "granularity"),
-    ("acme", {"granularity": "hour"}, 403, "hour_granularity_buyers", "granularity"),
-    ("narrow", {"granularity": "day"}, 403, "key_scope_granularities", "granularity"),
-    ("narrow", {"granularity": "week", "cities": "jp-tyo,us-nyc"}, 403, "key_scope_max_cities", "cities"),
-])
+@pytest.mark.parametrize(
+    ("buyer", "params", "status", "rule", "field"),
+    [
+        ("acme", {"start": "2026-06-01"}, 400, "max_days_per_request", "date range"),
+        (
+            "acme",
+            {"cities": "us-nyc,us-lax,us-chi,us-hou,us-sfo,us-sea,us-mia,us-atl,us-bos,us-den,ca-tor"},
+            400,
+            "max_cities_per_request",
+            "cities",
+        ),
+        ("acme", {"cities": "xx-atlantis"}, 400, "enumerated_values", "cities"),
+        ("acme", {"categories": "gambling"}, 400, "enumerated_values", "categories"),
+        ("acme", {"contexts": "midnight"}, 400, "enumerated_values", "contexts"),
+        ("acme", {"cities": ""}, 400, "cities_required", "cities"),
+        ("acme", {"end": "2026-10-01"}, 400, "date_order", "end"),
+        ("acme", {"end": "2026-13-01"}, 400, "date_format", "end"),
+        ("acme", {"format": "xlsx"}, 400, "format", "format"),
+        ("acme", {"granularity": "minute"}, 400, "granularity_enumerated", "granularity"),
+        ("acme", {"granularity": "hour"}, 403, "hour_granularity_buyers", "granularity"),
+        ("narrow", {"granularity": "day"}, 403, "key_scope_granularities", "granularity"),
+        ("narrow", {"granularity": "week", "cities": "jp-tyo,us-nyc"}, 403, "key_scope_max_cities", "cities"),
+    ],
+)
 def test_each_policy_refusal_names_its_rule(api, buyer, params, status, rule, field):
     project, client, keys = api
     response = client.get(PATH, params={**SLICE, **params}, headers=auth(keys[buyer]))
@@ -185,8 +204,12 @@ def test_an_accept_header_naming_no_served_format_is_406(api):
 def test_every_format_parses_back_validates_and_matches_the_file_export(api, how):
     project, client, keys = api
     validator = Draft202012Validator(record_schema())
-    accept = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv",
-              "parquet": "application/vnd.apache.parquet"}
+    accept = {
+        "json": "application/json",
+        "jsonl": "application/x-ndjson",
+        "csv": "text/csv",
+        "parquet": "application/vnd.apache.parquet",
+    }
     parsed = {}
     for fmt in writer.FORMATS:
         if how == "format":
@@ -199,8 +222,22 @@ def test_every_format_parses_back_validates_and_matches_the_file_export(api, how
         assert all(not list(validator.iter_errors(r)) for r in parsed[fmt])
         assert int(response.headers["x-rows"]) == len(parsed[fmt]) > 0
     assert parsed["json"] == parsed["jsonl"] == parsed["csv"] == parsed["parquet"]
-    exported = pi(project, "export", "--buyer-id", "acme", "--start", SLICE["start"], "--end", SLICE["end"],
-                  "--cities", "jp-tyo", "--format", "jsonl", "--output-dir", str(project.workdir / "out"))
+    exported = pi(
+        project,
+        "export",
+        "--buyer-id",
+        "acme",
+        "--start",
+        SLICE["start"],
+        "--end",
+        SLICE["end"],
+        "--cities",
+        "jp-tyo",
+        "--format",
+        "jsonl",
+        "--output-dir",
+        str(project.workdir / "out"),
+    )
     assert exported.returncode == 0, exported.stderr
     body = client.get(PATH, params={**SLICE, "format": "jsonl"}, headers=auth(keys["acme"])).content
     assert body == Path(json.loads(exported.stdout)["file"]).read_bytes(), "one record mapping for files and API"
@@ -231,7 +268,7 @@ def test_the_fingerprint_budget_denies_a_new_slice_but_not_a_repeated_one(api):
     project, client, keys = api
     a = {**SLICE, "categories": "coffee"}
     b = {**SLICE, "categories": "coffee,food"}
-    reordered_a = {**SLICE, "categories": "coffee,coffee", "format": "csv"}   # same normalised slice as a
+    reordered_a = {**SLICE, "categories": "coffee,coffee", "format": "csv"}  # same normalised slice as a
     c = {**SLICE, "categories": "food"}
     statuses = [client.get(PATH, params=p, headers=auth(keys["slicer"])).status_code for p in (a, b, reordered_a)]
     denied = client.get(PATH, params=c, headers=auth(keys["slicer"]))
@@ -246,11 +283,13 @@ def test_the_fingerprint_budget_denies_a_new_slice_but_not_a_repeated_one(api):
 def test_every_request_is_audited_with_status_and_latency(api):
     project, client, keys = api
     before = len(api_audit(project))
-    statuses = [client.get(PATH, params=SLICE, headers=auth(keys["acme"])).status_code,
-                client.get(PATH, params={**SLICE, "granularity": "hour"}, headers=auth(keys["acme"])).status_code,
-                client.get(PATH, params=SLICE).status_code,
-                client.get("/v1/health").status_code,
-                client.get("/v1/no-such-endpoint").status_code]
+    statuses = [
+        client.get(PATH, params=SLICE, headers=auth(keys["acme"])).status_code,
+        client.get(PATH, params={**SLICE, "granularity": "hour"}, headers=auth(keys["acme"])).status_code,
+        client.get(PATH, params=SLICE).status_code,
+        client.get("/v1/health").status_code,
+        client.get("/v1/no-such-endpoint").status_code,
+    ]
     rows = api_audit(project)[before:]
     assert [r[3] for r in rows] == statuses == [200, 403, 401, 200, 404]
     assert [r[1] for r in rows] == ["delivered", "refused", "refused", "delivered", "refused"]
@@ -263,14 +302,31 @@ def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(a
     while requests are answered; then the new
     release is published, the server switches to it, and the old slice is byte-identical."""
     project, client, keys = api
-    bodies = {fmt: client.get(PATH, params={**SLICE, "format": fmt}, headers=auth(keys["acme"])).content
-              for fmt in writer.FORMATS}
+    bodies = {
+        fmt: client.get(PATH, params={**SLICE, "format": fmt}, headers=auth(keys["acme"])).content
+        for fmt in writer.FORMATS
+    }
     old_release = client.get("/v1/health").json()["release"]["release_id"]
     vars_ = {**BUILD, "as_of": "2026-10-20T00:00:00Z"}
-    build = subprocess.Popen([str(BIN / "dbt"), "build", "--selector", "spots_pipeline",
-                              "--vars", json.dumps(vars_), "--target-path",
-                              str(project.workdir / "target"), "--log-path", str(project.workdir / "logs")],
-                             cwd=REPO, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    build = subprocess.Popen(
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--selector",
+            "spots_pipeline",
+            "--vars",
+            json.dumps(vars_),
+            "--target-path",
+            str(project.workdir / "target"),
+            "--log-path",
+            str(project.workdir / "logs"),
+        ],
+        cwd=REPO,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     during = []
     while build.poll() is None:
         response = client.get(PATH, params=SLICE, headers=auth(keys["acme"]))

@@ -5,7 +5,7 @@ query fingerprints, the audit, retention and the table dbt reads. Fast: no dbt b
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from privacy_insights.export import audit, fingerprints
 from privacy_insights.export.policy import ExportPolicy, ExportRefused, ExportRequest, check_buyer_id
 from privacy_insights.export.store import AUDIT_TABLE, Store, audit_table_for_dbt
 
-NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 POLICY = ExportPolicy(hour_granularity_buyers=("insider",))
 
 
@@ -29,12 +29,28 @@ def store(request, tmp_path, monkeypatch) -> Store:
     s.close()
 
 
-def entry(buyer: str, at: datetime, outcome: str = "delivered", rows: int = 10, fingerprint: str | None = None,
-          channel: str = "api") -> audit.AuditEntry:
-    return audit.AuditEntry(buyer_id=buyer, requested_at=at, slice={"granularity": "day", "start": "2026-10-05",
-                                                                     "end": "2026-10-06", "cities": ["jp-tyo"]},
-                            row_count=rows, file_format="json", file_name=None, file_sha256=None, outcome=outcome,
-                            channel=channel, fingerprint=fingerprint, http_status=200, latency_ms=1.5)
+def entry(
+    buyer: str,
+    at: datetime,
+    outcome: str = "delivered",
+    rows: int = 10,
+    fingerprint: str | None = None,
+    channel: str = "api",
+) -> audit.AuditEntry:
+    return audit.AuditEntry(
+        buyer_id=buyer,
+        requested_at=at,
+        slice={"granularity": "day", "start": "2026-10-05", "end": "2026-10-06", "cities": ["jp-tyo"]},
+        row_count=rows,
+        file_format="json",
+        file_name=None,
+        file_sha256=None,
+        outcome=outcome,
+        channel=channel,
+        fingerprint=fingerprint,
+        http_status=200,
+        latency_ms=1.5,
+    )
 
 
 def test_key_lifecycle_and_the_key_is_never_stored(store):
@@ -77,8 +93,14 @@ def test_authentication_does_the_same_work_whatever_is_wrong(store, monkeypatch)
     real_compare, real_query = keys.hmac.compare_digest, store.query
     monkeypatch.setattr(keys.hmac, "compare_digest", lambda a, b: calls.append(1) or real_compare(a, b))
     monkeypatch.setattr(store, "query", lambda sql, params=(): lookups.append(1) or real_query(sql, params))
-    for header in (None, "Bearer nonsense", f"Bearer pik_0123456789abcdef_{'0' * 48}",
-                   f"Bearer {key[:-4]}0000", f"Bearer {revoked_key}", f"Bearer {key}"):
+    for header in (
+        None,
+        "Bearer nonsense",
+        f"Bearer pik_0123456789abcdef_{'0' * 48}",
+        f"Bearer {key[:-4]}0000",
+        f"Bearer {revoked_key}",
+        f"Bearer {key}",
+    ):
         keys.authenticate(store, header)
     assert calls == [1] * 6 and lookups == [1] * 6
 
@@ -93,7 +115,7 @@ def test_rate_and_daily_rows_quotas(store):
         quotas.check_rate(store, buyer, NOW)
     assert limited.value.status == 429 and limited.value.retry_after == 10
     quotas.check_rate(store, buyer, NOW + timedelta(seconds=11))
-    audit.insert(store, entry("acme", NOW - timedelta(hours=13), rows=500))       # yesterday (UTC)
+    audit.insert(store, entry("acme", NOW - timedelta(hours=13), rows=500))  # yesterday (UTC)
     quotas.check_rows(store, buyer, 90, NOW)
     with pytest.raises(ExportRefused) as rows:
         quotas.check_rows(store, buyer, 91, NOW)
@@ -102,8 +124,9 @@ def test_rate_and_daily_rows_quotas(store):
 
 def test_the_fingerprint_budget_counts_distinct_slices_in_the_window(store):
     def request(*categories: str) -> ExportRequest:
-        return ExportRequest("acme", date(2026, 10, 5), date(2026, 10, 6), "day", ("jp-tyo",), "json",
-                             categories=categories)
+        return ExportRequest(
+            "acme", date(2026, 10, 5), date(2026, 10, 6), "day", ("jp-tyo",), "json", categories=categories
+        )
 
     a, b, c = request("coffee"), request("coffee", "food"), request("food")
     assert request("food", "coffee", "coffee").fingerprint() == b.fingerprint()
@@ -125,7 +148,7 @@ def test_the_fingerprint_budget_counts_distinct_slices_in_the_window(store):
 
 def test_retention_and_the_table_dbt_reads(store):
     assert audit_table_for_dbt(store.kind).num_rows == 0, "nothing audited: an empty, typed table"
-    store.query(f"select count(*) from {store.table(AUDIT_TABLE)}")          # creates the tables
+    store.query(f"select count(*) from {store.table(AUDIT_TABLE)}")  # creates the tables
     audit.insert(store, entry("acme", NOW - timedelta(days=400), channel="file"))
     audit.insert(store, entry("acme", NOW, fingerprint="f" * 64))
     table = audit_table_for_dbt(store.kind)
@@ -142,18 +165,29 @@ def test_a_new_record_field_is_one_edit_of_the_json_schema():
     are derived from it."""
     import copy
 
-    from privacy_insights.export import records, writer as w
+    from privacy_insights.export import records
+    from privacy_insights.export import writer as w
 
     schema = copy.deepcopy(records.record_schema())
-    schema["properties"]["release_level"] = {"type": "string", "enum": ["city", "city_door_type"],
-                                             "description": "Level of the cell."}
+    schema["properties"]["release_level"] = {
+        "type": "string",
+        "enum": ["city", "city_door_type"],
+        "description": "Level of the cell.",
+    }
     schema["properties"]["metrics"]["properties"]["unique_participants_noise_scale"] = {
-        "type": ["number", "null"], "description": "Noise scale."}
+        "type": ["number", "null"],
+        "description": "Noise scale.",
+    }
     schema["properties"]["privacy"]["properties"]["release_threshold"] = {
-        "type": "integer", "description": "Threshold.", "x-warehouse-column": "privacy_threshold"}
+        "type": "integer",
+        "description": "Threshold.",
+        "x-warehouse-column": "privacy_threshold",
+    }
     fields = {f.dotted: f for f in records._fields(schema, ())}
     assert fields["release_level"].column == "release_level" and fields["release_level"].values == (
-        "city", "city_door_type")
+        "city",
+        "city_door_type",
+    )
     assert fields["metrics.unique_participants_noise_scale"].column == "unique_participants_noise_scale"
     assert fields["metrics.unique_participants_noise_scale"].nullable
     assert fields["privacy.release_threshold"].column == "privacy_threshold"

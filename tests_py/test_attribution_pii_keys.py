@@ -34,10 +34,12 @@ def test_python_stripper_follows_the_case_table(nested):
 def test_postgres_trigger_follows_the_case_table(postgres_database):
     with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
         postgres.install(admin, "attribution", REPO / "seeds")
-    insert = ("insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
-              "raw_payload, occurred_at) values (%s, %s, 'click', 'email', %s::jsonb, now())")
+    insert = (
+        "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
+        "raw_payload, occurred_at) values (%s, %s, 'click', 'email', %s::jsonb, now())"
+    )
     with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="attribution_app", autocommit=True) as app:
-        for i, (name, key_json, expected) in enumerate(CASES):
+        for i, (_name, key_json, expected) in enumerate(CASES):
             for nested in (False, True):
                 with app.transaction():
                     app.execute(f"set local app.current_tenant_id = '{TENANT}'")
@@ -74,4 +76,5 @@ def test_generated_dbt_macro_is_fresh():
     from privacy_insights.attribution import pii_keys
 
     assert (REPO / pii_keys.MACRO_PATH).read_text() == pii_keys.dbt_macro(), (
-        "macros/attribution/pii_keys.sql is stale: run `python -m privacy_insights.attribution.pii_keys`")
+        "macros/attribution/pii_keys.sql is stale: run `python -m privacy_insights.attribution.pii_keys`"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -23,22 +23,25 @@ pytestmark = pytest.mark.postgres
 
 OWNER = "pi_test_lz_owner"
 TENANT = "aaaaaaaa-0000-4000-a000-000000000001"
-TABLES = ["attribution_events", "attribution_allocations", "revenue_ledger", "revenue_state_transitions",
-          "dead_events"]
+TABLES = ["attribution_events", "attribution_allocations", "revenue_ledger", "revenue_state_transitions", "dead_events"]
 
 
 @pytest.fixture
 def owned_database(postgres_database):
     """The database and the landing zone owned by a non-superuser (CREATEROLE only, to create the app roles)."""
     with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
-        admin.execute(f"do $$ begin if not exists (select 1 from pg_roles where rolname = '{OWNER}') then "
-                      f"create role {OWNER} login nosuperuser nobypassrls createrole; end if; end $$")
+        admin.execute(
+            f"do $$ begin if not exists (select 1 from pg_roles where rolname = '{OWNER}') then "
+            f"create role {OWNER} login nosuperuser nobypassrls createrole; end if; end $$"
+        )
         admin.execute(f'alter database "{postgres_database}" owner to {OWNER}')
     with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user=OWNER, autocommit=True) as owner:
-        assert owner.execute("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetchone() \
-            == (False, False)
+        assert owner.execute("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetchone() == (
+            False,
+            False,
+        )
         postgres.install(owner, "attribution", REPO / "seeds")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for age_days, key in [(200, "old"), (91, "old2"), (10, "young")]:
             created = now - timedelta(days=age_days)
             with owner.transaction():
@@ -46,16 +49,24 @@ def owned_database(postgres_database):
                 event_id = owner.execute(
                     "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
                     "occurred_at, created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
-                    [TENANT, key, created, created]).fetchone()[0]
-                owner.execute("insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
-                              "allocated_revenue_cents, confidence_score, created_at) "
-                              "values (%s, %s, 'email', 10, 0.9, %s)", [TENANT, event_id, created])
-                ledger = owner.execute("insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
-                                       "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
-                                       [TENANT, event_id, created]).fetchone()[0]
+                    [TENANT, key, created, created],
+                ).fetchone()[0]
+                owner.execute(
+                    "insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
+                    "allocated_revenue_cents, confidence_score, created_at) "
+                    "values (%s, %s, 'email', 10, 0.9, %s)",
+                    [TENANT, event_id, created],
+                )
+                ledger = owner.execute(
+                    "insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
+                    "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
+                    [TENANT, event_id, created],
+                ).fetchone()[0]
                 owner.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
-                owner.execute("insert into public.dead_events (tenant_id, error_reason, created_at) "
-                              "values (%s, 'x', %s)", [TENANT, created])
+                owner.execute(
+                    "insert into public.dead_events (tenant_id, error_reason, created_at) values (%s, 'x', %s)",
+                    [TENANT, created],
+                )
     return postgres_database
 
 
@@ -65,10 +76,19 @@ def counts(database: str) -> dict[str, int]:
 
 
 def retention(database: str, user: str, *args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"PGHOST": "127.0.0.1", "PGUSER": user, "PGDATABASE": database,
-                        "PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO)}
-    return subprocess.run([str(BIN / "privacy-insights"), "postgres", "retention", *args], env=env,
-                          capture_output=True, text=True, cwd=REPO)
+    env = os.environ | {
+        "PGHOST": "127.0.0.1",
+        "PGUSER": user,
+        "PGDATABASE": database,
+        "PRIVACY_INSIGHTS_PROJECT_DIR": str(REPO),
+    }
+    return subprocess.run(
+        [str(BIN / "privacy-insights"), "postgres", "retention", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
 
 
 def test_retention_as_the_non_superuser_owner_deletes_rows_past_90_days(owned_database):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import opendp.prelude as dp
 import polars as pl
@@ -33,6 +33,7 @@ def _policy(**day_overrides):
 
 # ---- measurement -------------------------------------------------------------------
 
+
 def test_peak_rss_is_the_child_process_own(tmp_path):
     script = "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('{\"ok\": 1}')"
     step = run_step("allocate", [sys.executable, "-c", script], env={}, cwd=tmp_path)
@@ -55,17 +56,31 @@ def test_last_json_reads_an_indented_summary_after_logs(tmp_path):
 
 # ---- per-layer attribution ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("node", "layer"), [
-    ({"resource_type": "model", "language": "sql", "original_file_path": "models/staging/spots/stg_x.sql"}, "staging"),
-    ({"resource_type": "model", "language": "sql", "original_file_path": "models/intermediate/spots/int_x.sql"},
-     "intermediate"),
-    ({"resource_type": "model", "language": "python", "original_file_path": "models/marts/outside_buyer/x.py"},
-     "Python DP models"),
-    ({"resource_type": "model", "language": "sql", "original_file_path": "models/marts/ops/ops_x.sql"}, "marts (SQL)"),
-    ({"resource_type": "test"}, "tests"),
-    ({"resource_type": "seed"}, "seeds, snapshots, hooks"),
-    ({"resource_type": "operation"}, "seeds, snapshots, hooks"),
-])
+
+@pytest.mark.parametrize(
+    ("node", "layer"),
+    [
+        (
+            {"resource_type": "model", "language": "sql", "original_file_path": "models/staging/spots/stg_x.sql"},
+            "staging",
+        ),
+        (
+            {"resource_type": "model", "language": "sql", "original_file_path": "models/intermediate/spots/int_x.sql"},
+            "intermediate",
+        ),
+        (
+            {"resource_type": "model", "language": "python", "original_file_path": "models/marts/outside_buyer/x.py"},
+            "Python DP models",
+        ),
+        (
+            {"resource_type": "model", "language": "sql", "original_file_path": "models/marts/ops/ops_x.sql"},
+            "marts (SQL)",
+        ),
+        ({"resource_type": "test"}, "tests"),
+        ({"resource_type": "seed"}, "seeds, snapshots, hooks"),
+        ({"resource_type": "operation"}, "seeds, snapshots, hooks"),
+    ],
+)
 def test_layer_of_each_kind_of_node(node, layer):
     assert layer_of(node) == layer
 
@@ -82,12 +97,15 @@ def test_profile_sums_node_times_per_layer(tmp_path):
         "test.p.t1": {"resource_type": "test"},
         "test.p.t2": {"resource_type": "test"},
     }
-    results = {"elapsed_time": 9.5, "results": [
-        {"unique_id": "model.p.stg", "execution_time": 1.0},
-        {"unique_id": "model.p.rel", "execution_time": 3.0},
-        {"unique_id": "test.p.t1", "execution_time": 2.5},
-        {"unique_id": "test.p.t2", "execution_time": 3.5},
-    ]}
+    results = {
+        "elapsed_time": 9.5,
+        "results": [
+            {"unique_id": "model.p.stg", "execution_time": 1.0},
+            {"unique_id": "model.p.rel", "execution_time": 3.0},
+            {"unique_id": "test.p.t1", "execution_time": 2.5},
+            {"unique_id": "test.p.t2", "execution_time": 3.5},
+        ],
+    }
     (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     profile = read_profile(tmp_path)
@@ -101,8 +119,9 @@ def test_profile_sums_node_times_per_layer(tmp_path):
 
 # ---- baseline (b): OpenDP's Polars interface used directly ----------------------------
 
+
 def test_released_days_follow_the_pipeline_clock():
-    as_of = datetime(2026, 11, 3, tzinfo=timezone.utc)
+    as_of = datetime(2026, 11, 3, tzinfo=UTC)
     days = opendp_direct.released_days(as_of, 72, date(2026, 10, 1))
     assert (days[0], days[-1], len(days)) == (date(2026, 10, 1), date(2026, 10, 30), 30)
     # one second earlier the 30th day is still inside the 72-hour delay
@@ -110,8 +129,11 @@ def test_released_days_follow_the_pipeline_clock():
 
 
 def _contributions(rows):
-    frame = pl.DataFrame(rows, schema=["participant", "day_start", "geo_bucket_id", "door_type", "category",
-                                       "context", "doors_opened"], orient="row")
+    frame = pl.DataFrame(
+        rows,
+        schema=["participant", "day_start", "geo_bucket_id", "door_type", "category", "context", "doors_opened"],
+        orient="row",
+    )
     return frame.with_columns(
         (pl.col("participant") + "|" + pl.col("day_start").dt.date().cast(pl.String)).alias("privacy_unit"),
         pl.col("day_start").cast(pl.Datetime("us")),
@@ -120,8 +142,12 @@ def _contributions(rows):
 
 def _keys(days, cities):
     keys = pl.DataFrame({"day_start": days}).with_columns(pl.col("day_start").cast(pl.Datetime("us")))
-    for name, values in (("geo_bucket_id", cities), ("door_type", ["spot"]), ("category", ["coffee"]),
-                         ("context", ["morning"])):
+    for name, values in (
+        ("geo_bucket_id", cities),
+        ("door_type", ["spot"]),
+        ("category", ["coffee"]),
+        ("context", ["morning"]),
+    ):
         keys = keys.join(pl.DataFrame({name: values}), how="cross")
     return keys
 
@@ -140,7 +166,8 @@ def test_opendp_direct_uses_the_pipeline_noise_scales_and_public_keys(tmp_path):
     g = policy.for_granularity("day")
     epsilon = opendp_direct.finest_level_epsilon(policy, g)
     assert scales["doors_opened"] == pytest.approx(
-        g.max_opens_per_participant / (epsilon * policy.metric_shares["doors_opened"]), rel=1e-9)
+        g.max_opens_per_participant / (epsilon * policy.metric_shares["doors_opened"]), rel=1e-9
+    )
     # every public key is released, empty cells included, each exactly once
     assert sorted(cells["geo_bucket_id"].to_list()) == ["gb-lon", "us-lax", "us-nyc"]
 
@@ -153,7 +180,7 @@ def test_opendp_direct_bounds_each_unit_to_one_cell_and_m_opens(tmp_path):
     policy = _policy(epsilon=100_000.0)
     day = datetime(2026, 10, 5)
     cities = ["c1", "c2", "c3", "c4", "c5"]
-    rows = [("heavy", day, city, "spot", "coffee", "morning", 9) for city in cities]   # 5 cells, 9 opens each
+    rows = [("heavy", day, city, "spot", "coffee", "morning", 9) for city in cities]  # 5 cells, 9 opens each
     rows += [("light", day, "c1", "spot", "coffee", "morning", 1)]
     keys = _keys([day, day + timedelta(days=1)], cities)
     keys.write_parquet(tmp_path / "keys.parquet")
@@ -173,10 +200,20 @@ def test_opendp_truncate_num_groups_still_keeps_one_group_fewer_than_asked():
     # draw has probability < 2e^-100000 (no false failure).
     frame = pl.DataFrame({"unit": ["a", "a", "b"], "cell": ["x", "y", "x"]})
     context = dp.Context.compositor(
-        data=frame.lazy(), privacy_unit=dp.unit_of(contributions=1, identifier=pl.col("unit")),
-        privacy_loss=dp.loss_of(epsilon=1e5), split_evenly_over=1,
-        margins=[dp.polars.Margin(by=["cell"], max_length=100)])
-    released = (context.query().truncate_per_group(1, by=["cell"]).truncate_num_groups(1, by=["cell"], keep="first")
-                .group_by(["cell"]).agg(dp.len(signed=True).alias("n"))
-                .with_keys(pl.DataFrame({"cell": ["x", "y"]}).lazy()).release().collect())
+        data=frame.lazy(),
+        privacy_unit=dp.unit_of(contributions=1, identifier=pl.col("unit")),
+        privacy_loss=dp.loss_of(epsilon=1e5),
+        split_evenly_over=1,
+        margins=[dp.polars.Margin(by=["cell"], max_length=100)],
+    )
+    released = (
+        context.query()
+        .truncate_per_group(1, by=["cell"])
+        .truncate_num_groups(1, by=["cell"], keep="first")
+        .group_by(["cell"])
+        .agg(dp.len(signed=True).alias("n"))
+        .with_keys(pl.DataFrame({"cell": ["x", "y"]}).lazy())
+        .release()
+        .collect()
+    )
     assert released["n"].sum() == 0

@@ -12,11 +12,23 @@ pytestmark = pytest.mark.e2e
 
 CASES = {
     "planted_user_id": ("forbidden fields (contract 000 §5.1)", "user_id: forbidden field name (user_id)"),
-    "planted_struct_field": ("forbidden fields (contract 000 §5.1)", "meta_info.Device_ID: forbidden struct field (device_id)"),
+    "planted_struct_field": (
+        "forbidden fields (contract 000 §5.1)",
+        "meta_info.Device_ID: forbidden struct field (device_id)",
+    ),
     "planted_json_key": ("forbidden fields (contract 000 §5.1)", "extra: JSON key ip_address is a forbidden field"),
-    "planted_email": ("no identifiers or precise locations in values", "segment_category: value looks like an email address"),
-    "planted_coordinate": ("no identifiers or precise locations in values", "popularity: value with more than one decimal"),
-    "planted_free_text": ("text only from enumerations", "privacy_suppressed_reason: value 'see you at the jazz bar' is not enumerated"),
+    "planted_email": (
+        "no identifiers or precise locations in values",
+        "segment_category: value looks like an email address",
+    ),
+    "planted_coordinate": (
+        "no identifiers or precise locations in values",
+        "popularity: value with more than one decimal",
+    ),
+    "planted_free_text": (
+        "text only from enumerations",
+        "privacy_suppressed_reason: value 'see you at the jazz bar' is not enumerated",
+    ),
     "planted_geohash5": ("geo no finer than city / geohash3", "geo_bucket_id: 'dr5ru' is not a 3-character geohash"),
     "planted_misaligned": ("time buckets hour/day/week, aligned", "is not aligned to its"),
     "planted_delay_24": ("reporting delay >= 72 hours", "reporting_delay_hours: 24 is below 72"),
@@ -30,7 +42,7 @@ CASES = {
 def built(tmp_path_factory, extension_dir) -> DbtProject:
     project = DbtProject(tmp_path_factory.mktemp("contract") / "dev", "dev", extension_dir)
     project.generate("--events", "5000", "--seed", "21")
-    result = project.dbt("build")   # the real dataset passes every contract test
+    result = project.dbt("build")  # the real dataset passes every contract test
     assert "contract_no_forbidden_fields_spots_insights_v1_" in result.stdout
     return project
 

@@ -24,14 +24,14 @@ def test_charges_up_to_the_cap_then_denies():
 def test_window_rolls_forward():
     ledger = BudgetLedger(window_days=30, cap=1.0)
     assert ledger.try_charge(Charge("day", day(0), 1, 1.0))[0]
-    assert not ledger.try_charge(Charge("day", day(29), 1, 1.0))[0]   # same 30-day window as day 0
-    assert ledger.try_charge(Charge("day", day(30), 1, 1.0))[0]       # day 0 has left every window with it
+    assert not ledger.try_charge(Charge("day", day(29), 1, 1.0))[0]  # same 30-day window as day 0
+    assert ledger.try_charge(Charge("day", day(30), 1, 1.0))[0]  # day 0 has left every window with it
 
 
 def test_granularities_share_the_budget():
     ledger = BudgetLedger(window_days=7, cap=1.0)
     assert ledger.try_charge(Charge("week", day(0), 7, 0.6))[0]
-    assert not ledger.try_charge(Charge("day", day(3), 1, 0.5))[0]    # inside the week's period
+    assert not ledger.try_charge(Charge("day", day(3), 1, 0.5))[0]  # inside the week's period
     assert ledger.try_charge(Charge("hour", day(3), 1, 0.4))[0]
 
 
@@ -40,13 +40,13 @@ def test_a_later_release_counts_against_an_earlier_period():
     ledger = BudgetLedger(window_days=10, cap=1.0)
     assert ledger.try_charge(Charge("day", day(9), 1, 1.0))[0]
     assert not ledger.try_charge(Charge("day", day(5), 1, 0.1))[0]
-    assert ledger.try_charge(Charge("day", day(-1), 1, 1.0))[0]       # 10 days apart: never in one window
+    assert ledger.try_charge(Charge("day", day(-1), 1, 1.0))[0]  # 10 days apart: never in one window
 
 
 def test_week_period_overlaps_windows_by_its_days():
     ledger = BudgetLedger(window_days=3, cap=1.0)
     assert ledger.try_charge(Charge("week", day(0), 7, 1.0))[0]
-    assert not ledger.try_charge(Charge("day", day(8), 1, 0.5))[0]    # window day6..day8 overlaps the week
+    assert not ledger.try_charge(Charge("day", day(8), 1, 0.5))[0]  # window day6..day8 overlaps the week
     assert ledger.try_charge(Charge("day", day(9), 1, 0.5))[0]
 
 
@@ -56,7 +56,7 @@ def test_reservations_count_like_charges():
     ok, why, *_ = ledger.try_charge(Charge("day", day(2), 1, 0.5), reserved)
     assert not ok and "reserved for higher-priority periods" in why
     assert ledger.try_charge(Charge("day", day(2), 1, 0.4), reserved)[0]
-    assert ledger.charges == [Charge("day", day(2), 1, 0.4)]    # a reservation is never recorded
+    assert ledger.charges == [Charge("day", day(2), 1, 0.4)]  # a reservation is never recorded
 
 
 def test_delta_has_its_own_cap():

@@ -8,7 +8,7 @@ from scipy.optimize import minimize
 
 from privacy_insights.dp import consistency
 
-RNG = np.random.default_rng(7)   # test inputs only; no release path uses numpy.random
+RNG = np.random.default_rng(7)  # test inputs only; no release path uses numpy.random
 
 
 def test_simplex_projection_matches_a_generic_solver():
@@ -16,9 +16,14 @@ def test_simplex_projection_matches_a_generic_solver():
     totals = RNG.uniform(0, 100, 40)
     projected = consistency.project_to_simplex(values, totals)
     assert (projected >= 0).all() and np.allclose(projected.sum(axis=1), totals)
-    for v, t, x in zip(values[:10], totals[:10], projected[:10]):
-        best = minimize(lambda z, v=v: ((z - v) ** 2).sum(), np.full(6, t / 6), method="SLSQP",
-                        bounds=[(0, None)] * 6, constraints=[{"type": "eq", "fun": lambda z, t=t: z.sum() - t}])
+    for v, t, x in zip(values[:10], totals[:10], projected[:10], strict=True):
+        best = minimize(
+            lambda z, v=v: ((z - v) ** 2).sum(),
+            np.full(6, t / 6),
+            method="SLSQP",
+            bounds=[(0, None)] * 6,
+            constraints=[{"type": "eq", "fun": lambda z, t=t: z.sum() - t}],
+        )
         assert np.allclose(x, best.x, atol=1e-3)
 
 

@@ -1,7 +1,7 @@
 """The noise drawn on the release path follows the configured mechanism.
 
-For each mechanism, 10^6 draws from the very measurement the release uses (the day city level's participants) are compared
-with the exact distribution (probability mass function summed numerically):
+For each mechanism, 10^6 draws from the very measurement the release uses (the day city level's
+participants) are compared with the exact distribution (probability mass function summed numerically):
 
 Variance within 5 %. The mean is known (0), so the estimator is E[X^2]. It is
 the median of 40 batch means of 25,000 draws each. Chebyshev bounds a batch's chance
@@ -9,7 +9,8 @@ of missing by more than 5 %: q <= Var(X^2) / (25,000 * (0.05 * Var X)^2), with V
 computed from the exact fourth moment. The median misses only if at least 20 of 40
 independent batches miss, so P(false failure) <= P(Binomial(40, q) >= 20). The test
 computes that bound and asserts it is below 1e-6 before using it: 3.3e-12 for
-Laplace (scale 11.1, the day city level's participants) and 9.4e-20 for Gaussian (sigma 17.1). No normal approximation is used.
+Laplace (scale 11.1, the day city level's participants) and 9.4e-20 for Gaussian (sigma 17.1).
+No normal approximation is used.
 
 Goodness of fit. A chi-square test over integer bins, each bin holding at least 1,000
 expected draws, with the tails pooled. The test rejects at p < 1e-7, so a correct sampler
@@ -67,7 +68,8 @@ def test_noise_matches_the_configured_mechanism(mechanism):
     estimate = float(np.median(batch_means))
     assert abs(estimate / variance - 1) <= TOLERANCE, (
         f"{published} scale {noise.scale}: variance {estimate:.3f} vs exact {variance:.3f} "
-        f"(false-failure bound {bound:.1e})")
+        f"(false-failure bound {bound:.1e})"
+    )
 
     # Chi-square goodness of fit on integer bins with >= 1,000 expected draws, tails pooled.
     expected = pmf * DRAWS

@@ -16,7 +16,7 @@ def test_project_defaults_parse():
     assert p.mechanism == "laplace" and p.delta == 0.0
     assert p.granularities["hour"].k_min > p.granularities["day"].k_min  # hour is stricter
     assert p.granularities["hour"].epsilon < p.granularities["day"].epsilon
-    assert p.enabled == ("day", "week")                                   # hour is off by default
+    assert p.enabled == ("day", "week")  # hour is off by default
     assert parse_policy(json.dumps(default_release()), "72") == p  # JSON, as dbt passes it
 
 
@@ -26,23 +26,38 @@ def test_default_worst_case_per_window_is_not_above_the_previous_design():
     assert p.worst_case_window_epsilon() == 25.5 <= p.epsilon_cap
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    ("mechanism", "float_laplace", "spots_release.mechanism: must be one of laplace, gaussian"),
-    ("epsilon_cap", 0, "spots_release.epsilon_cap: must be > 0"),
-    ("dominance_max_share", 0.2, "spots_release.dominance_max_share: must be in (0, 0.05]"),
-    ("budget_window_days", 0.5, "spots_release.budget_window_days: must be a whole number >= 1"),
-    ("granularities.day.k_min", 50, "spots_release.granularities.day.k_min: must be a whole number >= 100"),
-    ("granularities.hour.epsilon", -1, "spots_release.granularities.hour.epsilon: must be > 0"),
-    ("granularities.week.max_opens_per_participant", 0, "max_opens_per_participant: must be a whole number >= 1"),
-    ("granularities.day.max_opens_per_participant", 6, "max_opens_per_participant: must be <= dominance_max_share * k_min"),
-    ("granularities.day.enabled", "yes", "spots_release.granularities.day.enabled: must be true or false"),
-    ("levels.city.epsilon_share", 0.5, "spots_release.levels: the epsilon_share values must sum to 1"),
-    ("levels.city_segment.min_city_participants", 100, "city_segment.min_city_participants: must be >= the city_door_type"),
-    ("false_release_probability", 0.2, "spots_release.false_release_probability: must be in (0, 0.05]"),
-    ("corrections.enabled", 1, "spots_release.corrections.enabled: must be true or false"),
-    ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
-    ("metric_epsilon_shares.doors_opened", 0.5, "metric_epsilon_shares: each must be > 0 and together they must sum to 1"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("mechanism", "float_laplace", "spots_release.mechanism: must be one of laplace, gaussian"),
+        ("epsilon_cap", 0, "spots_release.epsilon_cap: must be > 0"),
+        ("dominance_max_share", 0.2, "spots_release.dominance_max_share: must be in (0, 0.05]"),
+        ("budget_window_days", 0.5, "spots_release.budget_window_days: must be a whole number >= 1"),
+        ("granularities.day.k_min", 50, "spots_release.granularities.day.k_min: must be a whole number >= 100"),
+        ("granularities.hour.epsilon", -1, "spots_release.granularities.hour.epsilon: must be > 0"),
+        ("granularities.week.max_opens_per_participant", 0, "max_opens_per_participant: must be a whole number >= 1"),
+        (
+            "granularities.day.max_opens_per_participant",
+            6,
+            "max_opens_per_participant: must be <= dominance_max_share * k_min",
+        ),
+        ("granularities.day.enabled", "yes", "spots_release.granularities.day.enabled: must be true or false"),
+        ("levels.city.epsilon_share", 0.5, "spots_release.levels: the epsilon_share values must sum to 1"),
+        (
+            "levels.city_segment.min_city_participants",
+            100,
+            "city_segment.min_city_participants: must be >= the city_door_type",
+        ),
+        ("false_release_probability", 0.2, "spots_release.false_release_probability: must be in (0, 0.05]"),
+        ("corrections.enabled", 1, "spots_release.corrections.enabled: must be true or false"),
+        ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
+        (
+            "metric_epsilon_shares.doors_opened",
+            0.5,
+            "metric_epsilon_shares: each must be > 0 and together they must sum to 1",
+        ),
+    ],
+)
 def test_bad_values_are_refused_naming_field_and_rule(path, value, message):
     cfg = copy.deepcopy(default_release())
     *parents, leaf = path.split(".")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -12,21 +12,34 @@ from dp_fixtures import charged, city_cells, denied, policy
 from privacy_insights.dp.release import RELEASE_COLUMNS, SCHEMA_VERSION, empty_release, release_periods
 from privacy_insights.dp.thresholds import release_threshold
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
-BIG, SMALL = 60_000, 300     # a big city measures every level; a small one its city level only
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+BIG, SMALL = 60_000, 300  # a big city measures every level; a small one its city level only
 
 
 def run(cells, granularity="day", periods=None, p=None, previous=None):
-    periods = periods if periods is not None else charged(granularity, sorted({str(x.date()) for x in cells["period_start"]}))
-    return release_periods(cells, granularity, p or policy(), periods,
-                           previous if previous is not None else empty_release(), NOW, report=lambda _: None)
+    periods = (
+        periods if periods is not None else charged(granularity, sorted({str(x.date()) for x in cells["period_start"]}))
+    )
+    return release_periods(
+        cells,
+        granularity,
+        p or policy(),
+        periods,
+        previous if previous is not None else empty_release(),
+        NOW,
+        report=lambda _: None,
+    )
 
 
 def test_a_big_city_gets_every_level_with_true_metadata():
     out = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}))
     assert list(out.columns) == RELEASE_COLUMNS
     assert out.groupby("release_level").size().to_dict() == {
-        "city": 1, "city_door_type": 3, "city_category": 9, "city_segment": 135}
+        "city": 1,
+        "city_door_type": 3,
+        "city_category": 9,
+        "city_segment": 135,
+    }
     released = out[~out["privacy_suppressed"]]
     assert set(released["release_level"]) == {"city", "city_door_type", "city_category", "city_segment"}
     assert set(out["schema_version"]) == {SCHEMA_VERSION} and set(out["release_version"]) == {1}
@@ -70,11 +83,17 @@ def test_a_small_city_publishes_its_city_level_only_and_suppresses_below_the_thr
     # empty city is released with probability exp(-169 / 11.1) / 1.9 ~ 1.3e-7: no flake.
     p = policy(false_release_probability=0.001)
     out = run(city_cells("day", ["2026-10-05"], {"nl-ams": SMALL, "ie-dub": 0}), p=p)
-    assert set(out["release_level"]) == {"city"}          # segments rolled up: no rows for them
+    assert set(out["release_level"]) == {"city"}  # segments rolled up: no rows for them
     dub = out[out["geo_bucket_id"] == "ie-dub"].iloc[0]
     assert dub["privacy_suppressed"] and dub["privacy_suppressed_reason"] == "k_min"
-    for metric in ("unique_participants_est", "doors_opened_est", "repeat_rate_est", "trend_score_est",
-                   "uncertainty_unique_participants_noise_scale", "uncertainty_unique_participants_moe95"):
+    for metric in (
+        "unique_participants_est",
+        "doors_opened_est",
+        "repeat_rate_est",
+        "trend_score_est",
+        "uncertainty_unique_participants_noise_scale",
+        "uncertainty_unique_participants_moe95",
+    ):
         assert pd.isna(dub[metric]), metric
     ams = out[out["geo_bucket_id"] == "nl-ams"].iloc[0]
     assert not ams["privacy_suppressed"] and abs(ams["unique_participants_est"] - SMALL) < 60
@@ -83,7 +102,7 @@ def test_a_small_city_publishes_its_city_level_only_and_suppresses_below_the_thr
 def test_thresholds_are_k_plus_a_margin_with_the_stated_false_release_chance():
     p = policy()
     out = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}))
-    for level, group in out.groupby("release_level"):
+    for _level, group in out.groupby("release_level"):
         scale = group["uncertainty_unique_participants_noise_scale"].dropna().iloc[0]
         threshold, chance = release_threshold("laplace", scale, 100, p.false_release_probability)
         assert set(group["privacy_release_threshold"]) == {threshold} and threshold > 100
@@ -92,8 +111,9 @@ def test_thresholds_are_k_plus_a_margin_with_the_stated_false_release_chance():
 
 
 def test_a_denied_period_publishes_suppressed_city_rows_without_noise():
-    out = run(city_cells("day", ["2026-10-07"], {"jp-tyo": BIG, "nl-ams": SMALL}),
-              periods=denied("day", ["2026-10-07"]))
+    out = run(
+        city_cells("day", ["2026-10-07"], {"jp-tyo": BIG, "nl-ams": SMALL}), periods=denied("day", ["2026-10-07"])
+    )
     assert set(out["release_level"]) == {"city"} and len(out) == 2
     assert set(out["privacy_suppressed_reason"]) == {"budget_exhausted"}
     assert (out["privacy_dp_epsilon"] == 0).all() and out["unique_participants_est"].isna().all()
@@ -108,13 +128,14 @@ def test_trend_uses_the_previous_released_bucket_at_the_same_level():
     first = run(city_cells("day", ["2026-10-05"], {"jp-tyo": BIG}, doors_per_participant=1.0))
     second = run(city_cells("day", ["2026-10-06"], {"jp-tyo": BIG}, doors_per_participant=3.0), previous=first)
     city = second[second["release_level"] == "city"]["trend_score_est"].iloc[0]
-    assert 0.72 < city < 0.78        # 3 / (3 + 1) up to noise
+    assert 0.72 < city < 0.78  # 3 / (3 + 1) up to noise
     assert first["trend_score_est"].isna().all()
 
 
 def test_hour_periods_measure_city_by_hour():
-    out = run(city_cells("hour", ["2026-10-05"], {"jp-tyo": 24 * 1000}), granularity="hour",
-              p=policy(hour__enabled=True))
+    out = run(
+        city_cells("hour", ["2026-10-05"], {"jp-tyo": 24 * 1000}), granularity="hour", p=policy(hour__enabled=True)
+    )
     assert len(out) == 24 and set(out["release_level"]) == {"city"}
     assert set(out["segment_door_type"]) == {"all"} and set(out["segment_category"]) == {"all"}
     assert set(out["privacy_k_min_enforced"]) == {150} and np.allclose(out["privacy_dp_epsilon"], 0.25)

@@ -58,10 +58,10 @@ def test_release_decision_is_dp_and_honest_at_every_level(level):
 
     p_without = release_frequency(noise, threshold, threshold - 1, 2 * threshold, p)
     p_with = release_frequency(noise, threshold, threshold, 2 * threshold + m, p)
-    assert 0.2 < p_without < 0.8 and 0.2 < p_with < 0.8, (p_without, p_with)   # genuinely random here
+    assert 0.2 < p_without < 0.8 and 0.2 < p_with < 0.8, (p_without, p_with)  # genuinely random here
     assert p_with - T <= bound * (p_without + T), (level, p_with, p_without, bound)
     assert p_without - T <= bound * (p_with + T), (level, p_with, p_without, bound)
-    assert not (1.0 - T <= bound * (0.0 + T))          # a threshold on the true count would break it
+    assert not (1.0 - T <= bound * (0.0 + T))  # a threshold on the true count would break it
 
     eta = math.sqrt(3 * math.log(1 / 2.5e-7) / (N * chance))
     at_k_minus_1 = release_frequency(noise, threshold, 99, 200, p)

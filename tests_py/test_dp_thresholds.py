@@ -21,7 +21,7 @@ def test_laplace_tail_matches_the_summed_pmf(scale):
     pmf = laplace_pmf(scale, z)
     for j in (-7, 0, 1, 5, 30):
         assert tail("laplace", scale, j) == pytest.approx(pmf[z >= j].sum(), rel=1e-9)
-    assert variance("laplace", scale) == pytest.approx((pmf * z ** 2).sum(), rel=1e-9)
+    assert variance("laplace", scale) == pytest.approx((pmf * z**2).sum(), rel=1e-9)
 
 
 @pytest.mark.parametrize("family", ["laplace", "gaussian"])
@@ -30,7 +30,7 @@ def test_threshold_is_the_smallest_with_the_promised_chance(family, scale):
     threshold, chance = release_threshold(family, scale, 100, 0.01)
     # a cell with k - 1 = 99 true participants clears it iff its noise is >= threshold - 99
     assert chance == tail(family, scale, threshold - 99) <= 0.01
-    assert tail(family, scale, threshold - 100) > 0.01          # one less would break the promise
+    assert tail(family, scale, threshold - 100) > 0.01  # one less would break the promise
     assert threshold >= 101
 
 

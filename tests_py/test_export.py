@@ -9,11 +9,10 @@ import csv
 import io
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,8 +23,15 @@ from jsonschema import Draft202012Validator
 
 from delivery_build import built_copy
 from harness import BIN, REPO, DbtProject
-from privacy_insights.export import ExportInvalid, ExportPolicy, ExportRequest, open_store, purge_expired, run_export
-from privacy_insights.export import writer
+from privacy_insights.export import (
+    ExportInvalid,
+    ExportPolicy,
+    ExportRequest,
+    open_store,
+    purge_expired,
+    run_export,
+    writer,
+)
 from privacy_insights.export.validate import record_schema
 from privacy_insights.targets import connect
 
@@ -38,19 +44,27 @@ def built(tmp_path_factory, extension_dir) -> DbtProject:
     return built_copy(tmp_path_factory, extension_dir, "export")
 
 
-def cli(project: DbtProject, *args: str, out: Path | None = None, wrapper: list[str] | None = None
-        ) -> subprocess.CompletedProcess:
+def cli(
+    project: DbtProject, *args: str, out: Path | None = None, wrapper: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """``privacy-insights export ...`` as a user runs it (optionally under a fault-injecting wrapper)."""
     command = wrapper or [str(BIN / "privacy-insights")]
-    return subprocess.run([*command, "export", *args, "--output-dir", str(out or project.workdir / "out")],
-                          cwd=REPO, env=project.env, capture_output=True, text=True)
+    return subprocess.run(
+        [*command, "export", *args, "--output-dir", str(out or project.workdir / "out")],
+        cwd=REPO,
+        env=project.env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def audit_rows(project: DbtProject) -> list[tuple]:
     """The audit of the delivery store (dev: SQLite beside the warehouse), oldest first."""
     with sqlite3.connect(project.workdir / "delivery" / "delivery.sqlite") as con:
-        return con.execute("select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice, "
-                           "rule from buyer_exports where channel = 'file' order by requested_at, rowid").fetchall()
+        return con.execute(
+            "select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice, "
+            "rule from buyer_exports where channel = 'file' order by requested_at, rowid"
+        ).fetchall()
 
 
 def one_clear_line(result: subprocess.CompletedProcess, *expected: str) -> None:
@@ -75,14 +89,18 @@ def test_export_in_each_format_is_valid_and_audited(built: DbtProject, fmt: str)
     validator = Draft202012Validator(record_schema())
     assert all(not list(validator.iter_errors(r)) for r in records)
     assert all(not r["privacy"]["suppressed"] and r["metrics"]["unique_participants_est"] >= 100 for r in records)
-    expected = built.query("select count(*) from outside_buyer.spots_insights_v1 where time_granularity = 'day' "
-                           "and not privacy_suppressed and geo_bucket_id = 'jp-tyo'")[0][0]
+    expected = built.query(
+        "select count(*) from outside_buyer.spots_insights_v1 where time_granularity = 'day' "
+        "and not privacy_suppressed and geo_bucket_id = 'jp-tyo'"
+    )[0][0]
     assert len(records) == expected
     last = audit_rows(built)[-1]
     assert last[:4] == ("acme", "delivered", len(records), fmt) and last[5] == writer.sha256(path) == report["sha256"]
     assert json.loads(last[7])["cities"] == ["jp-tyo"]
-    assert Path(report["dictionary"]).parent == path.parent and "| `privacy.dp.epsilon` |" in \
-        Path(report["dictionary"]).read_text()
+    assert (
+        Path(report["dictionary"]).parent == path.parent
+        and "| `privacy.dp.epsilon` |" in Path(report["dictionary"]).read_text()
+    )
     assert debris(built.workdir / "out") == [], "no partial file left"
 
 
@@ -102,26 +120,50 @@ def test_csv_round_trips_its_documented_types_in_pandas(built: DbtProject):
     path = Path(json.loads(cli(built, "--buyer-id", "acme", *SLICE, "--format", "csv").stdout)["file"])
     frame = pd.read_csv(path, dtype=writer.csv_dtypes(), parse_dates=writer.csv_timestamp_columns())
     assert frame["schema_version"].iloc[0] == "1.1" and isinstance(frame["schema_version"].iloc[0], str)
-    assert str(frame["time_bucket_start_utc"].dtype).startswith("datetime64") and \
-        str(frame["time_bucket_start_utc"].dt.tz) == "UTC"
+    assert (
+        str(frame["time_bucket_start_utc"].dtype).startswith("datetime64")
+        and str(frame["time_bucket_start_utc"].dt.tz) == "UTC"
+    )
     assert str(frame["privacy.suppressed"].dtype) == "boolean" and not frame["privacy.suppressed"].any()
     assert str(frame["metrics.unique_participants_est"].dtype) == "Int64"
     assert str(frame["privacy.dp.epsilon"].dtype) == "Float64"
     assert frame["privacy.suppressed_reason"].isna().all()
     jsonl = writer.read("csv", path)
-    assert [r["metrics"]["unique_participants_est"] for r in jsonl] == \
-        frame["metrics.unique_participants_est"].tolist()
+    assert [r["metrics"]["unique_participants_est"] for r in jsonl] == frame["metrics.unique_participants_est"].tolist()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--start", "2026-06-01", "--end", "2026-10-13"], "date range: 135 days requested, at most 90 per request"),
-    (["--cities", *[c for c in ["us-nyc", "us-lax", "us-chi", "us-hou", "us-sfo", "us-sea", "us-mia", "us-atl",
-                                "us-bos", "us-den", "ca-tor"]]], "cities: 11 requested, at most 10 per request"),
-    (["--cities", "xx-atlantis"], "cities: ['xx-atlantis'] not enumerated values"),
-    (["--categories", "gambling"], "categories: ['gambling'] not enumerated values"),
-    (["--granularity", "hour"], "granularity: hour is not allowed for buyer 'acme'"),
-    (["--end", "2026-10-01"], "end: 2026-10-01 is before start 2026-10-05"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-06-01", "--end", "2026-10-13"], "date range: 135 days requested, at most 90 per request"),
+        (
+            [
+                "--cities",
+                *[
+                    c
+                    for c in [
+                        "us-nyc",
+                        "us-lax",
+                        "us-chi",
+                        "us-hou",
+                        "us-sfo",
+                        "us-sea",
+                        "us-mia",
+                        "us-atl",
+                        "us-bos",
+                        "us-den",
+                        "ca-tor",
+                    ]
+                ],
+            ],
+            "cities: 11 requested, at most 10 per request",
+        ),
+        (["--cities", "xx-atlantis"], "cities: ['xx-atlantis'] not enumerated values"),
+        (["--categories", "gambling"], "categories: ['gambling'] not enumerated values"),
+        (["--granularity", "hour"], "granularity: hour is not allowed for buyer 'acme'"),
+        (["--end", "2026-10-01"], "end: 2026-10-01 is before start 2026-10-05"),
+    ],
+)
 def test_refused_requests_write_nothing_and_are_audited(built: DbtProject, args: list[str], message: str):
     base = {"--start": "2026-10-05", "--end": "2026-10-13", "--granularity": "day", "--cities": "jp-tyo"}
     argv = ["--buyer-id", "acme", "--format", "jsonl"]
@@ -140,6 +182,7 @@ def test_refused_requests_write_nothing_and_are_audited(built: DbtProject, args:
 
 # ---- issue 12 point 3: buyer ids are a documented ASCII slug in every entry point -------------
 
+
 @pytest.mark.parametrize("buyer", ["ａｃｍｅ", "acme\u200b", "Acme", "аcme", "a" * 250])
 def test_buyer_ids_outside_the_ascii_slug_are_refused_and_audited(built: DbtProject, tmp_path, buyer: str):
     """Regression: fullwidth 'ａｃｍｅ' was accepted as a new buyer; a 250-character id was a traceback
@@ -151,8 +194,9 @@ def test_buyer_ids_outside_the_ascii_slug_are_refused_and_audited(built: DbtProj
     assert debris(out) == [] and not (out.exists() and list(out.iterdir()))
     last = audit_rows(built)[-1]
     assert last[1] == "refused" and last[8] == "buyer_id_slug" and last[0] == buyer[:512]
-    added = subprocess.run([str(BIN / "privacy-insights"), "buyers", "add", buyer], cwd=REPO, env=built.env,
-                           capture_output=True, text=True)
+    added = subprocess.run(
+        [str(BIN / "privacy-insights"), "buyers", "add", buyer], cwd=REPO, env=built.env, capture_output=True, text=True
+    )
     assert added.returncode != 0 and "ASCII slug" in added.stderr and "api_key" not in added.stdout
 
 
@@ -174,8 +218,9 @@ sys.exit(main(sys.argv[2:]))
 
 
 @pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
-def test_an_export_interrupted_after_writing_leaves_no_partial_and_is_audited(built: DbtProject, tmp_path,
-                                                                              sig: str, code: int):
+def test_an_export_interrupted_after_writing_leaves_no_partial_and_is_audited(
+    built: DbtProject, tmp_path, sig: str, code: int
+):
     """Regression: SIGTERM/SIGINT after the file was written left `.<name>.partial` and no audit row."""
     out = tmp_path / "out"
     result = cli(built, "--buyer-id", "acme", *SLICE, out=out, wrapper=[sys.executable, "-c", INJECT, sig])
@@ -274,12 +319,14 @@ def test_retention_deletes_files_and_audit_rows_past_12_months(built: DbtProject
     old, new = out / "old.jsonl", out / "new.jsonl"
     old.write_text("{}\n")
     new.write_text("{}\n")
-    long_ago = (datetime.now(timezone.utc) - timedelta(days=400)).timestamp()
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).timestamp()
     os.utime(old, (long_ago, long_ago))
     store = open_store("dev")
-    store.execute("insert into buyer_exports (audit_id, channel, buyer_id, requested_at, outcome) "
-                  "values ('old', 'file', 'acme', ?, 'delivered')",
-                  [store.ts(datetime.now(timezone.utc) - timedelta(days=400))])
+    store.execute(
+        "insert into buyer_exports (audit_id, channel, buyer_id, requested_at, outcome) "
+        "values ('old', 'file', 'acme', ?, 'delivered')",
+        [store.ts(datetime.now(UTC) - timedelta(days=400))],
+    )
     counts = purge_expired(store, out, 12)
     left = store.query("select count(*) from buyer_exports where audit_id = 'old'")[0][0]
     recent = store.query("select count(*) from buyer_exports")[0][0]
@@ -289,9 +336,11 @@ def test_retention_deletes_files_and_audit_rows_past_12_months(built: DbtProject
 
 def test_schema_enumerations_match_the_seeds():
     schema = record_schema()["properties"]
-    for prop, seed, column, extra in (("category", "categories", "category", {"all"}),
-                                      ("context", "contexts", "context", {"all"}),
-                                      ("door_type", "door_types", "door_type", {"all"})):
+    for prop, seed, column, extra in (
+        ("category", "categories", "category", {"all"}),
+        ("context", "contexts", "context", {"all"}),
+        ("door_type", "door_types", "door_type", {"all"}),
+    ):
         with (REPO / "seeds" / f"{seed}.csv").open() as handle:
             values = {row[column] for row in csv.DictReader(handle)} | extra
         assert set(schema["segment"]["properties"][prop]["enum"]) == values, prop
@@ -299,11 +348,13 @@ def test_schema_enumerations_match_the_seeds():
 
 def test_every_schema_property_is_described_and_typed():
     """Regression (issue 13): the JSON Schema had one description."""
+
     def walk(node, path):
         for name, prop in node.get("properties", {}).items():
             assert prop.get("description", "").strip(), f"{path}{name}: no description"
             assert "type" in prop, f"{path}{name}: no type"
             walk(prop, f"{path}{name}.")
+
     walk(record_schema(), "")
 
 
@@ -315,6 +366,8 @@ def test_the_data_dictionary_lists_every_field_with_both_descriptions():
     assert [f["field"] for f in d["fields"]] == [f.dotted for f in FIELDS]
     assert all(f["description"] and f["computation"] for f in d["fields"]), "a field lacks a description"
     text = markdown(REPO)
-    assert "'schema_version': 'string'" in text and "parse_dates=['time_bucket_start_utc', 'release_period_start']" in text
+    assert (
+        "'schema_version': 'string'" in text and "parse_dates=['time_bucket_start_utc', 'release_period_start']" in text
+    )
     frame = pd.read_csv(io.StringIO(writer.encode([], "csv").decode()), dtype=writer.csv_dtypes())
     assert list(frame.columns) == [f.dotted for f in FIELDS]

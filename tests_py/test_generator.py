@@ -8,8 +8,7 @@ import duckdb
 import pytest
 
 from harness import REPO
-from privacy_insights.synthetic import GeneratorConfig, generate
-from privacy_insights.synthetic import outreach, spots
+from privacy_insights.synthetic import GeneratorConfig, generate, outreach, spots
 from privacy_insights.synthetic.raw_tables import RAW_TABLES
 from privacy_insights.targets import Warehouse
 
@@ -30,9 +29,10 @@ def raw(tmp_path_factory):
 
 
 def fingerprint(con, table: str) -> str:
-    columns = ", ".join(f'coalesce(cast("{c}" as varchar), \'~\')' for c, _ in RAW_TABLES[table])
-    return con.sql(f"select md5(string_agg(concat_ws('|', {columns}), ',' order by concat_ws('|', {columns}))) "
-                   f"from raw.{table}").fetchone()[0]
+    columns = ", ".join(f"coalesce(cast(\"{c}\" as varchar), '~')" for c, _ in RAW_TABLES[table])
+    return con.sql(
+        f"select md5(string_agg(concat_ws('|', {columns}), ',' order by concat_ws('|', {columns}))) from raw.{table}"
+    ).fetchone()[0]
 
 
 def test_same_seed_same_rows_other_seed_other_rows(raw, tmp_path):
@@ -44,16 +44,23 @@ def test_same_seed_same_rows_other_seed_other_rows(raw, tmp_path):
 
 
 def test_spots_shape(raw):
-    per_user = [r[0] for r in raw.sql("select count(*) from raw.spots_interaction_events where user_id is not null "
-                                      "group by user_id order by 1 desc").fetchall()]
+    per_user = [
+        r[0]
+        for r in raw.sql(
+            "select count(*) from raw.spots_interaction_events where user_id is not null "
+            "group by user_id order by 1 desc"
+        ).fetchall()
+    ]
     median = per_user[len(per_user) // 2]
     assert per_user[0] > 50 * median, "activity per user should be heavy-tailed"
     weekend, weekday = raw.sql(
         "select avg(case when isodow(occurred_at) >= 6 then 1.0 else 0 end), 1 "
-        "from raw.spots_interaction_events where occurred_at is not null").fetchone()
+        "from raw.spots_interaction_events where occurred_at is not null"
+    ).fetchone()
     assert weekend > 2 / 7, "weekends should be busier than weekdays"
-    cities = raw.sql("select count(distinct round(latitude, 0) || round(longitude, 0)) "
-                     "from raw.spots_interaction_events").fetchone()[0]
+    cities = raw.sql(
+        "select count(distinct round(latitude, 0) || round(longitude, 0)) from raw.spots_interaction_events"
+    ).fetchone()[0]
     assert cities > 50
     with_text = raw.sql("select count(*) from raw.spots_interaction_events where message like '%@%'").fetchone()[0]
     assert with_text > 0, "some free text carries an email: staging must drop it"
@@ -69,24 +76,30 @@ def test_every_bad_kind_is_present(raw):
             count(*) filter (where category = 'gambling'),
             count(*) filter (where event_type = 'teleported')
         from raw.spots_interaction_events""").fetchone()
-    assert all(c > 0 for c in counts), dict(zip(spots.BAD_KINDS.values(), counts))
+    assert all(c > 0 for c in counts), dict(zip(spots.BAD_KINDS.values(), counts, strict=True))
     share = sum(counts) / 30_000
-    assert 0.005 < share < 0.015   # --bad-share 0.01
+    assert 0.005 < share < 0.015  # --bad-share 0.01
 
 
 def test_outreach_cases(raw):
-    burst = raw.sql("select max(n) from (select count(*) n from raw.outreach_event_logs "
-                    "group by date_trunc('minute', created_at))").fetchone()[0]
+    burst = raw.sql(
+        "select max(n) from (select count(*) n from raw.outreach_event_logs group by date_trunc('minute', created_at))"
+    ).fetchone()[0]
     assert burst >= outreach.GLOBAL_BURST
-    session_burst = raw.sql("select max(n) from (select count(*) n from raw.outreach_event_logs "
-                            "group by session_id, date_trunc('hour', created_at))").fetchone()[0]
+    session_burst = raw.sql(
+        "select max(n) from (select count(*) n from raw.outreach_event_logs "
+        "group by session_id, date_trunc('hour', created_at))"
+    ).fetchone()[0]
     assert session_burst >= outreach.SESSION_BURST
-    dupes = raw.sql("select count(*) from (select client_event_id from raw.outreach_event_logs "
-                    "where client_event_id is not null group by 1 having count(*) > 1)").fetchone()[0]
+    dupes = raw.sql(
+        "select count(*) from (select client_event_id from raw.outreach_event_logs "
+        "where client_event_id is not null group by 1 having count(*) > 1)"
+    ).fetchone()[0]
     assert dupes > 0
     invalid = raw.sql("""select count(*) filter (where event = 'click'), count(*) filter (where store = 'amazon_store'),
                          count(*) filter (where session_id like 'sess_%'), count(*) filter (where trim(page_key) = ''),
-                         count(*) filter (where length(app_key) > 40), count(*) filter (where length(utm_campaign) > 128)
+                         count(*) filter (where length(app_key) > 40),
+                         count(*) filter (where length(utm_campaign) > 128)
                          from raw.outreach_event_logs""").fetchone()
     assert all(c > 0 for c in invalid), invalid
     sources = {r[0] for r in raw.sql("select distinct utm_source from raw.outreach_event_logs").fetchall()}
@@ -95,8 +108,10 @@ def test_outreach_cases(raw):
 
 def test_attribution_cases(raw):
     assert raw.sql("select count(distinct tenant_id) from raw.attribution_events").fetchone()[0] == 4
-    dupes = raw.sql("select count(*) from (select tenant_id, idempotency_key from raw.attribution_events "
-                    "group by 1, 2 having count(*) > 1)").fetchone()[0]
+    dupes = raw.sql(
+        "select count(*) from (select tenant_id, idempotency_key from raw.attribution_events "
+        "group by 1, 2 having count(*) > 1)"
+    ).fetchone()[0]
     assert dupes > 0
     payloads = [json.loads(r[0]) for r in raw.sql("select raw_payload from raw.attribution_events").fetchall()]
 
@@ -114,19 +129,25 @@ def test_attribution_cases(raw):
     assert found == pii, "every PII key appears in some payload"
     nested = sum(1 for p in payloads if (set(keys(p)) & pii) and not (set(p) & pii))
     assert nested > 0, "some PII keys sit below the top level"
-    span = raw.sql("select date_diff('day', min(created_at), max(created_at)) from raw.attribution_events").fetchone()[0]
+    span = raw.sql("select date_diff('day', min(created_at), max(created_at)) from raw.attribution_events").fetchone()[
+        0
+    ]
     assert span > 90, "history must outlast the 90-day retention"
-    moves = raw.sql("select count(*) from raw.revenue_state_transitions t join raw.revenue_ledger l "
-                    "on t.ledger_id = l.id").fetchone()[0]
+    moves = raw.sql(
+        "select count(*) from raw.revenue_state_transitions t join raw.revenue_ledger l on t.ledger_id = l.id"
+    ).fetchone()[0]
     assert moves > 0
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"events": 10}, "events: must be between 1,000 and 10,000,000"),
-    ({"events": 5_000, "bad_share": 0.9}, "bad_share: must be a share between 0 and 0.5"),
-    ({"events": 5_000, "days": 3}, "days: must be at least 7"),
-    ({"events": 5_000, "tables": ("spots", "crm")}, "tables: unknown"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"events": 10}, "events: must be between 1,000 and 10,000,000"),
+        ({"events": 5_000, "bad_share": 0.9}, "bad_share: must be a share between 0 and 0.5"),
+        ({"events": 5_000, "days": 3}, "days: must be at least 7"),
+        ({"events": 5_000, "tables": ("spots", "crm")}, "tables: unknown"),
+    ],
+)
 def test_bad_config_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GeneratorConfig(**kwargs)

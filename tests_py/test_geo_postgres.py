@@ -48,11 +48,13 @@ def rows(database: str, sql: str, params=(), role: str = "authenticated") -> lis
 def test_install_mirrors_the_seeds(geo_db):
     counts = {t: rows(geo_db, f"select count(*) from public.{t}", role="service_role")[0][0] for t in TABLES}
     localities = seed("geo_localities")
-    assert counts == {"geo_cities_v1": len(seed("city_definitions")),
-                      "geo_city_geohash3_v1": len(seed("city_geohash3_map")),
-                      "geo_localities_v1": len(localities), "geo_locality_shapes_v1": len(localities),
-                      "geo_place_names_v1": len(seed("city_definitions")) + len(localities)
-                      + len(seed("geo_place_aliases"))}
+    assert counts == {
+        "geo_cities_v1": len(seed("city_definitions")),
+        "geo_city_geohash3_v1": len(seed("city_geohash3_map")),
+        "geo_localities_v1": len(localities),
+        "geo_locality_shapes_v1": len(localities),
+        "geo_place_names_v1": len(seed("city_definitions")) + len(localities) + len(seed("geo_place_aliases")),
+    }
 
 
 def test_list_cities_and_a_citys_localities(geo_db):
@@ -70,19 +72,42 @@ def test_list_cities_and_a_citys_localities(geo_db):
     assert rows(geo_db, "select count(*) from public.geo_list_city_localities_v1('gb-lon')") == [(0,)]
 
 
-@pytest.mark.parametrize("name, code", [
-    ("SAO PAULO", "br-sao"), ("São Paulo", "br-sao"), ("nyc", "us-nyc"), ("New-York", "us-nyc"),
-    ("東京", "jp-tyo"), ("tokyo", "jp-tyo"), ("MONTRÉAL", "ca-mtl"), ("montreal", "ca-mtl"), ("münchen", "de-muc")])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("SAO PAULO", "br-sao"),
+        ("São Paulo", "br-sao"),
+        ("nyc", "us-nyc"),
+        ("New-York", "us-nyc"),
+        ("東京", "jp-tyo"),
+        ("tokyo", "jp-tyo"),
+        ("MONTRÉAL", "ca-mtl"),
+        ("montreal", "ca-mtl"),
+        ("münchen", "de-muc"),
+    ],
+)
 def test_lookup_city_ignores_case_accents_and_separators(geo_db, name, code):
     assert [r[0] for r in rows(geo_db, "select * from public.geo_lookup_city_code_v1(%s)", [name])] == [code]
 
 
-@pytest.mark.parametrize("name, code", [
-    ("CHUO", "jp-tyo.chuo"), ("chūō", "jp-tyo.chuo"), ("  Hotel de  Ville ", "fr-par.04-hotel-de-ville"),
-    ("MENILMONTANT", "fr-par.20-menilmontant"), ("Neukoelln", "de-ber.neukoelln"), ("neukölln", "de-ber.neukoelln"),
-    ("bronx", "us-nyc.bronx"), ("The Bronx", "us-nyc.bronx"), ("Paris 11", "fr-par.11-popincourt"),
-    ("11e arrondissement", "fr-par.11-popincourt"), ("渋谷", "jp-tyo.shibuya"),
-    ("saint germain des pres", "fr-par.06-luxembourg.saint-germain-des-pres"), ("Marais", "fr-par.04-hotel-de-ville.le-marais")])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("CHUO", "jp-tyo.chuo"),
+        ("chūō", "jp-tyo.chuo"),
+        ("  Hotel de  Ville ", "fr-par.04-hotel-de-ville"),
+        ("MENILMONTANT", "fr-par.20-menilmontant"),
+        ("Neukoelln", "de-ber.neukoelln"),
+        ("neukölln", "de-ber.neukoelln"),
+        ("bronx", "us-nyc.bronx"),
+        ("The Bronx", "us-nyc.bronx"),
+        ("Paris 11", "fr-par.11-popincourt"),
+        ("11e arrondissement", "fr-par.11-popincourt"),
+        ("渋谷", "jp-tyo.shibuya"),
+        ("saint germain des pres", "fr-par.06-luxembourg.saint-germain-des-pres"),
+        ("Marais", "fr-par.04-hotel-de-ville.le-marais"),
+    ],
+)
 def test_lookup_locality_ignores_case_accents_and_separators(geo_db, name, code):
     assert [r[0] for r in rows(geo_db, "select * from public.geo_lookup_locality_code_v1(%s)", [name])] == [code]
 
@@ -92,12 +117,16 @@ def test_lookup_scoped_to_a_city_and_unknown_names(geo_db):
     assert rows(geo_db, lookup, ["Kita", "jp-tyo"]) == [("jp-tyo.kita",)]
     assert rows(geo_db, lookup, ["Kita", "de-ber"]) == []
     assert rows(geo_db, "select * from public.geo_lookup_city_code_v1('Atlantis')") == []
-    assert rows(geo_db, "select * from public.geo_lookup_locality_code_v1('Tokyo')") == []   # a city, not a locality
+    assert rows(geo_db, "select * from public.geo_lookup_locality_code_v1('Tokyo')") == []  # a city, not a locality
 
 
 def test_sql_key_is_the_python_key(geo_db):
-    names = ([c["city_name"] for c in seed("city_definitions")] + [r["locality_name"] for r in seed("geo_localities")]
-             + [a["alias"] for a in seed("geo_place_aliases")] + ["Straße Œuvre Łódź", "Đà Nẵng", "O'Hare (North)"])
+    names = (
+        [c["city_name"] for c in seed("city_definitions")]
+        + [r["locality_name"] for r in seed("geo_localities")]
+        + [a["alias"] for a in seed("geo_place_aliases")]
+        + ["Straße Œuvre Łódź", "Đà Nẵng", "O'Hare (North)"]
+    )
     keys = rows(geo_db, "select n, public.geo_normalize_name_v1(n) from unnest(%s::text[]) as n", [names])
     assert {n: k for n, k in keys} == {n: normalize_place_name(n) for n in names}
 
@@ -114,7 +143,7 @@ def test_geohash3_bounds_cover_the_citys_cells(geo_db):
     centre = next(c for c in seed("city_definitions") if c["city_code"] == "fr-par")
     lat, lon = float(centre["centre_latitude"]), float(centre["centre_longitude"])
     assert any(s <= lat <= n and w <= lon <= e for _, _, s, w, n, e in paris)
-    for _, _, s, w, n, e in paris:                       # geohash3 cells: 1.40625 degrees wide and high
+    for _, _, s, w, n, e in paris:  # geohash3 cells: 1.40625 degrees wide and high
         assert math.isclose(n - s, 1.40625) and math.isclose(e - w, 1.40625)
 
 
@@ -130,41 +159,89 @@ def test_locality_shape_is_geojson_around_its_point(geo_db):
     assert all(abs(d - props["radius_km"]) < 0.01 for d in distances), distances
 
 
-@pytest.mark.parametrize("sql, error, message", [
-    ("select * from public.geo_list_city_localities_v1('JP-TYO')", psycopg.errors.InvalidParameterValue,
-     "p_city_code: must be a city code like 'jp-tyo'"),
-    ("select * from public.geo_list_city_localities_v1(null)", psycopg.errors.InvalidParameterValue,
-     "p_city_code: must be a city code like 'jp-tyo' .*got null"),
-    ("select * from public.geo_list_city_localities_v1('xx-yyy')", psycopg.errors.NoDataFound,
-     "p_city_code: no city 'xx-yyy'"),
-    ("select * from public.geo_list_city_localities_v1('jp-tyo', 'ward')", psycopg.errors.InvalidParameterValue,
-     "p_level: must be null, 'locality' or 'neighbourhood'; got 'ward'"),
-    ("select * from public.geo_lookup_city_code_v1('   ')", psycopg.errors.InvalidParameterValue, "p_name: required"),
-    ("select * from public.geo_lookup_city_code_v1(null)", psycopg.errors.InvalidParameterValue, "p_name: required"),
-    ("select * from public.geo_lookup_city_code_v1(repeat('a', 201))", psycopg.errors.InvalidParameterValue,
-     "p_name: at most 200 characters; got 201"),
-    ("select * from public.geo_lookup_locality_code_v1('--', null)", psycopg.errors.InvalidParameterValue,
-     "p_name: must contain a letter or a digit"),
-    ("select * from public.geo_lookup_locality_code_v1('Kita', 'tokyo')", psycopg.errors.InvalidParameterValue,
-     "p_city_code: must be a city code"),
-    ("select * from public.geo_list_city_geohash3_bounds_v1('zz-zzz')", psycopg.errors.NoDataFound,
-     "p_city_code: no city 'zz-zzz'"),
-    ("select public.geo_get_locality_shape_geojson_v1('Shibuya')", psycopg.errors.InvalidParameterValue,
-     "p_locality_code: must be a locality code like 'jp-tyo.shibuya'"),
-    ("select public.geo_get_locality_shape_geojson_v1('jp-tyo.atlantis')", psycopg.errors.NoDataFound,
-     "p_locality_code: no locality 'jp-tyo.atlantis'"),
-])
+@pytest.mark.parametrize(
+    "sql, error, message",
+    [
+        (
+            "select * from public.geo_list_city_localities_v1('JP-TYO')",
+            psycopg.errors.InvalidParameterValue,
+            "p_city_code: must be a city code like 'jp-tyo'",
+        ),
+        (
+            "select * from public.geo_list_city_localities_v1(null)",
+            psycopg.errors.InvalidParameterValue,
+            "p_city_code: must be a city code like 'jp-tyo' .*got null",
+        ),
+        (
+            "select * from public.geo_list_city_localities_v1('xx-yyy')",
+            psycopg.errors.NoDataFound,
+            "p_city_code: no city 'xx-yyy'",
+        ),
+        (
+            "select * from public.geo_list_city_localities_v1('jp-tyo', 'ward')",
+            psycopg.errors.InvalidParameterValue,
+            "p_level: must be null, 'locality' or 'neighbourhood'; got 'ward'",
+        ),
+        (
+            "select * from public.geo_lookup_city_code_v1('   ')",
+            psycopg.errors.InvalidParameterValue,
+            "p_name: required",
+        ),
+        (
+            "select * from public.geo_lookup_city_code_v1(null)",
+            psycopg.errors.InvalidParameterValue,
+            "p_name: required",
+        ),
+        (
+            "select * from public.geo_lookup_city_code_v1(repeat('a', 201))",
+            psycopg.errors.InvalidParameterValue,
+            "p_name: at most 200 characters; got 201",
+        ),
+        (
+            "select * from public.geo_lookup_locality_code_v1('--', null)",
+            psycopg.errors.InvalidParameterValue,
+            "p_name: must contain a letter or a digit",
+        ),
+        (
+            "select * from public.geo_lookup_locality_code_v1('Kita', 'tokyo')",
+            psycopg.errors.InvalidParameterValue,
+            "p_city_code: must be a city code",
+        ),
+        (
+            "select * from public.geo_list_city_geohash3_bounds_v1('zz-zzz')",
+            psycopg.errors.NoDataFound,
+            "p_city_code: no city 'zz-zzz'",
+        ),
+        (
+            "select public.geo_get_locality_shape_geojson_v1('Shibuya')",
+            psycopg.errors.InvalidParameterValue,
+            "p_locality_code: must be a locality code like 'jp-tyo.shibuya'",
+        ),
+        (
+            "select public.geo_get_locality_shape_geojson_v1('jp-tyo.atlantis')",
+            psycopg.errors.NoDataFound,
+            "p_locality_code: no locality 'jp-tyo.atlantis'",
+        ),
+    ],
+)
 def test_bad_input_is_a_clear_error(geo_db, sql, error, message):
     with as_role(geo_db, "authenticated") as conn, pytest.raises(error, match=message):
         conn.execute(sql)
 
 
-@pytest.mark.parametrize("sql", [
-    "select * from public.geo_list_cities_v1()", "select * from public.geo_list_city_localities_v1('jp-tyo')",
-    "select * from public.geo_lookup_city_code_v1('tokyo')", "select * from public.geo_lookup_locality_code_v1('Kita')",
-    "select * from public.geo_list_city_geohash3_bounds_v1('jp-tyo')",
-    "select public.geo_get_locality_shape_geojson_v1('jp-tyo.shibuya')",
-    "select * from public.geo_localities_v1", "select * from public.geo_place_names_v1"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from public.geo_list_cities_v1()",
+        "select * from public.geo_list_city_localities_v1('jp-tyo')",
+        "select * from public.geo_lookup_city_code_v1('tokyo')",
+        "select * from public.geo_lookup_locality_code_v1('Kita')",
+        "select * from public.geo_list_city_geohash3_bounds_v1('jp-tyo')",
+        "select public.geo_get_locality_shape_geojson_v1('jp-tyo.shibuya')",
+        "select * from public.geo_localities_v1",
+        "select * from public.geo_place_names_v1",
+    ],
+)
 def test_anon_gets_nothing(geo_db, sql):
     with as_role(geo_db, "anon") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(sql)
@@ -178,20 +255,28 @@ def nested_plans(database: str, sql: str, params=()) -> str:
     messages: list[str] = []
     with connect(database) as conn:
         conn.add_notice_handler(lambda diag: messages.append(diag.message_primary or ""))
-        for setting in ("load 'auto_explain'", "set auto_explain.log_min_duration = 0",
-                        "set auto_explain.log_nested_statements = on", "set client_min_messages = log",
-                        "set enable_seqscan = off", "set role authenticated"):
+        for setting in (
+            "load 'auto_explain'",
+            "set auto_explain.log_min_duration = 0",
+            "set auto_explain.log_nested_statements = on",
+            "set client_min_messages = log",
+            "set enable_seqscan = off",
+            "set role authenticated",
+        ):
             conn.execute(setting)
         conn.execute(sql, params).fetchall()
     return "\n".join(messages)
 
 
-@pytest.mark.parametrize("sql, index", [
-    ("select * from public.geo_lookup_city_code_v1('São Paulo')", "geo_place_names_v1_key_idx"),
-    ("select * from public.geo_lookup_locality_code_v1('Chūō', 'jp-tyo')", "geo_place_names_v1_key_idx"),
-    ("select * from public.geo_list_city_localities_v1('jp-tyo')", "geo_localities_v1_city_level_idx"),
-    ("select * from public.geo_list_city_geohash3_bounds_v1('jp-tyo')", "geo_city_geohash3_v1_city_idx"),
-])
+@pytest.mark.parametrize(
+    "sql, index",
+    [
+        ("select * from public.geo_lookup_city_code_v1('São Paulo')", "geo_place_names_v1_key_idx"),
+        ("select * from public.geo_lookup_locality_code_v1('Chūō', 'jp-tyo')", "geo_place_names_v1_key_idx"),
+        ("select * from public.geo_list_city_localities_v1('jp-tyo')", "geo_localities_v1_city_level_idx"),
+        ("select * from public.geo_list_city_geohash3_bounds_v1('jp-tyo')", "geo_city_geohash3_v1_city_idx"),
+    ],
+)
 def test_lookups_use_an_index(geo_db, sql, index):
     plans = nested_plans(geo_db, sql)
     assert re.search(rf"Index (Only )?Scan (using|on) {index}\b", plans), plans

@@ -27,10 +27,15 @@ LOCALITY_WORDS = re.compile(r"localit|neighbo(u)?rhood|place_name|place_alias", 
 def locality_nodes(manifest: dict) -> set[str]:
     """Every node holding data below city scale: the geo reference models and their seeds."""
     nodes = {**manifest["nodes"]}
-    return {uid for uid, node in nodes.items()
-            if node["resource_type"] in ("model", "seed", "snapshot")
-            and (node["original_file_path"].startswith("models/reference/geo/")
-                 or (node["resource_type"] == "seed" and node["name"].startswith("geo_")))}
+    return {
+        uid
+        for uid, node in nodes.items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+        and (
+            node["original_file_path"].startswith("models/reference/geo/")
+            or (node["resource_type"] == "seed" and node["name"].startswith("geo_"))
+        )
+    }
 
 
 def ancestors(manifest: dict, uid: str) -> set[str]:
@@ -71,14 +76,21 @@ def manifest(tmp_path_factory, extension_dir) -> dict:
 def test_no_buyer_model_can_reach_a_locality(manifest):
     buyers = [n for n in manifest["nodes"].values() if n["original_file_path"].startswith(BUYER_PATH)]
     geo = locality_nodes(manifest)
-    assert len(buyers) >= 5 and {"model.privacy_insights.geo_localities_v1", "seed.privacy_insights.geo_localities",
-                                 "seed.privacy_insights.geo_place_aliases"} <= geo
+    assert (
+        len(buyers) >= 5
+        and {
+            "model.privacy_insights.geo_localities_v1",
+            "seed.privacy_insights.geo_localities",
+            "seed.privacy_insights.geo_place_aliases",
+        }
+        <= geo
+    )
     assert buyer_locality_violations(manifest) == []
 
 
 def test_the_check_catches_each_way_in(manifest):
     planted = copy.deepcopy(manifest)
-    cells = "model.privacy_insights.int_spots__cell_aggregates"       # upstream of every release
+    cells = "model.privacy_insights.int_spots__cell_aggregates"  # upstream of every release
     planted["nodes"][cells]["depends_on"]["nodes"].append("model.privacy_insights.geo_localities_v1")
     ledger = next(uid for uid, n in planted["nodes"].items() if n["name"] == "spots_privacy_budget_ledger")
     planted["nodes"][ledger]["columns"]["locality_code"] = {"name": "locality_code"}
@@ -103,10 +115,10 @@ def test_normalize_place_name():
 def test_circle_polygon_and_geohash_bounds():
     ring = circle_polygon(48.8566, 2.3522, 2.0)
     assert len(ring) == 17 and ring[0] == ring[-1]
-    area = 0.5 * sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:]))
-    assert area > 0                                   # counter-clockwise, as RFC 7946 asks of exterior rings
+    area = 0.5 * sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
+    assert area > 0  # counter-clockwise, as RFC 7946 asks of exterior rings
     with pytest.raises(ValueError, match="radius_km > 0"):
         circle_polygon(48.8, 2.3, 0)
-    south, west, north, east = geohash3_bounds("u09")   # Paris
+    south, west, north, east = geohash3_bounds("u09")  # Paris
     assert south < 48.8566 < north and west < 2.3522 < east
     assert math.isclose(north - south, 1.40625) and math.isclose(east - west, 1.40625)

@@ -21,20 +21,28 @@ from harness import DbtProject
 
 
 def compiled_geohash_sql(project: DbtProject, precision: int) -> str:
-    result = project.dbt("compile", "--inline",
-                         f"select {{{{ geohash('latitude', 'longitude', {precision}) }}}} as geohash from points",
-                         "--output", "json", "--quiet")
+    result = project.dbt(
+        "compile",
+        "--inline",
+        f"select {{{{ geohash('latitude', 'longitude', {precision}) }}}} as geohash from points",
+        "--output",
+        "json",
+        "--quiet",
+    )
     return json.loads(result.stdout)["compiled"]
 
 
 def points() -> list[tuple[float, float]]:
     rng = np.random.default_rng(20261125)
-    random = list(zip(rng.uniform(-90, 90, 10_000), rng.uniform(-180, 180, 10_000)))
+    random = list(zip(rng.uniform(-90, 90, 10_000), rng.uniform(-180, 180, 10_000), strict=True))
     lon_edges = [-180 + k * 360 / 256 for k in range(257)]
     lat_edges = [-90 + j * 180 / 128 for j in range(129)]
-    edges = ([(0.0, lon) for lon in lon_edges] + [(lat, 0.0) for lat in lat_edges]
-             + [(17.3, math.nextafter(lon, -math.inf)) for lon in lon_edges[1:]]
-             + [(math.nextafter(lat, -math.inf), -42.1) for lat in lat_edges[1:]])
+    edges = (
+        [(0.0, lon) for lon in lon_edges]
+        + [(lat, 0.0) for lat in lat_edges]
+        + [(17.3, math.nextafter(lon, -math.inf)) for lon in lon_edges[1:]]
+        + [(math.nextafter(lat, -math.inf), -42.1) for lat in lat_edges[1:]]
+    )
     corners = list(itertools.product([-90.0, 0.0, 90.0], [-180.0, 0.0, 180.0]))
     return [(float(a), float(b)) for a, b in random + edges + corners]
 
@@ -53,6 +61,6 @@ def test_sql_geohash_matches_pygeohash(dev_project: DbtProject, precision: int):
     pts = points() if precision == 3 else points()[:2_000] + points()[10_000:]
     got = evaluate(compiled_geohash_sql(dev_project, precision), pts)
     expected = [pygeohash.encode(lat, lon, precision=precision) for lat, lon in pts]
-    mismatches = [(p, g, e) for p, g, e in zip(pts, got, expected) if g != e]
+    mismatches = [(p, g, e) for p, g, e in zip(pts, got, expected, strict=True) if g != e]
     assert len(got) == len(pts) >= (10_000 if precision == 3 else 2_000)
     assert not mismatches, f"{len(mismatches)} mismatches, first: {mismatches[:5]}"

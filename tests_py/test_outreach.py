@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import psycopg
@@ -17,8 +17,19 @@ from outreach_cases import CASES, inputs, session
 from privacy_insights import postgres
 
 # Contract 004's input names; PostgREST turns a JSON body's keys into named arguments like these.
-ARGS = ["event", "app_key", "page_key", "utm_campaign", "utm_source", "utm_medium", "session_id", "store",
-        "country", "ui_locale", "client_event_id"]
+ARGS = [
+    "event",
+    "app_key",
+    "page_key",
+    "utm_campaign",
+    "utm_source",
+    "utm_medium",
+    "session_id",
+    "store",
+    "country",
+    "ui_locale",
+    "client_event_id",
+]
 RPC = "select public.outreach_log_event(" + ", ".join(f"{a} => %s" for a in ARGS) + ")"
 TABLES = ["outreach_event_logs", "outreach_sources", "outreach_source_aliases", "outreach_rate_limits"]
 
@@ -27,7 +38,7 @@ TABLES = ["outreach_event_logs", "outreach_sources", "outreach_source_aliases", 
 def rpc_db(postgres_database):
     with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="postgres", autocommit=True) as conn:
         postgres.install(conn, "outreach", REPO / "seeds")
-        postgres.install(conn, "outreach", REPO / "seeds")   # idempotent: a second run changes nothing
+        postgres.install(conn, "outreach", REPO / "seeds")  # idempotent: a second run changes nothing
         yield conn
 
 
@@ -43,7 +54,7 @@ def call(conn, values: dict, client_event_id=None, role: str = "anon") -> dict:
 
 def wait_for_fresh(unit: str, needed_seconds: float) -> None:
     """Sleep past the next minute/hour boundary if fewer than ``needed_seconds`` are left in this one."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = now.replace(second=0, microsecond=0) if unit == "minute" else now.replace(minute=0, second=0, microsecond=0)
     end = start + (timedelta(minutes=1) if unit == "minute" else timedelta(hours=1))
     if (end - now).total_seconds() < needed_seconds:
@@ -59,7 +70,7 @@ def test_rpc_outcome_of_every_case(rpc_db):
         else:
             assert result["ok"] is True, (name, result)
             row = rpc_db.execute("select * from public.outreach_event_logs where id = %s", [result["id"]])
-            stored = dict(zip([c.name for c in row.description], row.fetchone()))
+            stored = dict(zip([c.name for c in row.description], row.fetchone(), strict=True))
             for field, value in expect.items():
                 assert stored[field] == value, (name, field, stored[field])
 
@@ -68,23 +79,37 @@ def test_rpc_outcome_of_every_case(rpc_db):
 def test_rpc_takes_the_contract_argument_names_the_way_postgrest_calls_it(rpc_db):
     """Issue 12 point 4: a Supabase client posts a JSON body with contract 004's input names;
     PostgREST turns its keys into named arguments, in any order, as the anon role."""
-    body = {"session_id": session(900), "utm_medium": "CPC", "utm_source": "IG", "utm_campaign": "Spring",
-            "page_key": "/", "app_key": "kinly-web", "event": "cta_click", "store": "web"}
+    body = {
+        "session_id": session(900),
+        "utm_medium": "CPC",
+        "utm_source": "IG",
+        "utm_campaign": "Spring",
+        "page_key": "/",
+        "app_key": "kinly-web",
+        "event": "cta_click",
+        "store": "web",
+    }
     columns = ", ".join(f'"{k}" text' for k in body)
     named = ", ".join(f'"{k}" := body."{k}"' for k in body)
     rpc_db.execute("set role anon")
     try:
-        result = rpc_db.execute(f"select public.outreach_log_event({named}) from json_to_record(%s::json) "
-                                f"as body({columns})", [json.dumps(body)]).fetchone()[0]
+        result = rpc_db.execute(
+            f"select public.outreach_log_event({named}) from json_to_record(%s::json) as body({columns})",
+            [json.dumps(body)],
+        ).fetchone()[0]
         minimal = rpc_db.execute(
             "select public.outreach_log_event(event => 'page_view', app_key => 'kinly-web', page_key => '/', "
             "utm_campaign => 'c', utm_source => 's', utm_medium => 'm', session_id => %s, "
-            "client_event_id => %s)", [session(901), str(uuid.uuid4())]).fetchone()[0]
+            "client_event_id => %s)",
+            [session(901), str(uuid.uuid4())],
+        ).fetchone()[0]
     finally:
         rpc_db.execute("reset role")
     assert result["ok"] is True and minimal["ok"] is True, (result, minimal)
-    stored = rpc_db.execute("select event, utm_source, utm_medium, source_id_resolved, store from "
-                            "public.outreach_event_logs where id = %s", [result["id"]]).fetchone()
+    stored = rpc_db.execute(
+        "select event, utm_source, utm_medium, source_id_resolved, store from public.outreach_event_logs where id = %s",
+        [result["id"]],
+    ).fetchone()
     assert stored == ("cta_click", "ig", "cpc", "instagram", "web")
     names = rpc_db.execute("select proargnames from pg_proc where proname = 'outreach_log_event'").fetchall()
     assert names == [(ARGS,)], "exactly one signature, with the contract's names"
@@ -99,8 +124,10 @@ def test_rpc_search_path_exploit_through_pg_temp_fails(rpc_db, postgres_database
     secret = session(950)
     rpc = "select public.outreach_log_event('page_view', 'kinly-web', '/', 'Spring', 'fb', 'cpc', %s)"
     assert rpc_db.execute(rpc, [secret]).fetchone()[0]["ok"]
-    rpc_db.execute("do $$ begin if not exists (select 1 from pg_roles where rolname = 'pi_test_attacker') then "
-                   "create role pi_test_attacker login; end if; end $$")
+    rpc_db.execute(
+        "do $$ begin if not exists (select 1 from pg_roles where rolname = 'pi_test_attacker') then "
+        "create role pi_test_attacker login; end if; end $$"
+    )
     rpc_db.execute("grant anon to pi_test_attacker")
     exploit = [
         "create function pg_temp.leak(v text) returns boolean language plpgsql as $$ begin "
@@ -112,8 +139,9 @@ def test_rpc_search_path_exploit_through_pg_temp_fails(rpc_db, postgres_database
     ]
 
     def attack() -> tuple[dict, str | None]:
-        with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="pi_test_attacker",
-                             autocommit=True) as attacker:
+        with psycopg.connect(
+            dbname=postgres_database, host="127.0.0.1", user="pi_test_attacker", autocommit=True
+        ) as attacker:
             for statement in exploit:
                 attacker.execute(statement)
             result = attacker.execute(rpc, [session(951)]).fetchone()[0]
@@ -135,22 +163,45 @@ def test_rpc_search_path_exploit_through_pg_temp_fails(rpc_db, postgres_database
 
 def test_dbt_staging_gives_the_same_outcomes(dev_project: DbtProject):
     dev_project.generate("--events", "1000", "--seed", "5")
-    created = datetime(2026, 9, 10, tzinfo=timezone.utc)
-    rows = [(str(uuid.UUID(int=i + 1)), *[inputs(i, o)[a] for a in
-             ["event", "app_key", "page_key", "utm_campaign", "utm_source", "utm_medium"]], "unknown",
-             inputs(i, o)["store"], inputs(i, o)["session_id"], inputs(i, o)["country"], inputs(i, o)["ui_locale"],
-             inputs(i, o)["client_event_id"], created + timedelta(minutes=i)) for i, (_, o, _) in enumerate(CASES)]
+    created = datetime(2026, 9, 10, tzinfo=UTC)
+    rows = [
+        (
+            str(uuid.UUID(int=i + 1)),
+            *[inputs(i, o)[a] for a in ["event", "app_key", "page_key", "utm_campaign", "utm_source", "utm_medium"]],
+            "unknown",
+            inputs(i, o)["store"],
+            inputs(i, o)["session_id"],
+            inputs(i, o)["country"],
+            inputs(i, o)["ui_locale"],
+            inputs(i, o)["client_event_id"],
+            created + timedelta(minutes=i),
+        )
+        for i, (_, o, _) in enumerate(CASES)
+    ]
     con = duckdb.connect(dev_project.env["PRIVACY_INSIGHTS_DUCKDB"])
     con.execute("delete from raw.outreach_event_logs")
     con.executemany("insert into raw.outreach_event_logs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     con.close()
-    dev_project.dbt("build", "--select", "+stg_outreach__event_logs_quarantine", "+stg_outreach__event_logs",
-                    "--indirect-selection", "cautious")
+    dev_project.dbt(
+        "build",
+        "--select",
+        "+stg_outreach__event_logs_quarantine",
+        "+stg_outreach__event_logs",
+        "--indirect-selection",
+        "cautious",
+    )
 
-    codes = dict(dev_project.query("select outreach_event_id, error_code from staging.stg_outreach__event_logs_quarantine"))
-    accepted = {r[0]: r for r in dev_project.query(
-        "select outreach_event_id, utm_campaign, utm_source, utm_medium, source_id_resolved, store, country, ui_locale "
-        "from staging.stg_outreach__event_logs")}
+    codes = dict(
+        dev_project.query("select outreach_event_id, error_code from staging.stg_outreach__event_logs_quarantine")
+    )
+    accepted = {
+        r[0]: r
+        for r in dev_project.query(
+            "select outreach_event_id, utm_campaign, utm_source, utm_medium, source_id_resolved, store, country, "
+            "ui_locale "
+            "from staging.stg_outreach__event_logs"
+        )
+    }
     fields = ["utm_campaign", "utm_source", "utm_medium", "source_id_resolved", "store", "country", "ui_locale"]
     for i, (name, _, expect) in enumerate(CASES):
         row_id = str(uuid.UUID(int=i + 1))
@@ -158,7 +209,7 @@ def test_dbt_staging_gives_the_same_outcomes(dev_project: DbtProject):
             assert codes.get(row_id) == expect, (name, codes.get(row_id))
         else:
             assert row_id in accepted, (name, codes.get(row_id))
-            stored = dict(zip(fields, accepted[row_id][1:]))
+            stored = dict(zip(fields, accepted[row_id][1:], strict=True))
             for field, value in expect.items():
                 assert stored[field] == value, (name, field, stored[field])
 
@@ -190,8 +241,12 @@ def test_rpc_duplicate_client_event_id_returns_existing_id(rpc_db):
     first = call(rpc_db, inputs(1, {}), client_id)
     second = call(rpc_db, inputs(1, {"page_key": "/other"}), client_id)
     assert first["ok"] and second == {"ok": True, "id": first["id"], "duplicate": True}
-    assert rpc_db.execute("select count(*) from public.outreach_event_logs where client_event_id = %s",
-                          [client_id]).fetchone()[0] == 1
+    assert (
+        rpc_db.execute(
+            "select count(*) from public.outreach_event_logs where client_event_id = %s", [client_id]
+        ).fetchone()[0]
+        == 1
+    )
 
 
 @pytest.mark.postgres
@@ -208,13 +263,17 @@ def test_client_roles_cannot_touch_tables_but_can_call_the_rpc(rpc_db, role):
     rpc_db.execute(f"set role {role}")
     try:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            rpc_db.execute("insert into public.outreach_event_logs (event, app_key, page_key, utm_campaign, "
-                           "utm_source, utm_medium, session_id) values ('page_view', 'a', 'b', 'c', 'd', 'e', %s)",
-                           [session(1)])
+            rpc_db.execute(
+                "insert into public.outreach_event_logs (event, app_key, page_key, utm_campaign, "
+                "utm_source, utm_medium, session_id) values ('page_view', 'a', 'b', 'c', 'd', 'e', %s)",
+                [session(1)],
+            )
     finally:
         rpc_db.execute("reset role")
     assert call(rpc_db, inputs(2, {}), role=role)["ok"]
-    function = rpc_db.execute("select prosecdef, proconfig from pg_proc where proname = 'outreach_log_event'").fetchone()
+    function = rpc_db.execute(
+        "select prosecdef, proconfig from pg_proc where proname = 'outreach_log_event'"
+    ).fetchone()
     assert function == (True, ["search_path=pg_catalog, pg_temp"])
     rls = rpc_db.execute("select relname, relrowsecurity from pg_class where relname = any(%s)", [TABLES]).fetchall()
     assert dict(rls) == {t: True for t in TABLES}
@@ -222,18 +281,30 @@ def test_client_roles_cannot_touch_tables_but_can_call_the_rpc(rpc_db, role):
 
 def test_staging_flags_rate_limits_and_duplicates_and_marts_hold_no_sessions(dev_project: DbtProject):
     dev_project.generate("--events", "20000", "--seed", "9")
-    dev_project.dbt("build", "--select", "+stg_outreach__event_logs+", "+ops_outreach_rejections_daily",
-                    "--indirect-selection", "cautious")
-    limited = dict(dev_project.query("select rate_limit_code, count(*) from staging.stg_outreach__event_logs "
-                                     "where rate_limit_code is not null group by 1"))
+    dev_project.dbt(
+        "build",
+        "--select",
+        "+stg_outreach__event_logs+",
+        "+ops_outreach_rejections_daily",
+        "--indirect-selection",
+        "cautious",
+    )
+    limited = dict(
+        dev_project.query(
+            "select rate_limit_code, count(*) from staging.stg_outreach__event_logs "
+            "where rate_limit_code is not null group by 1"
+        )
+    )
     assert limited.get("RATE_LIMIT_GLOBAL", 0) > 0 and limited.get("RATE_LIMIT_SESSION", 0) > 0
     over = dev_project.query(
         "select max(n) from (select count(*) n from staging.stg_outreach__event_logs where rate_limit_code is null "
-        "group by date_trunc('minute', created_at_utc))")[0][0]
+        "group by date_trunc('minute', created_at_utc))"
+    )[0][0]
     assert over == 500
     per_session = dev_project.query(
         "select max(n) from (select count(*) n from staging.stg_outreach__event_logs where rate_limit_code is null "
-        "group by session_id, date_trunc('hour', created_at_utc))")[0][0]
+        "group by session_id, date_trunc('hour', created_at_utc))"
+    )[0][0]
     assert per_session <= 100
     assert dev_project.query("select count(*) from staging.stg_outreach__event_logs_duplicates")[0][0] > 0
 
@@ -248,15 +319,24 @@ def test_staging_flags_rate_limits_and_duplicates_and_marts_hold_no_sessions(dev
 @pytest.mark.postgres
 def test_events_logged_through_the_rpc_reach_the_marts(postgres_project: DbtProject):
     """RPC on PostgreSQL -> public.outreach_event_logs -> dbt (postgres target) -> aggregate marts."""
-    postgres_project.generate("--events", "1000", "--seed", "2")   # the other raw sources
-    with psycopg.connect(dbname=postgres_project.pg_database, host="127.0.0.1", user="postgres",
-                         autocommit=True) as conn:
+    postgres_project.generate("--events", "1000", "--seed", "2")  # the other raw sources
+    with psycopg.connect(
+        dbname=postgres_project.pg_database, host="127.0.0.1", user="postgres", autocommit=True
+    ) as conn:
         postgres.install(conn, "outreach", REPO / "seeds")
         outcomes = [call(conn, inputs(i, {"utm_source": "IG"}))["ok"] for i in range(3)]
         outcomes.append(call(conn, inputs(9, {"event": "click"}))["ok"])
     assert outcomes == [True, True, True, False]
-    postgres_project.dbt("build", "--select", "+fct_outreach_events_daily", "--indirect-selection", "cautious",
-                         vars={"outreach_schema": "public"})
-    rows = postgres_project.query("select source_id_resolved, sum(events), sum(distinct_sessions) "
-                                  "from outreach.fct_outreach_events_daily group by 1")
+    postgres_project.dbt(
+        "build",
+        "--select",
+        "+fct_outreach_events_daily",
+        "--indirect-selection",
+        "cautious",
+        vars={"outreach_schema": "public"},
+    )
+    rows = postgres_project.query(
+        "select source_id_resolved, sum(events), sum(distinct_sessions) "
+        "from outreach.fct_outreach_events_daily group by 1"
+    )
     assert rows == [("instagram", 3, 3)]

@@ -19,10 +19,13 @@ def test_every_security_definer_function_searches_pg_temp_last(postgres_database
             postgres.install(conn, component, REPO / "seeds")
         definers = conn.execute(
             "select p.proname, p.proconfig from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace "
-            "where n.nspname = 'public' and p.prosecdef order by 1").fetchall()
+            "where n.nspname = 'public' and p.prosecdef order by 1"
+        ).fetchall()
         assert {name for name, _ in definers} >= {"outreach_log_event", "fn_revenue_state_audit", "attribution_purge"}
         for name, config in definers:
             assert config == ["search_path=pg_catalog, pg_temp"], (name, config)
         for role in ("anon", "authenticated"):
-            assert conn.execute("select has_database_privilege(%s, current_database(), 'TEMP')",
-                                [role]).fetchone()[0] is False, role
+            assert (
+                conn.execute("select has_database_privilege(%s, current_database(), 'TEMP')", [role]).fetchone()[0]
+                is False
+            ), role

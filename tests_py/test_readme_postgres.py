@@ -26,14 +26,15 @@ pytestmark = pytest.mark.postgres
 
 
 def readme_postgres_block(readme: str) -> list[str]:
-    section = readme[readme.index("Pointing it at PostgreSQL"):]
+    section = readme[readme.index("Pointing it at PostgreSQL") :]
     block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
     return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
 
 
 def fresh_clone(destination: Path) -> Path:
-    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, text=True,
-                           check=True).stdout.split("\0")
+    files = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z"], capture_output=True, text=True, check=True
+    ).stdout.split("\0")
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():
@@ -48,16 +49,21 @@ def test_readme_postgres_steps_work_in_a_fresh_clone(tmp_path, postgres_database
     clone = fresh_clone(tmp_path / "clone")
     lines = readme_postgres_block((clone / "README.md").read_text())
     assert any("dbt build" in line for line in lines) and any("generate" in line for line in lines), lines
-    script = "\n".join([
-        "set -euo pipefail",
-        'make() { [ "$1" = install ] && .venv/bin/privacy-insights setup; }',
-        "createdb() { :; }",
-        f'export() {{ builtin export "$@"; builtin export PGDATABASE="{postgres_database}"; }}',
-        *[line.replace("--events 100000", "--events 2000").replace("dbt build", "dbt build --select +staging.spots --indirect-selection cautious")
-          for line in lines],
-    ])
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PRIVACY_INSIGHTS_", "DBT_", "PG", "SPOTS_"))}
+    script = "\n".join(
+        [
+            "set -euo pipefail",
+            'make() { [ "$1" = install ] && .venv/bin/privacy-insights setup; }',
+            "createdb() { :; }",
+            f'export() {{ builtin export "$@"; builtin export PGDATABASE="{postgres_database}"; }}',
+            *[
+                line.replace("--events 100000", "--events 2000").replace(
+                    "dbt build", "dbt build --select +staging.spots --indirect-selection cautious"
+                )
+                for line in lines
+            ],
+        ]
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRIVACY_INSIGHTS_", "DBT_", "PG", "SPOTS_"))}
     run = subprocess.run(["bash", "-c", script], cwd=clone, env=env, capture_output=True, text=True)
     assert run.returncode == 0, f"{script}\n--- stdout\n{run.stdout[-4000:]}\n--- stderr\n{run.stderr[-3000:]}"
     assert (clone / "data").is_dir() and (clone / "profiles.yml").is_file()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import duckdb
 import numpy as np
@@ -21,18 +21,38 @@ from scipy import stats
 from dp_fixtures import city_cells, policy
 from harness import REPO, DbtProject
 from privacy_insights.dp.release import PeriodRelease, empty_release, release_periods
-from privacy_insights.export import ExportPolicy, ExportRequest, run_export
-from privacy_insights.export import writer
+from privacy_insights.export import ExportPolicy, ExportRequest, run_export, writer
 from privacy_insights.targets import connect
 
 pytestmark = pytest.mark.e2e
 BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
-GENERATE = ["--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05", "--days", "14",
-            "--outside-city-share", "0", "--seed", "7"]
-KEY = ["time_granularity", "time_bucket_start_utc", "geo_bucket_id", "release_level", "segment_door_type",
-       "segment_category", "segment_context"]
+GENERATE = [
+    "--events",
+    "200000",
+    "--users",
+    "20000",
+    "--cities",
+    "jp-tyo",
+    "--start",
+    "2026-10-05",
+    "--days",
+    "14",
+    "--outside-city-share",
+    "0",
+    "--seed",
+    "7",
+]
+KEY = [
+    "time_granularity",
+    "time_bucket_start_utc",
+    "geo_bucket_id",
+    "release_level",
+    "segment_door_type",
+    "segment_category",
+    "segment_context",
+]
 FORBIDDEN = ["user_id", "email"]
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +105,22 @@ def test_overlapping_export_slices_reveal_nothing_new(built: DbtProject, tmp_pat
     monkeypatch.setenv("PRIVACY_INSIGHTS_DUCKDB", built.env["PRIVACY_INSIGHTS_DUCKDB"])
     slices = [
         ExportRequest("attacker", date(2026, 10, 5), date(2026, 10, 13), "day", ("jp-tyo",), "jsonl"),
-        ExportRequest("attacker", date(2026, 10, 7), date(2026, 10, 9), "day", ("jp-tyo",), "jsonl",
-                      categories=("coffee", "food")),
-        ExportRequest("attacker", date(2026, 10, 5), date(2026, 10, 8), "day", ("jp-tyo", "us-nyc"), "jsonl",
-                      door_types=("spot",)),
-        ExportRequest("attacker", date(2026, 10, 6), date(2026, 10, 13), "day", ("jp-tyo",), "jsonl",
-                      contexts=("weekend", "evening"), include_suppressed=True),
+        ExportRequest(
+            "attacker", date(2026, 10, 7), date(2026, 10, 9), "day", ("jp-tyo",), "jsonl", categories=("coffee", "food")
+        ),
+        ExportRequest(
+            "attacker", date(2026, 10, 5), date(2026, 10, 8), "day", ("jp-tyo", "us-nyc"), "jsonl", door_types=("spot",)
+        ),
+        ExportRequest(
+            "attacker",
+            date(2026, 10, 6),
+            date(2026, 10, 13),
+            "day",
+            ("jp-tyo",),
+            "jsonl",
+            contexts=("weekend", "evening"),
+            include_suppressed=True,
+        ),
     ]
     seen: dict[tuple, dict] = {}
     overlaps = 0
@@ -121,14 +151,18 @@ def test_niche_cohorts_below_k_are_not_recovered(built: DbtProject):
     released = [(g, true, est) for g, true, est, suppressed in rows if not suppressed]
     ceiling = stats.binom.ppf(1 - 1e-6, len(rows), policy().false_release_probability)
     errors = [abs(est - true) for _, true, est in released]
-    print(f"\n[red-team niche] {len(rows)} cells with 1..99 true participants, {len(released)} published "
-          f"(ceiling {ceiling:g}), |error| of published ones median "
-          f"{np.median(errors) if errors else float('nan'):.0f}")
+    print(
+        f"\n[red-team niche] {len(rows)} cells with 1..99 true participants, {len(released)} published "
+        f"(ceiling {ceiling:g}), |error| of published ones median "
+        f"{np.median(errors) if errors else float('nan'):.0f}"
+    )
     assert len(released) <= ceiling, (len(released), len(rows), ceiling)
-    assert all(est >= 100 for _, _, est in released)       # and none is published below k
+    assert all(est >= 100 for _, _, est in released)  # and none is published below k
 
 
-def _attack_frequency(worlds: dict[str, pd.DataFrame], attack, periods, granularity: str = "day") -> dict[str, np.ndarray]:
+def _attack_frequency(
+    worlds: dict[str, pd.DataFrame], attack, periods, granularity: str = "day"
+) -> dict[str, np.ndarray]:
     """Run the real release on each world (many independent copies of one city) and apply the attack."""
     out = {}
     for name, cells in worlds.items():
@@ -177,11 +211,13 @@ def assert_dp_attack(estimates: dict[str, np.ndarray], epsilon: float, t: float,
     p_with = float((estimates["with"] >= c).mean())
     bound = math.exp(epsilon)
     error = float(np.median(np.abs(estimates["without"] - true)))
-    print(f"\n[red-team {label}] 95th percentile of the estimate {c:g} (true {true}/{true + 1}), "
-          f"P(>= c): {p_without:.3f} vs {p_with:.3f} (allowed factor {bound:.2f}), median |error| {error:.1f}")
+    print(
+        f"\n[red-team {label}] 95th percentile of the estimate {c:g} (true {true}/{true + 1}), "
+        f"P(>= c): {p_without:.3f} vs {p_with:.3f} (allowed factor {bound:.2f}), median |error| {error:.1f}"
+    )
     assert p_with - t <= bound * (p_without + t) and p_without - t <= bound * (p_with + t)
     assert not (1 - t <= bound * (p_without + t)), "test design: a leak of the true count would pass"
-    assert error > 2      # the estimate carries noise
+    assert error > 2  # the estimate carries noise
 
 
 def test_differencing_a_week_against_its_days_learns_nothing_beyond_the_noise():
@@ -193,28 +229,48 @@ def test_differencing_a_week_against_its_days_learns_nothing_beyond_the_noise():
     n, epsilon = 1_000, 1.25
     t = math.sqrt(math.log(4 / 1e-6) / (2 * n))
     days = [f"2026-10-{d:02d}" for d in range(5, 12)]
-    cities = {f"c{i:05d}": 300 for i in range(n)}       # small: the city level is all they measure
+    cities = {f"c{i:05d}": 300 for i in range(n)}  # small: the city level is all they measure
     worlds = {}
     for name, extra in (("without", 0), ("with", 1)):
         day_cells = city_cells("day", days, cities, seed=3)
         week_cells = city_cells("week", ["2026-10-05"], {c: 7 * 300 for c in cities}, seed=4)
         for frame in (day_cells, week_cells):
-            first = frame["period_start"].eq(pd.Timestamp("2026-10-07") if frame is day_cells
-                                             else pd.Timestamp("2026-10-05"))
-            spot = first & (frame["door_type"] == "spot") & (frame["category"] == "coffee") & (frame["context"] == "morning")
+            first = frame["period_start"].eq(
+                pd.Timestamp("2026-10-07") if frame is day_cells else pd.Timestamp("2026-10-05")
+            )
+            spot = (
+                first
+                & (frame["door_type"] == "spot")
+                & (frame["category"] == "coffee")
+                & (frame["context"] == "morning")
+            )
             frame.loc[spot, "participants"] += extra
         worlds[name] = (day_cells, week_cells)
     estimates = {}
     for name, (day_cells, week_cells) in worlds.items():
-        day_rows = release_periods(day_cells, "day", policy(), [PeriodRelease("day", pd.Timestamp(d), 1, True)
-                                                                for d in days], empty_release(), NOW,
-                                   report=lambda _: None)
-        week_rows = release_periods(week_cells, "week", policy(), [PeriodRelease("week", pd.Timestamp("2026-10-05"),
-                                                                                 1, True)], empty_release(), NOW,
-                                    report=lambda _: None)
+        day_rows = release_periods(
+            day_cells,
+            "day",
+            policy(),
+            [PeriodRelease("day", pd.Timestamp(d), 1, True) for d in days],
+            empty_release(),
+            NOW,
+            report=lambda _: None,
+        )
+        week_rows = release_periods(
+            week_cells,
+            "week",
+            policy(),
+            [PeriodRelease("week", pd.Timestamp("2026-10-05"), 1, True)],
+            empty_release(),
+            NOW,
+            report=lambda _: None,
+        )
         day_city = day_rows[day_rows["release_level"] == "city"]
         others = day_city[day_city["release_period_start"] != pd.Timestamp("2026-10-07")]
-        week_city = week_rows[week_rows["release_level"] == "city"].set_index("geo_bucket_id")["unique_participants_est"]
+        week_city = week_rows[week_rows["release_level"] == "city"].set_index("geo_bucket_id")[
+            "unique_participants_est"
+        ]
         estimates[name] = (week_city - others.groupby("geo_bucket_id")["unique_participants_est"].sum()).to_numpy(float)
     assert_dp_attack(estimates, epsilon, t, true=int(np.median(estimates["without"])), label="week minus days")
 
@@ -236,13 +292,15 @@ def test_a_single_extremely_active_participant_moves_at_most_the_bounds(built: D
         from range(20000) as t(i)""")
     con.execute("create schema if not exists outside_buyer")
     for table in ("spots_insights_v1_releases", "spots_privacy_budget_ledger"):
-        con.execute(f"drop table if exists outside_buyer.{table}")   # release afresh for the heavy world
+        con.execute(f"drop table if exists outside_buyer.{table}")  # release afresh for the heavy world
     con.close()
     # staging is a table: rebuild it and everything between it and the aggregates
     heavy.dbt("run", "--select", "+int_spots__cell_aggregates", vars=BUILD)
 
-    query = ("select granularity, period_start, time_bucket_start_utc, geo_bucket_id, door_type, category, context, "
-             "participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates")
+    query = (
+        "select granularity, period_start, time_bucket_start_utc, geo_bucket_id, door_type, category, context, "
+        "participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
+    )
     base = {r[:7]: r[7:] for r in built.query(query)}
     with_heavy = {r[:7]: r[7:] for r in heavy.query(query)}
     assert base.keys() == with_heavy.keys(), "the cell domain is public: it does not depend on the data"
@@ -257,5 +315,7 @@ def test_a_single_extremely_active_participant_moves_at_most_the_bounds(built: D
     assert changed, "the heavy participant left no trace at all: the attack was not exercised"
     for (granularity, period), n in changed.items():
         assert n <= bounds[granularity][0], f"{granularity} {period}: {n} cells changed, bound {bounds[granularity][0]}"
-    print(f"\n[red-team heavy user] 20,000 opens -> {sum(changed.values())} cells changed over {len(changed)} periods, "
-          f"at most {max(changed.values())} per period")
+    print(
+        f"\n[red-team heavy user] 20,000 opens -> {sum(changed.values())} cells changed over {len(changed)} periods, "
+        f"at most {max(changed.values())} per period"
+    )

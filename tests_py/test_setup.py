@@ -15,8 +15,13 @@ def test_install_into_fresh_folder_is_idempotent_and_loads_offline(tmp_path):
     stamp = first.stat().st_mtime_ns
     second = install_postgres_extension(folder)
     assert first == second and second.stat().st_mtime_ns == stamp
-    con = duckdb.connect(config={"extension_directory": str(folder), "autoinstall_known_extensions": "false",
-                                 "autoload_known_extensions": "false"})
+    con = duckdb.connect(
+        config={
+            "extension_directory": str(folder),
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+        }
+    )
     con.execute("LOAD postgres")
     assert con.sql("select loaded from duckdb_extensions() where extension_name = 'postgres_scanner'").fetchone()[0]
 

@@ -19,17 +19,35 @@ pytestmark = pytest.mark.e2e
 # days 10-05..10-13 and the week of 10-05 are eligible; as_of 10-18 adds the day 10-14.
 BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
 BUILD_NEXT = {"as_of": "2026-10-18T00:00:00Z", "release_start_date": "2026-10-05"}
-GENERATE = ["--events", "200000", "--users", "20000", "--cities", "jp-tyo", "--start", "2026-10-05",
-            "--days", "14", "--outside-city-share", "0", "--seed", "7"]
+GENERATE = [
+    "--events",
+    "200000",
+    "--users",
+    "20000",
+    "--cities",
+    "jp-tyo",
+    "--start",
+    "2026-10-05",
+    "--days",
+    "14",
+    "--outside-city-share",
+    "0",
+    "--seed",
+    "7",
+]
 RELEASES = ["spots_insights_v1_releases", "spots_insights_v1"]
-KEY = ("time_granularity, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, segment_category, "
-       "segment_context, release_version")
+KEY = (
+    "time_granularity, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, segment_category, "
+    "segment_context, release_version"
+)
 LEVELS = {"city", "city_door_type", "city_category", "city_segment"}
 # contract 000 §5.1 and obvious equivalents, plus this project's internal keys
 FORBIDDEN_COLUMNS = re.compile(
     r"(user_id|agent_id|ai_signature|latitude|longitude|lat|lon|lng|location_history|visited_locations|"
     r"current_location|device_id|advertising_id|ip_address|ip|message|text|transcript|embedding|vector|"
-    r"session_id|participant_key|event_id|email|phone)", re.IGNORECASE)
+    r"session_id|participant_key|event_id|email|phone)",
+    re.IGNORECASE,
+)
 
 
 def released_rows(project: DbtProject) -> dict[str, list[tuple]]:
@@ -37,8 +55,10 @@ def released_rows(project: DbtProject) -> dict[str, list[tuple]]:
 
 
 def ledger(project: DbtProject) -> list[tuple]:
-    return project.query("select time_granularity, release_period_start, release_version, status, epsilon, charged_at "
-                         "from outside_buyer.spots_privacy_budget_ledger order by 1, 2, 3")
+    return project.query(
+        "select time_granularity, release_period_start, release_version, status, epsilon, charged_at "
+        "from outside_buyer.spots_privacy_budget_ledger order by 1, 2, 3"
+    )
 
 
 def test_release_is_stable_and_advances(project: DbtProject):
@@ -46,9 +66,11 @@ def test_release_is_stable_and_advances(project: DbtProject):
     project.dbt("build", vars=BUILD)
     first, first_ledger = released_rows(project), ledger(project)
 
-    released = project.query("select time_granularity, release_level, count(*) from outside_buyer.spots_insights_v1 "
-                             "where not privacy_suppressed group by 1, 2 order by 1, 2")
-    for granularity in ("day", "week"):   # every level has released cells: stability is checked on real values
+    released = project.query(
+        "select time_granularity, release_level, count(*) from outside_buyer.spots_insights_v1 "
+        "where not privacy_suppressed group by 1, 2 order by 1, 2"
+    )
+    for granularity in ("day", "week"):  # every level has released cells: stability is checked on real values
         levels = {level for g, level, n in released if g == granularity and n > 0}
         assert levels == LEVELS, f"{granularity}: released levels {levels}; the stability check would be vacuous"
     periods = {(g, str(p)[:10]) for g, p, *_ in first_ledger}
@@ -75,9 +97,13 @@ def test_release_is_stable_and_advances(project: DbtProject):
     assert set(first_ledger) <= set(new_ledger)
     added = {(g, str(p)[:10]) for g, p, *_ in set(new_ledger) - set(first_ledger)}
     assert added == {("day", "2026-10-14")}
-    new_rows = dict(project.query("select release_level, count(*) from outside_buyer.spots_insights_v1 "
-                                  "where time_granularity = 'day' and release_period_start = timestamp '2026-10-14' "
-                                  "group by 1"))
+    new_rows = dict(
+        project.query(
+            "select release_level, count(*) from outside_buyer.spots_insights_v1 "
+            "where time_granularity = 'day' and release_period_start = timestamp '2026-10-14' "
+            "group by 1"
+        )
+    )
     cities = project.query("select count(*) from reference.city_definitions")[0][0]
     # every city gets its city row; only the city with data measures the finer levels
     assert new_rows == {"city": cities, "city_door_type": 3, "city_category": 9, "city_segment": 3 * 9 * 5}
@@ -87,8 +113,10 @@ def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):
     project.generate(*GENERATE)
     project.dbt("build", vars=BUILD)
 
-    raw = project.query("select user_id, agent_id, ai_signature, device_id, ip_address, event_id, message, "
-                        "latitude, longitude from raw.spots_interaction_events")
+    raw = project.query(
+        "select user_id, agent_id, ai_signature, device_id, ip_address, event_id, message, "
+        "latitude, longitude from raw.spots_interaction_events"
+    )
     raw_strings = {v for row in raw for v in row[:7] if v is not None}
     raw_coordinates = {v for row in raw for v in row[7:] if v is not None}
     city_codes = {r[0] for r in project.query("select city_code from reference.city_definitions")}
@@ -96,19 +124,22 @@ def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):
     checked = 0
     for schema in ("outside_buyer", "ops"):
         for table in project.tables(schema):
-            for column, data_type in project.columns(schema, table):
+            for column, _data_type in project.columns(schema, table):
                 assert not FORBIDDEN_COLUMNS.fullmatch(column), f"{schema}.{table}.{column}: forbidden column name"
                 values = {r[0] for r in project.query(f'select distinct "{column}" from {schema}.{table}')} - {None}
                 checked += 1
                 if isinstance(next(iter(values), None), str):
                     assert not values & raw_strings, f"{schema}.{table}.{column}: carries a raw identifier or text"
                     for value in values:
-                        assert not re.search(r"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{8}-[0-9a-f]{4}-", value), \
+                        assert not re.search(r"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{8}-[0-9a-f]{4}-", value), (
                             f"{schema}.{table}.{column}: value {value!r} looks like an identifier"
+                        )
                 if isinstance(next(iter(values), None), float):
                     assert not values & raw_coordinates, f"{schema}.{table}.{column}: carries a raw coordinate"
                 if column == "geo_bucket_id":
-                    assert values <= city_codes, f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
+                    assert values <= city_codes, (
+                        f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
+                    )
     assert checked > 40
 
 
@@ -126,5 +157,6 @@ def test_budget_cap_denies_periods_and_says_why(dev_project: DbtProject):
     assert all(epsilon == 0 for _, status, epsilon in rows if status == "denied")
     denied_cells = dev_project.query(
         "select count(*), count(unique_participants_est) from outside_buyer.spots_insights_v1 "
-        "where privacy_suppressed_reason = 'budget_exhausted'")[0]
+        "where privacy_suppressed_reason = 'budget_exhausted'"
+    )[0]
     assert denied_cells[0] > 0 and denied_cells[1] == 0

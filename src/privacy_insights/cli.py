@@ -8,7 +8,7 @@ import logging
 import resource
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from privacy_insights import targets
@@ -16,7 +16,7 @@ from privacy_insights import targets
 
 def _utc_date(text: str) -> datetime:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
 
@@ -38,14 +38,23 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from privacy_insights.synthetic import GeneratorConfig, generate
 
     cfg = GeneratorConfig(
-        events=args.events, seed=args.seed, start=args.start, days=args.days, users=args.users,
-        cities=tuple(args.cities or ()), outside_city_share=args.outside_city_share,
-        bad_share=args.bad_share, outreach_events=args.outreach_events,
-        outreach_bad_share=args.outreach_bad_share, outreach_duplicate_share=args.outreach_duplicate_share,
+        events=args.events,
+        seed=args.seed,
+        start=args.start,
+        days=args.days,
+        users=args.users,
+        cities=tuple(args.cities or ()),
+        outside_city_share=args.outside_city_share,
+        bad_share=args.bad_share,
+        outreach_events=args.outreach_events,
+        outreach_bad_share=args.outreach_bad_share,
+        outreach_duplicate_share=args.outreach_duplicate_share,
         attribution_events=args.attribution_events,
         attribution_duplicate_share=args.attribution_duplicate_share,
-        attribution_pii_share=args.attribution_pii_share, chunk_rows=args.chunk_rows,
-        tables=tuple(args.tables), profile=args.profile,
+        attribution_pii_share=args.attribution_pii_share,
+        chunk_rows=args.chunk_rows,
+        tables=tuple(args.tables),
+        profile=args.profile,
     )
     warehouse = targets.connect(args.target, memory_limit=args.duckdb_memory_limit)
     started = time.perf_counter()
@@ -95,24 +104,47 @@ def _cmd_postgres_retention(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from privacy_insights.export import (ExportFailed, ExportInterrupted, ExportInvalid, ExportRefused, ExportRequest,
-                                         StoreUnavailable, export_file, load_policy, open_store,
-                                         open_warehouse_read_only)
+    from privacy_insights.export import (
+        ExportFailed,
+        ExportInterrupted,
+        ExportInvalid,
+        ExportRefused,
+        ExportRequest,
+        StoreUnavailable,
+        export_file,
+        load_policy,
+        open_store,
+        open_warehouse_read_only,
+    )
     from privacy_insights.export.run import install_interrupt_handlers
 
     root = targets.project_root()
     policy = load_policy(root / "export_policy.yml")
     request = ExportRequest(
-        buyer_id=args.buyer_id, start=args.start.date(), end=args.end.date(), granularity=args.granularity,
-        cities=tuple(args.cities), fmt=args.format, categories=tuple(args.categories or ()),
-        door_types=tuple(args.door_types or ()), contexts=tuple(args.contexts or ()),
-        include_suppressed=args.include_suppressed)
+        buyer_id=args.buyer_id,
+        start=args.start.date(),
+        end=args.end.date(),
+        granularity=args.granularity,
+        cities=tuple(args.cities),
+        fmt=args.format,
+        categories=tuple(args.categories or ()),
+        door_types=tuple(args.door_types or ()),
+        contexts=tuple(args.contexts or ()),
+        include_suppressed=args.include_suppressed,
+    )
     out_dir = Path(args.output_dir or policy.export_dir)
     out_dir = out_dir if out_dir.is_absolute() else root / out_dir
     restore = install_interrupt_handlers()
     try:
-        result = export_file(request, policy, lambda: open_warehouse_read_only(args.target), root / "seeds",
-                             targets.project_vars()["contract_forbidden_fields"], out_dir, open_store(args.target))
+        result = export_file(
+            request,
+            policy,
+            lambda: open_warehouse_read_only(args.target),
+            root / "seeds",
+            targets.project_vars()["contract_forbidden_fields"],
+            out_dir,
+            open_store(args.target),
+        )
     except ExportRefused as refusal:
         print(f"privacy-insights: export refused: {refusal}", file=sys.stderr)
         return 3
@@ -120,16 +152,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"privacy-insights: export failed: {' '.join(str(failure).split())}", file=sys.stderr)
         return 4
     except ExportInterrupted as interrupted:
-        print(f"privacy-insights: export {interrupted}: nothing delivered, no partial file left (audited)",
-              file=sys.stderr)
+        print(
+            f"privacy-insights: export {interrupted}: nothing delivered, no partial file left (audited)",
+            file=sys.stderr,
+        )
         return interrupted.exit_code
     finally:
         pending = restore()
     if pending:
-        print(f"privacy-insights: signal {pending} arrived while the delivery was being committed; it completed",
-              file=sys.stderr)
-    print(json.dumps({"file": str(result.path), "dictionary": str(result.dictionary), "rows": result.rows,
-                      "sha256": result.sha256, "audit_id": result.audit_id}, indent=2))
+        print(
+            f"privacy-insights: signal {pending} arrived while the delivery was being committed; it completed",
+            file=sys.stderr,
+        )
+    print(
+        json.dumps(
+            {
+                "file": str(result.path),
+                "dictionary": str(result.dictionary),
+                "rows": result.rows,
+                "sha256": result.sha256,
+                "audit_id": result.audit_id,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -166,16 +212,41 @@ def _cmd_buyers(args: argparse.Namespace) -> int:
     store = open_store(args.target)
     try:
         if args.buyers_command == "add":
-            key, key_id = keys.add_buyer(store, policy, args.buyer_id, args.granularities, args.max_cities,
-                                         args.requests_per_minute, args.rows_per_day, args.fingerprints_per_window)
-            print(json.dumps({"buyer_id": args.buyer_id, "key_id": key_id, "api_key": key,
-                              "note": "the key is shown once and stored only as a hash: hand it to the buyer now"},
-                             indent=2))
+            key, key_id = keys.add_buyer(
+                store,
+                policy,
+                args.buyer_id,
+                args.granularities,
+                args.max_cities,
+                args.requests_per_minute,
+                args.rows_per_day,
+                args.fingerprints_per_window,
+            )
+            print(
+                json.dumps(
+                    {
+                        "buyer_id": args.buyer_id,
+                        "key_id": key_id,
+                        "api_key": key,
+                        "note": "the key is shown once and stored only as a hash: hand it to the buyer now",
+                    },
+                    indent=2,
+                )
+            )
         elif args.buyers_command == "rotate":
             key, key_id, revoked = keys.rotate(store, policy, args.buyer_id, args.granularities, args.max_cities)
-            print(json.dumps({"buyer_id": args.buyer_id, "key_id": key_id, "api_key": key, "revoked_key_ids": revoked,
-                              "note": "the key is shown once and stored only as a hash: hand it to the buyer now"},
-                             indent=2))
+            print(
+                json.dumps(
+                    {
+                        "buyer_id": args.buyer_id,
+                        "key_id": key_id,
+                        "api_key": key,
+                        "revoked_key_ids": revoked,
+                        "note": "the key is shown once and stored only as a hash: hand it to the buyer now",
+                    },
+                    indent=2,
+                )
+            )
         elif args.buyers_command == "revoke":
             revoked = keys.revoke(store, args.buyer_id, args.key_id)
             print(json.dumps({"buyer_id": args.buyer_id, "revoked_key_ids": revoked}, indent=2))
@@ -203,8 +274,11 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
     results = run_benchmark(root, runs, args.seed, root / "results.json")
-    command = " ".join(["privacy-insights benchmark", *sys.argv[2:]]) if sys.argv[1:2] == ["benchmark"] \
+    command = (
+        " ".join(["privacy-insights benchmark", *sys.argv[2:]])
+        if sys.argv[1:2] == ["benchmark"]
         else "privacy-insights benchmark"
+    )
     markdown = results_markdown(results, command)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(markdown)
@@ -245,8 +319,9 @@ def _command_index(parser: argparse.ArgumentParser, prefix: str = "") -> list[tu
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="privacy-insights", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="privacy-insights", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     setup = sub.add_parser("setup", help="install DuckDB's postgres extension offline and create profiles.yml")
@@ -256,8 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--target", choices=targets.TARGETS, default="dev")
     gen.add_argument("--events", type=int, default=100_000, help="SPOTS interaction events, 10^3 to 10^7")
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--start", type=_utc_date, default=datetime(2026, 9, 1, tzinfo=timezone.utc),
-                     help="first UTC day of activity (YYYY-MM-DD)")
+    gen.add_argument(
+        "--start",
+        type=_utc_date,
+        default=datetime(2026, 9, 1, tzinfo=UTC),
+        help="first UTC day of activity (YYYY-MM-DD)",
+    )
     gen.add_argument("--days", type=int, default=61)
     gen.add_argument("--users", type=int, default=None, help="participants (default events/20, at least 200)")
     gen.add_argument("--cities", nargs="*", help="restrict activity to these city codes")
@@ -270,23 +349,37 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--attribution-duplicate-share", type=float, default=0.02)
     gen.add_argument("--attribution-pii-share", type=float, default=0.01)
     gen.add_argument("--chunk-rows", type=int, default=200_000)
-    gen.add_argument("--duckdb-memory-limit", default="256MB",
-                     help="cap on DuckDB's buffer pool while writing, so memory stays flat at any --events")
-    gen.add_argument("--profile", choices=["baseline", "realistic"], default="baseline",
-                     help="shape of SPOTS activity (README \"Generator\"): baseline, or realistic habits, "
-                          "launch-city concentration and weekly seasonality")
-    gen.add_argument("--tables", nargs="+", default=["spots", "outreach", "attribution"],
-                     choices=["spots", "outreach", "attribution"])
+    gen.add_argument(
+        "--duckdb-memory-limit",
+        default="256MB",
+        help="cap on DuckDB's buffer pool while writing, so memory stays flat at any --events",
+    )
+    gen.add_argument(
+        "--profile",
+        choices=["baseline", "realistic"],
+        default="baseline",
+        help='shape of SPOTS activity (README "Generator"): baseline, or realistic habits, '
+        "launch-city concentration and weekly seasonality",
+    )
+    gen.add_argument(
+        "--tables",
+        nargs="+",
+        default=["spots", "outreach", "attribution"],
+        choices=["spots", "outreach", "attribution"],
+    )
     gen.set_defaults(func=_cmd_generate)
 
     pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers, BI role) and retention")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)
-    pg_install = pg_sub.add_parser("install", help="create or update the objects of outreach, attribution, bi, clock "
-                                                     "or geo (idempotent)")
+    pg_install = pg_sub.add_parser(
+        "install", help="create or update the objects of outreach, attribution, bi, clock or geo (idempotent)"
+    )
     pg_install.add_argument("components", nargs="+", choices=["outreach", "attribution", "bi", "clock", "geo"])
     pg_install.set_defaults(func=_cmd_postgres_install)
 
-    retention = pg_sub.add_parser("retention", help="delete attribution rows older than --days (default 90); safe daily")
+    retention = pg_sub.add_parser(
+        "retention", help="delete attribution rows older than --days (default 90); safe daily"
+    )
     retention.add_argument("--days", type=int, default=90)
     retention.set_defaults(func=_cmd_postgres_retention)
 
@@ -301,44 +394,57 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--door-types", nargs="*")
     export.add_argument("--contexts", nargs="*")
     export.add_argument("--format", choices=["jsonl", "parquet", "csv"], default="jsonl")
-    export.add_argument("--include-suppressed", action="store_true",
-                        help="also deliver suppressed cells (keys and reason, null metrics)")
+    export.add_argument(
+        "--include-suppressed",
+        action="store_true",
+        help="also deliver suppressed cells (keys and reason, null metrics)",
+    )
     export.add_argument("--output-dir", help="default: export_dir of export_policy.yml")
     export.set_defaults(func=_cmd_export)
 
-    export_retention = sub.add_parser("export-retention",
-                                      help="delete buyer files and audit rows older than the retention (12 months)")
+    export_retention = sub.add_parser(
+        "export-retention", help="delete buyer files and audit rows older than the retention (12 months)"
+    )
     export_retention.add_argument("--target", choices=targets.TARGETS, default="dev")
     export_retention.add_argument("--months", type=int, default=None)
     export_retention.set_defaults(func=_cmd_export_retention)
 
-    publish = sub.add_parser("publish", help="publish the built release as the immutable snapshot the API serves "
-                                             "(run after every dbt build)")
+    publish = sub.add_parser(
+        "publish", help="publish the built release as the immutable snapshot the API serves (run after every dbt build)"
+    )
     publish.add_argument("--target", choices=targets.TARGETS, default="dev")
     publish.set_defaults(func=_cmd_publish)
 
     serve = sub.add_parser("serve", help="the buyer HTTP API on 127.0.0.1 (OpenAPI docs at /docs)")
     serve.add_argument("--target", choices=targets.TARGETS, default="dev")
     serve.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1 (0: any free port)")
-    serve.add_argument("--poll-seconds", type=float, default=1.0,
-                       help="how often to look for a newly published release")
+    serve.add_argument(
+        "--poll-seconds", type=float, default=1.0, help="how often to look for a newly published release"
+    )
     serve.set_defaults(func=_cmd_serve)
 
     buyers = sub.add_parser("buyers", help="buyers and their API keys (keys are shown once, stored as a hash)")
     buyers.add_argument("--target", choices=targets.TARGETS, default="dev")
     buyers_sub = buyers.add_subparsers(dest="buyers_command", required=True)
-    for name, text in (("add", "register a buyer and issue its first API key"),
-                       ("rotate", "issue a new key and revoke the buyer's other keys")):
+    for name, text in (
+        ("add", "register a buyer and issue its first API key"),
+        ("rotate", "issue a new key and revoke the buyer's other keys"),
+    ):
         cmd = buyers_sub.add_parser(name, help=text)
         cmd.add_argument("buyer_id", help="lower-case ASCII slug: a-z, 0-9, '-', '_' (at most 63 characters)")
-        cmd.add_argument("--granularities", nargs="+", choices=["hour", "day", "week"],
-                         help="key scope (default day week; hour only for buyers in export_policy.yml)")
+        cmd.add_argument(
+            "--granularities",
+            nargs="+",
+            choices=["hour", "day", "week"],
+            help="key scope (default day week; hour only for buyers in export_policy.yml)",
+        )
         cmd.add_argument("--max-cities", type=int, help="key scope: cities per request (default: the policy's)")
         if name == "add":
             cmd.add_argument("--requests-per-minute", type=int)
             cmd.add_argument("--rows-per-day", type=int)
-            cmd.add_argument("--fingerprints-per-window", type=int,
-                             help="distinct slices per fingerprint window (export_policy.yml)")
+            cmd.add_argument(
+                "--fingerprints-per-window", type=int, help="distinct slices per fingerprint window (export_policy.yml)"
+            )
         cmd.set_defaults(func=_cmd_buyers)
     revoke = buyers_sub.add_parser("revoke", help="revoke every key of a buyer (or one with --key-id)")
     revoke.add_argument("buyer_id")
@@ -350,46 +456,79 @@ def build_parser() -> argparse.ArgumentParser:
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
     table.set_defaults(func=_cmd_privacy_table)
 
-    bench = sub.add_parser("benchmark", help="time dbt build from 10^5 to 10^7 events against two baselines "
-                                              "(docs/benchmark.md)")
-    bench.add_argument("--events", type=int, nargs="*", default=[100_000, 1_000_000, 10_000_000],
-                       help="event counts on the embedded DuckDB target")
-    bench.add_argument("--postgres-events", type=int, nargs="*", default=[100_000, 1_000_000],
-                       help="event counts on the postgres target (needs a local PostgreSQL)")
+    bench = sub.add_parser(
+        "benchmark", help="time dbt build from 10^5 to 10^7 events against two baselines (docs/benchmark.md)"
+    )
+    bench.add_argument(
+        "--events",
+        type=int,
+        nargs="*",
+        default=[100_000, 1_000_000, 10_000_000],
+        help="event counts on the embedded DuckDB target",
+    )
+    bench.add_argument(
+        "--postgres-events",
+        type=int,
+        nargs="*",
+        default=[100_000, 1_000_000],
+        help="event counts on the postgres target (needs a local PostgreSQL)",
+    )
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")
-    bench.add_argument("--output", default="docs/benchmark_results.md",
-                       help="Markdown tables of the measured figures (docs/benchmark.md discusses them)")
+    bench.add_argument(
+        "--output",
+        default="docs/benchmark_results.md",
+        help="Markdown tables of the measured figures (docs/benchmark.md discusses them)",
+    )
     bench.set_defaults(func=_cmd_benchmark)
 
-    utility = sub.add_parser("utility-report", help="measure the release's coverage and error against the truth "
-                                                    "(Markdown + PNG; internal: reads true counts)")
+    utility = sub.add_parser(
+        "utility-report",
+        help="measure the release's coverage and error against the truth (Markdown + PNG; internal: reads true counts)",
+    )
     utility.add_argument("--events", type=int, nargs="*", default=[1_000_000, 10_000_000])
     utility.add_argument("--profiles", nargs="*", default=["baseline", "realistic"], choices=["baseline", "realistic"])
     utility.add_argument("--seed", type=int, default=42)
-    utility.add_argument("--from-target", choices=targets.TARGETS,
-                         help="measure this target's built warehouse instead of fresh builds")
+    utility.add_argument(
+        "--from-target", choices=targets.TARGETS, help="measure this target's built warehouse instead of fresh builds"
+    )
     utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
     utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
     utility.set_defaults(func=_cmd_utility_report)
 
-    report = sub.add_parser("report", help="the reviewer's report of a built warehouse: budget over the window, "
-                                           "cells by city, published error, exports (Markdown + PNG)")
+    report = sub.add_parser(
+        "report",
+        help="the reviewer's report of a built warehouse: budget over the window, "
+        "cells by city, published error, exports (Markdown + PNG)",
+    )
     report.add_argument("--target", choices=targets.TARGETS, default="dev")
-    report.add_argument("--out", default="docs/report",
-                        help="folder for report.md and its PNG figures (relative to the project folder)")
+    report.add_argument(
+        "--out", default="docs/report", help="folder for report.md and its PNG figures (relative to the project folder)"
+    )
     report.set_defaults(func=_cmd_report)
 
-    release = sub.add_parser("release", help="for schedulers: dbt build with as_of from the UTC clock (hour), "
-                                             "driven by a timing policy (seeds/timing_policies.csv)")
+    release = sub.add_parser(
+        "release",
+        help="for schedulers: dbt build with as_of from the UTC clock (hour), "
+        "driven by a timing policy (seeds/timing_policies.csv)",
+    )
     release.add_argument("--target", choices=targets.TARGETS, default="dev")
     release.add_argument("--job", default="spots_insights_v1_hourly", help="job_name of the timing policy")
-    release.add_argument("--now", default=None, help="simulated UTC clock, e.g. 2026-11-02T05:10:00Z (not in the "
-                                                     "future; default: $PRIVACY_INSIGHTS_NOW, else the real clock)")
-    release.add_argument("--wait", type=float, default=0.0,
-                         help="seconds to wait for a running release to finish (default 0: exit cleanly)")
-    release.add_argument("--force", action="store_true",
-                         help="run outside the policy's window, and again within a slot that already ran")
+    release.add_argument(
+        "--now",
+        default=None,
+        help="simulated UTC clock, e.g. 2026-11-02T05:10:00Z (not in the "
+        "future; default: $PRIVACY_INSIGHTS_NOW, else the real clock)",
+    )
+    release.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for a running release to finish (default 0: exit cleanly)",
+    )
+    release.add_argument(
+        "--force", action="store_true", help="run outside the policy's window, and again within a slot that already ran"
+    )
     release.set_defaults(func=_cmd_release)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")

@@ -62,7 +62,8 @@ def pseudonym_key(require_key: bool, environ: dict[str, str] | None = None) -> s
         if require_key:
             raise PseudonymKeyError(
                 f"{KEY_ENV}: required on this target (a secret of at least {MIN_KEY_LENGTH} characters "
-                "that keys participant pseudonyms and contribution bounding); export it before running dbt")
+                "that keys participant pseudonyms and contribution bounding); export it before running dbt"
+            )
         log.warning(f"{KEY_ENV} is not set: using the development key (dev target only)")
         return DEVELOPMENT_KEY
     if len(key) < MIN_KEY_LENGTH:
@@ -97,21 +98,28 @@ class BuildLock:
                from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.pid = l.pid
                where l.locktype = 'advisory' and l.granted
                  and l.classid::int = pg_catalog.hashtext(%s) and l.objid::int = pg_catalog.hashtext(%s)""",
-            (LOCK_NAMESPACE, self.name)).fetchone()
-        return f"pid {row[0]} ('{row[1]}', connected since {row[2]:%Y-%m-%d %H:%M:%S %Z})" if row else "a build that just ended"
+            (LOCK_NAMESPACE, self.name),
+        ).fetchone()
+        return (
+            f"pid {row[0]} ('{row[1]}', connected since {row[2]:%Y-%m-%d %H:%M:%S %Z})"
+            if row
+            else "a build that just ended"
+        )
 
     def acquire(self, wait_seconds: float) -> None:
         if self.connection is not None:
             return
         import psycopg
 
-        self.connection = psycopg.connect(self.dsn, autocommit=True,
-                                          application_name=f"privacy-insights dbt build ({self.name}, pid {os.getpid()})")
+        self.connection = psycopg.connect(
+            self.dsn, autocommit=True, application_name=f"privacy-insights dbt build ({self.name}, pid {os.getpid()})"
+        )
         started, announced = time.monotonic(), False
         while True:
             got = self.connection.execute(
                 "select pg_catalog.pg_try_advisory_lock(pg_catalog.hashtext(%s), pg_catalog.hashtext(%s))",
-                (LOCK_NAMESPACE, self.name)).fetchone()[0]
+                (LOCK_NAMESPACE, self.name),
+            ).fetchone()[0]
             if got:
                 if announced:
                     log.info(f"acquired the warehouse build lock after {time.monotonic() - started:.0f} s")
@@ -123,10 +131,13 @@ class BuildLock:
                 raise BuildLockTimeout(
                     f"build lock: another build holds the {self.description}, held by {holder}; "
                     f"waited {wait_seconds:g} s ({LOCK_WAIT_ENV}). Let that build finish, then run this one again; "
-                    "nothing was built or released by this run")
+                    "nothing was built or released by this run"
+                )
             if not announced:
-                log.info(f"waiting for the warehouse build lock: another build holds the {self.description}, "
-                         f"held by {holder}; waiting up to {wait_seconds:g} s ({LOCK_WAIT_ENV})")
+                log.info(
+                    f"waiting for the warehouse build lock: another build holds the {self.description}, "
+                    f"held by {holder}; waiting up to {wait_seconds:g} s ({LOCK_WAIT_ENV})"
+                )
                 announced = True
             time.sleep(1.0)
 

@@ -65,7 +65,7 @@ def cells_touched(city: City) -> set[str]:
     for i in range(-steps, steps + 1):
         for j in range(-steps, steps + 1):
             dy, dx = i * SAMPLE_STEP_KM, j * SAMPLE_STEP_KM
-            if dx * dx + dy * dy > city.radius_km ** 2:
+            if dx * dx + dy * dy > city.radius_km**2:
                 continue
             lat = city.latitude + dy / km_per_deg_lat
             lon = city.longitude + dx / km_per_deg_lon

@@ -21,8 +21,21 @@ import pygeohash
 
 # Letters NFKD does not decompose, folded by hand (both cases).
 MULTI_CHAR = {"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th", "ĳ": "ij", "Ĳ": "ij"}
-SINGLE_EXTRA = {"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ł": "l", "Ł": "l", "ı": "i", "ħ": "h",
-                "Ħ": "h", "ŧ": "t", "Ŧ": "t"}
+SINGLE_EXTRA = {
+    "ø": "o",
+    "Ø": "o",
+    "đ": "d",
+    "Đ": "d",
+    "ð": "d",
+    "Ð": "d",
+    "ł": "l",
+    "Ł": "l",
+    "ı": "i",
+    "ħ": "h",
+    "Ħ": "h",
+    "ŧ": "t",
+    "Ŧ": "t",
+}
 # Latin-1 Supplement, Latin Extended-A and -B, Latin Extended Additional (Vietnamese).
 LATIN_RANGES = ((0x00C0, 0x024F), (0x1E00, 0x1EFF))
 SEPARATORS = r"[\s\-_.,;:'’‘`´\"()/&+]+"
@@ -39,7 +52,8 @@ def fold_table() -> tuple[str, str]:
             if char in MULTI_CHAR:
                 continue
             base = SINGLE_EXTRA.get(char) or "".join(
-                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+                c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            )
             base = base.lower()
             if len(base) == 1 and "a" <= base <= "z":
                 source.append(char)
@@ -59,19 +73,26 @@ def normalize_place_name(name: str) -> str:
     return re.sub(SEPARATORS, " ", text).strip()
 
 
-def circle_polygon(latitude: float, longitude: float, radius_km: float,
-                   vertices: int = SHAPE_VERTICES) -> list[list[float]]:
+def circle_polygon(
+    latitude: float, longitude: float, radius_km: float, vertices: int = SHAPE_VERTICES
+) -> list[list[float]]:
     """A closed GeoJSON ring ([lon, lat] pairs, counter-clockwise) approximating a circle."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180 and radius_km > 0):
-        raise ValueError(f"shape: needs latitude in [-90, 90], longitude in [-180, 180], radius_km > 0; "
-                         f"got {latitude}, {longitude}, {radius_km}")
+        raise ValueError(
+            f"shape: needs latitude in [-90, 90], longitude in [-180, 180], radius_km > 0; "
+            f"got {latitude}, {longitude}, {radius_km}"
+        )
     km_per_deg_lat = math.pi * EARTH_RADIUS_KM / 180
     km_per_deg_lon = km_per_deg_lat * math.cos(math.radians(latitude))
     ring = []
     for i in range(vertices):
         angle = 2 * math.pi * i / vertices
-        ring.append([round(longitude + radius_km * math.cos(angle) / km_per_deg_lon, 5),
-                     round(latitude + radius_km * math.sin(angle) / km_per_deg_lat, 5)])
+        ring.append(
+            [
+                round(longitude + radius_km * math.cos(angle) / km_per_deg_lon, 5),
+                round(latitude + radius_km * math.sin(angle) / km_per_deg_lat, 5),
+            ]
+        )
     return ring + [ring[0]]
 
 
@@ -83,5 +104,9 @@ def shape_geojson(code: str, latitude: float, longitude: float, radius_km: float
 def geohash3_bounds(geohash: str) -> tuple[float, float, float, float]:
     """(south, west, north, east) of a geohash cell, in degrees."""
     cell = pygeohash.decode_exactly(geohash)
-    return (cell.latitude - cell.latitude_error, cell.longitude - cell.longitude_error,
-            cell.latitude + cell.latitude_error, cell.longitude + cell.longitude_error)
+    return (
+        cell.latitude - cell.latitude_error,
+        cell.longitude - cell.longitude_error,
+        cell.latitude + cell.latitude_error,
+        cell.longitude + cell.longitude_error,
+    )

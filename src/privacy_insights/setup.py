@@ -32,9 +32,7 @@ def wheel_extension_file() -> Path:
         ) from exc
     path = Path(str(root)) / "extensions" / version / "postgres.duckdb_extension"
     if not path.is_file():
-        raise RuntimeError(
-            f"{path} not found: duckdb-extension-postgres must match duckdb {duckdb.__version__}"
-        )
+        raise RuntimeError(f"{path} not found: duckdb-extension-postgres must match duckdb {duckdb.__version__}")
     return path
 
 
@@ -54,8 +52,9 @@ def install_postgres_extension(extension_dir: Path | None = None) -> Path:
     extension_dir.mkdir(parents=True, exist_ok=True)
     installed = installed_extension_file(extension_dir)
     if not installed.is_file():
-        con = duckdb.connect(config={"extension_directory": str(extension_dir),
-                                     "autoinstall_known_extensions": "false"})
+        con = duckdb.connect(
+            config={"extension_directory": str(extension_dir), "autoinstall_known_extensions": "false"}
+        )
         try:
             con.execute(f"INSTALL '{wheel_extension_file()}'")
         finally:

@@ -13,9 +13,9 @@ The targets of profiles.yml.example:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import duckdb
 
@@ -23,13 +23,17 @@ TARGETS = ("dev", "prod", "pg_dev", "ci")
 POSTGRES_TARGETS = ("prod", "pg_dev", "ci")
 POSTGRES_ALIAS = "pg"
 # Environment variable holding each prefixed target's schema prefix, and its default.
-SCHEMA_PREFIX_ENV = {"pg_dev": ("PRIVACY_INSIGHTS_DEV_SCHEMA_PREFIX", "dev"),
-                     "ci": ("PRIVACY_INSIGHTS_CI_SCHEMA_PREFIX", "ci")}
+SCHEMA_PREFIX_ENV = {
+    "pg_dev": ("PRIVACY_INSIGHTS_DEV_SCHEMA_PREFIX", "dev"),
+    "ci": ("PRIVACY_INSIGHTS_CI_SCHEMA_PREFIX", "ci"),
+}
 
 
 def check_target(target: str) -> str:
     if target not in TARGETS:
-        hint = " (the old `postgres` target is now `prod`; use `pg_dev` for development)" if target == "postgres" else ""
+        hint = (
+            " (the old `postgres` target is now `prod`; use `pg_dev` for development)" if target == "postgres" else ""
+        )
         raise ValueError(f"target: unknown value {target!r}; expected one of {', '.join(TARGETS)}{hint}")
     return target
 
@@ -139,7 +143,7 @@ def connect(target: str, memory_limit: str | None = None, env: Mapping[str, str]
         con = duckdb.connect(str(path), config=config)
         catalog = con.sql("select current_database()").fetchone()[0]
         return Warehouse(con, catalog, target)
-    ensure_data_dirs()   # dbt's postgres target opens its scratch file there next
+    ensure_data_dirs()  # dbt's postgres target opens its scratch file there next
     con = duckdb.connect(config=config)
     try:
         con.execute("LOAD postgres")

@@ -21,7 +21,7 @@ import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -38,9 +38,15 @@ from privacy_insights.export.records import DATASET, SCHEMA_VERSION, record_sche
 from privacy_insights.export.store import Store, StoreUnavailable
 
 UNAUDITED_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
-ACCEPT = {"application/json": "json", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
-          "text/csv": "csv", "application/vnd.apache.parquet": "parquet", "application/x-parquet": "parquet",
-          "application/parquet": "parquet"}
+ACCEPT = {
+    "application/json": "json",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "text/csv": "csv",
+    "application/vnd.apache.parquet": "parquet",
+    "application/x-parquet": "parquet",
+    "application/parquet": "parquet",
+}
 
 
 @dataclass
@@ -61,9 +67,14 @@ def _error(status: int, body: dict, retry_after: int | None = None) -> JSONRespo
 
 
 def _unauthorized() -> JSONResponse:
-    return _error(401, {"error": "unauthorized", "rule": "api_key",
-                        "message": "Authorization: a valid, unrevoked API key is required "
-                                   "(Authorization: Bearer <key>)"})
+    return _error(
+        401,
+        {
+            "error": "unauthorized",
+            "rule": "api_key",
+            "message": "Authorization: a valid, unrevoked API key is required (Authorization: Bearer <key>)",
+        },
+    )
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -99,8 +110,12 @@ def _format(fmt: str | None, accept: str | None) -> str:
             return ACCEPT[media]
         if media in ("*/*", "application/*"):
             return "json"
-    raise ExportRefused("format", "Accept", f"none of {accept[:80]!r} is served; use one of "
-                        f"{', '.join(sorted(ACCEPT))} or the format parameter", status=406)
+    raise ExportRefused(
+        "format",
+        "Accept",
+        f"none of {accept[:80]!r} is served; use one of {', '.join(sorted(ACCEPT))} or the format parameter",
+        status=406,
+    )
 
 
 def _bool(name: str, text: str | None) -> bool:
@@ -116,7 +131,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         title="spots_insights_v1 buyer API",
         version=SCHEMA_VERSION,
         description="Precomputed, differentially private slices of the outside-buyer dataset spots_insights_v1 "
-                    "(contract 000). Authenticate with `Authorization: Bearer <API key>`. Every request is audited.")
+        "(contract 000). Authenticate with `Authorization: Bearer <API key>`. Every request is audited.",
+    )
     holder = ReleaseHolder(config.poll_seconds)
     enums = Enumerations.from_seeds(config.project_root / "seeds")
     store = config.store
@@ -127,36 +143,66 @@ def create_app(config: ServerConfig) -> FastAPI:
         info = request.state.audit
         if info.get("audited"):
             return
-        outcome = info.get("outcome") or ("delivered" if status < 400 else "throttled" if status == 429
-                                          else "failed" if status >= 500 else "refused")
-        audit.insert(store, audit.AuditEntry(
-            channel="api", buyer_id=info.get("buyer_id"), key_id=info.get("key_id"),
-            requested_at=request.state.requested_at, endpoint=f"{request.method} {request.url.path}",
-            slice=info.get("slice") or (dict(request.query_params) or None), fingerprint=info.get("fingerprint"),
-            row_count=info.get("rows", 0), file_format=info.get("format"), file_name=None, file_sha256=None,
-            outcome=outcome, rule=info.get("rule"), reason=info.get("reason"), http_status=status,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3)))
+        outcome = info.get("outcome") or (
+            "delivered" if status < 400 else "throttled" if status == 429 else "failed" if status >= 500 else "refused"
+        )
+        audit.insert(
+            store,
+            audit.AuditEntry(
+                channel="api",
+                buyer_id=info.get("buyer_id"),
+                key_id=info.get("key_id"),
+                requested_at=request.state.requested_at,
+                endpoint=f"{request.method} {request.url.path}",
+                slice=info.get("slice") or (dict(request.query_params) or None),
+                fingerprint=info.get("fingerprint"),
+                row_count=info.get("rows", 0),
+                file_format=info.get("format"),
+                file_name=None,
+                file_sha256=None,
+                outcome=outcome,
+                rule=info.get("rule"),
+                reason=info.get("reason"),
+                http_status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            ),
+        )
 
     @app.middleware("http")
     async def audit_every_request(request: Request, call_next):
         started = time.perf_counter()
-        request.state.requested_at = datetime.now(timezone.utc)
+        request.state.requested_at = datetime.now(UTC)
         request.state.started = started
         request.state.audit = {}
         if request.url.path in UNAUDITED_PATHS:
             return await call_next(request)
         try:
             response = await call_next(request)
-        except Exception as exc:   # noqa: BLE001 - every failure is answered and audited
-            request.state.audit.update(outcome="failed", rule="internal_error",
-                                       reason=f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500])
-            response = _error(500, {"error": "failed", "rule": "internal_error",
-                                    "message": "the request failed on the server; it has been logged"})
+        except Exception as exc:  # noqa: BLE001 - every failure is answered and audited
+            request.state.audit.update(
+                outcome="failed",
+                rule="internal_error",
+                reason=f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500],
+            )
+            response = _error(
+                500,
+                {
+                    "error": "failed",
+                    "rule": "internal_error",
+                    "message": "the request failed on the server; it has been logged",
+                },
+            )
         try:
             write_audit(request, response.status_code, started)
         except StoreUnavailable:
-            return _error(503, {"error": "failed", "rule": "audit_unavailable",
-                                "message": "the audit store is unavailable, so nothing is served; retry later"})
+            return _error(
+                503,
+                {
+                    "error": "failed",
+                    "rule": "audit_unavailable",
+                    "message": "the audit store is unavailable, so nothing is served; retry later",
+                },
+            )
         return response
 
     @app.exception_handler(RequestValidationError)
@@ -164,14 +210,23 @@ def create_app(config: ServerConfig) -> FastAPI:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", [])[1:]) or "request"
         request.state.audit.update(rule="request_validation", reason=f"{field}: {first.get('msg', '')}")
-        return _error(400, {"error": "refused", "rule": "request_validation", "field": field,
-                            "message": f"{field}: {first.get('msg', 'invalid')}"})
+        return _error(
+            400,
+            {
+                "error": "refused",
+                "rule": "request_validation",
+                "field": field,
+                "message": f"{field}: {first.get('msg', 'invalid')}",
+            },
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         request.state.audit.update(rule="http", reason=str(exc.detail))
-        return _error(exc.status_code, {"error": "refused" if exc.status_code < 500 else "failed", "rule": "http",
-                                        "message": str(exc.detail)})
+        return _error(
+            exc.status_code,
+            {"error": "refused" if exc.status_code < 500 else "failed", "rule": "http", "message": str(exc.detail)},
+        )
 
     @app.get("/v1/health", summary="Which release is served")
     def health():
@@ -179,10 +234,23 @@ def create_app(config: ServerConfig) -> FastAPI:
         if release is None:
             return _error(503, {"status": "unavailable", "reason": holder.error})
         m = release.manifest
-        return {"status": "ok" if holder.error is None else "degraded", "dataset": DATASET,
-                "schema_version": SCHEMA_VERSION, "problem": holder.error,
-                "release": {k: m[k] for k in ("release_id", "published_at", "rows", "released_rows",
-                                              "last_released_bucket", "source_target")}}
+        return {
+            "status": "ok" if holder.error is None else "degraded",
+            "dataset": DATASET,
+            "schema_version": SCHEMA_VERSION,
+            "problem": holder.error,
+            "release": {
+                k: m[k]
+                for k in (
+                    "release_id",
+                    "published_at",
+                    "rows",
+                    "released_rows",
+                    "last_released_bucket",
+                    "source_target",
+                )
+            },
+        }
 
     @app.get("/v1/schema", summary="The record JSON Schema (contract 000 §4.2)")
     def schema():
@@ -194,24 +262,32 @@ def create_app(config: ServerConfig) -> FastAPI:
             return PlainTextResponse(dictionary.markdown(config.project_root), media_type="text/markdown")
         return dictionary.dictionary(config.project_root)
 
-    @app.get(f"/v1/{DATASET}", summary="A slice of spots_insights_v1",
-             responses={200: {"content": {m: {} for m in writer.MEDIA_TYPES.values()}},
-                        400: {"description": "invalid request (rule named)"},
-                        401: {"description": "no valid API key"},
-                        403: {"description": "not allowed for this buyer or key (rule named)"},
-                        406: {"description": "Accept names no served format"},
-                        429: {"description": "rate limit or daily row quota (Retry-After)"}})
-    async def slice_(request: Request,
-               start: Annotated[str | None, Query(description="first bucket day, YYYY-MM-DD (UTC)")] = None,
-               end: Annotated[str | None, Query(description="last bucket day, YYYY-MM-DD (UTC, inclusive)")] = None,
-               granularity: Annotated[str, Query(description="hour, day or week")] = "day",
-               cities: Annotated[list[str] | None, Query(description="city codes, comma-separated or repeated")] = None,
-               categories: Annotated[list[str] | None, Query(description="categories (default: all)")] = None,
-               door_types: Annotated[list[str] | None, Query(description="door types (default: all)")] = None,
-               contexts: Annotated[list[str] | None, Query(description="contexts (default: all)")] = None,
-               include_suppressed: Annotated[str | None, Query(description="also suppressed cells")] = None,
-               format: Annotated[str | None, Query(description="json, jsonl, csv or parquet "
-                                                               "(default: from Accept, else json)")] = None):
+    @app.get(
+        f"/v1/{DATASET}",
+        summary="A slice of spots_insights_v1",
+        responses={
+            200: {"content": {m: {} for m in writer.MEDIA_TYPES.values()}},
+            400: {"description": "invalid request (rule named)"},
+            401: {"description": "no valid API key"},
+            403: {"description": "not allowed for this buyer or key (rule named)"},
+            406: {"description": "Accept names no served format"},
+            429: {"description": "rate limit or daily row quota (Retry-After)"},
+        },
+    )
+    async def slice_(
+        request: Request,
+        start: Annotated[str | None, Query(description="first bucket day, YYYY-MM-DD (UTC)")] = None,
+        end: Annotated[str | None, Query(description="last bucket day, YYYY-MM-DD (UTC, inclusive)")] = None,
+        granularity: Annotated[str, Query(description="hour, day or week")] = "day",
+        cities: Annotated[list[str] | None, Query(description="city codes, comma-separated or repeated")] = None,
+        categories: Annotated[list[str] | None, Query(description="categories (default: all)")] = None,
+        door_types: Annotated[list[str] | None, Query(description="door types (default: all)")] = None,
+        contexts: Annotated[list[str] | None, Query(description="contexts (default: all)")] = None,
+        include_suppressed: Annotated[str | None, Query(description="also suppressed cells")] = None,
+        format: Annotated[
+            str | None, Query(description="json, jsonl, csv or parquet (default: from Accept, else json)")
+        ] = None,
+    ):
         info = request.state.audit
         principal = keys.authenticate(store, request.headers.get("authorization"))
         if principal is None:
@@ -220,18 +296,28 @@ def create_app(config: ServerConfig) -> FastAPI:
         buyer = principal.buyer
         info.update(buyer_id=buyer.buyer_id, key_id=principal.key_id)
         async with buyer_locks[buyer.buyer_id]:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             try:
                 fmt = _format(format, request.headers.get("accept"))
                 info["format"] = fmt
-                req = ExportRequest(buyer.buyer_id, _date("start", start), _date("end", end), granularity,
-                                    _split(cities), fmt, _split(categories), _split(door_types), _split(contexts),
-                                    _bool("include_suppressed", include_suppressed))
+                req = ExportRequest(
+                    buyer.buyer_id,
+                    _date("start", start),
+                    _date("end", end),
+                    granularity,
+                    _split(cities),
+                    fmt,
+                    _split(categories),
+                    _split(door_types),
+                    _split(contexts),
+                    _bool("include_suppressed", include_suppressed),
+                )
                 info.update(slice=req.slice(), fingerprint=req.fingerprint())
                 check_request(req, config.policy, enums, principal.scopes, formats=writer.FORMATS)
                 quotas.check_rate(store, buyer, now)
-                fingerprints.check_budget(store, req, buyer.fingerprints_per_window,
-                                          config.policy.fingerprint_window_hours, now)
+                fingerprints.check_budget(
+                    store, req, buyer.fingerprints_per_window, config.policy.fingerprint_window_hours, now
+                )
                 release = holder.release
                 if release is None:
                     info.update(outcome="failed", rule="no_release", reason=holder.error)
@@ -246,8 +332,14 @@ def create_app(config: ServerConfig) -> FastAPI:
                 write_audit(request, 200, request.state.started)
                 fingerprints.record(store, req, now)
             info["audited"] = True
-        return Response(body, media_type=writer.MEDIA_TYPES[fmt],
-                        headers={"X-Release-Id": release.manifest["release_id"], "X-Rows": str(rows),
-                                 "X-Schema-Version": SCHEMA_VERSION})
+        return Response(
+            body,
+            media_type=writer.MEDIA_TYPES[fmt],
+            headers={
+                "X-Release-Id": release.manifest["release_id"],
+                "X-Rows": str(rows),
+                "X-Schema-Version": SCHEMA_VERSION,
+            },
+        )
 
     return app

@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -51,8 +51,8 @@ def _busiest_cities(manifest: dict, n: int) -> tuple[list[str], date]:
         if r["time_granularity"] == "day" and not r["privacy.suppressed"]:
             counts[r["geo_bucket.id"]] = counts.get(r["geo_bucket.id"], 0) + 1
     cities = sorted(counts, key=lambda c: (-counts[c], c))[:n]
-    if len(cities) < n:   # pad with any city: the slice still has n cities
-        cities += [c for c in sorted({r["geo_bucket.id"] for r in rows}) if c not in cities][:n - len(cities)]
+    if len(cities) < n:  # pad with any city: the slice still has n cities
+        cities += [c for c in sorted({r["geo_bucket.id"] for r in rows}) if c not in cities][: n - len(cities)]
     last = date.fromisoformat(manifest["last_released_bucket"]["day"][:10])
     return cities, last
 
@@ -64,8 +64,9 @@ def _issue_keys(target: str, clients: int) -> dict[str, str]:
     for i in range(clients):
         buyer = f"bench-{i:02d}"
         try:
-            key, _ = keys.add_buyer(store, policy, buyer, requests_per_minute=1_000_000, rows_per_day=10**12,
-                                    fingerprints_per_window=10_000)
+            key, _ = keys.add_buyer(
+                store, policy, buyer, requests_per_minute=1_000_000, rows_per_day=10**12, fingerprints_per_window=10_000
+            )
         except ValueError:
             key, _, _ = keys.rotate(store, policy, buyer)
         issued[buyer] = key
@@ -73,8 +74,12 @@ def _issue_keys(target: str, clients: int) -> dict[str, str]:
 
 
 def _start_server(target: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "privacy_insights.cli", "serve", "--target", target, "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "privacy_insights.cli", "serve", "--target", target, "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     ready, _, _ = select.select([proc.stdout], [], [], 180)
     if not ready:
         proc.kill()
@@ -99,8 +104,10 @@ async def _client(url: str, key: str, slices: list[dict], deadline: float, out: 
             i += 1
             target = f"{PATH}?{httpx.QueryParams(slices[k])}"
             started = time.perf_counter()
-            writer_.write(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
-                          "Accept: application/json\r\n\r\n".encode())
+            writer_.write(
+                f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+                "Accept: application/json\r\n\r\n".encode()
+            )
             await writer_.drain()
             head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
             status = int(head[0].split()[1])
@@ -123,8 +130,12 @@ async def _load(url: str, issued: dict[str, str], slices: list[dict], seconds: f
     results: list = []
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_client(url, key, slices[i % 7:] + slices[:i % 7], deadline, results)
-                           for i, key in enumerate(issued.values())))
+    await asyncio.gather(
+        *(
+            _client(url, key, slices[i % 7 :] + slices[: i % 7], deadline, results)
+            for i, key in enumerate(issued.values())
+        )
+    )
     return results, time.perf_counter() - started
 
 
@@ -142,19 +153,27 @@ def _own_cpu_seconds() -> float:
 
 
 def _unauthorized_timings(url: str, valid_key: str, n: int) -> dict[str, dict]:
-    kinds = {"wrong secret of a real key id": valid_key[:-8] + "00000000",
-             "unknown key id": "pik_0123456789abcdef_" + "0" * 48, "malformed key": "not-a-key"}
+    kinds = {
+        "wrong secret of a real key id": valid_key[:-8] + "00000000",
+        "unknown key id": "pik_0123456789abcdef_" + "0" * 48,
+        "malformed key": "not-a-key",
+    }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     with httpx.Client(base_url=url, timeout=30) as client:
         for _ in range(n):
             for kind, key in kinds.items():
                 started = time.perf_counter()
-                response = client.get(PATH, params={"start": "2026-10-05", "end": "2026-10-05", "cities": "jp-tyo"},
-                                      headers={"Authorization": f"Bearer {key}"})
+                response = client.get(
+                    PATH,
+                    params={"start": "2026-10-05", "end": "2026-10-05", "cities": "jp-tyo"},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 times[kind].append(time.perf_counter() - started)
                 assert response.status_code == 401
-    return {k: {"median_ms": round(statistics.median(v) * 1000, 3), "p90_ms": round(_quantile(v, 0.9) * 1000, 3)}
-            for k, v in times.items()}
+    return {
+        k: {"median_ms": round(statistics.median(v) * 1000, 3), "p90_ms": round(_quantile(v, 0.9) * 1000, 3)}
+        for k, v in times.items()
+    }
 
 
 def run(target: str, clients: int, seconds: float, cities_per_slice: int, unauthorized: int) -> dict:
@@ -162,10 +181,18 @@ def run(target: str, clients: int, seconds: float, cities_per_slice: int, unauth
     if manifest is None:
         raise RuntimeError("no published release: run `dbt build` and `privacy-insights publish` first")
     cities, last = _busiest_cities(manifest, cities_per_slice)
-    slices = [{"start": (last - timedelta(days=6 + k)).isoformat(), "end": (last - timedelta(days=k)).isoformat(),
-               "granularity": "day", "cities": ",".join(cities), "format": "json"} for k in range(7)]
+    slices = [
+        {
+            "start": (last - timedelta(days=6 + k)).isoformat(),
+            "end": (last - timedelta(days=k)).isoformat(),
+            "granularity": "day",
+            "cities": ",".join(cities),
+            "format": "json",
+        }
+        for k in range(7)
+    ]
     issued = _issue_keys(target, clients)
-    began = datetime.now(timezone.utc)
+    began = datetime.now(UTC)
     proc, url = _start_server(target)
     try:
         results, elapsed = asyncio.run(_load(url, issued, slices, seconds))
@@ -175,44 +202,64 @@ def run(target: str, clients: int, seconds: float, cities_per_slice: int, unauth
         proc.terminate()
         proc.wait(timeout=60)
     store = open_store(target)
-    audited = store.query(f"select count(*) from {store.table(AUDIT_TABLE)} where buyer_id in "
-                          f"({', '.join('?' * len(issued))}) and channel = 'api' and requested_at >= ?",
-                          [*issued, store.ts(began)])[0][0]
-    audited_401 = store.query(f"select count(*) from {store.table(AUDIT_TABLE)} where buyer_id is null and "
-                              "rule = 'api_key' and channel = 'api' and requested_at >= ?", [store.ts(began)])[0][0]
+    audited = store.query(
+        f"select count(*) from {store.table(AUDIT_TABLE)} where buyer_id in "
+        f"({', '.join('?' * len(issued))}) and channel = 'api' and requested_at >= ?",
+        [*issued, store.ts(began)],
+    )[0][0]
+    audited_401 = store.query(
+        f"select count(*) from {store.table(AUDIT_TABLE)} where buyer_id is null and "
+        "rule = 'api_key' and channel = 'api' and requested_at >= ?",
+        [store.ts(began)],
+    )[0][0]
     latencies = [r[0] for r in results]
     statuses: dict[str, int] = {}
     for r in results:
         statuses[str(r[1])] = statuses.get(str(r[1]), 0) + 1
     return {
-        "target": target, "release_id": manifest["release_id"], "clients": clients, "seconds": round(elapsed, 1),
+        "target": target,
+        "release_id": manifest["release_id"],
+        "clients": clients,
+        "seconds": round(elapsed, 1),
         "slice": f"7 days x {len(cities)} cities ({', '.join(cities)}), day granularity, JSON, released rows only",
-        "requests": len(results), "requests_per_second": round(len(results) / elapsed, 1),
-        "p50_ms": round(_quantile(latencies, 0.5) * 1000, 1), "p99_ms": round(_quantile(latencies, 0.99) * 1000, 1),
-        "max_ms": round(max(latencies) * 1000, 1) if latencies else None, "statuses": statuses,
+        "requests": len(results),
+        "requests_per_second": round(len(results) / elapsed, 1),
+        "p50_ms": round(_quantile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(_quantile(latencies, 0.99) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "statuses": statuses,
         "errors": sum(n for s, n in statuses.items() if s != "200"),
         "server_errors_5xx": sum(n for s, n in statuses.items() if s.startswith("5")),
         "mean_rows": round(statistics.mean(r[2] for r in results), 1) if results else 0,
         "mean_bytes": round(statistics.mean(r[3] for r in results)) if results else 0,
-        "audited_requests": audited, "unauthorized_401_latency": timings,
-        "unauthorized_requests": 3 * unauthorized, "unauthorized_audited": audited_401,
+        "audited_requests": audited,
+        "unauthorized_401_latency": timings,
+        "unauthorized_requests": 3 * unauthorized,
+        "unauthorized_audited": audited_401,
         "cpu_seconds_during_load": {k: round(v, 1) for k, v in load_cpu.items()},
-        "cpu_cores": os.cpu_count(), "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "cpu_cores": os.cpu_count(),
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
 
 
 def markdown(r: dict) -> str:
-    lines = [f"| clients | seconds | requests | requests/s | p50 | p99 | max | non-200 | 5xx | audited |",
-             "|---|---|---|---|---|---|---|---|---|---|",
-             f"| {r['clients']} | {r['seconds']} | {r['requests']:,} | **{r['requests_per_second']}** | "
-             f"{r['p50_ms']} ms | **{r['p99_ms']} ms** | {r['max_ms']} ms | {r['errors']} | {r['server_errors_5xx']} | "
-             f"{r['audited_requests']:,} of {r['requests']:,} |", "",
-             f"Slice: {r['slice']}; {r['mean_rows']} records and {r['mean_bytes']:,} bytes per response on average. "
-             f"CPU seconds until the end of the load: server {r['cpu_seconds_during_load']['server']} (with start-up), "
-             f"load generator {r['cpu_seconds_during_load']['load_generator']}; load average after: "
-             f"{r['load_average_after']}.",
-             "", f"401 timing ({r['unauthorized_requests']:,} requests, {r['unauthorized_audited']:,} audited):", "",
-             "| 401 for | median | p90 |", "|---|---|---|"]
+    lines = [
+        "| clients | seconds | requests | requests/s | p50 | p99 | max | non-200 | 5xx | audited |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| {r['clients']} | {r['seconds']} | {r['requests']:,} | **{r['requests_per_second']}** | "
+        f"{r['p50_ms']} ms | **{r['p99_ms']} ms** | {r['max_ms']} ms | {r['errors']} | {r['server_errors_5xx']} | "
+        f"{r['audited_requests']:,} of {r['requests']:,} |",
+        "",
+        f"Slice: {r['slice']}; {r['mean_rows']} records and {r['mean_bytes']:,} bytes per response on average. "
+        f"CPU seconds until the end of the load: server {r['cpu_seconds_during_load']['server']} (with start-up), "
+        f"load generator {r['cpu_seconds_during_load']['load_generator']}; load average after: "
+        f"{r['load_average_after']}.",
+        "",
+        f"401 timing ({r['unauthorized_requests']:,} requests, {r['unauthorized_audited']:,} audited):",
+        "",
+        "| 401 for | median | p90 |",
+        "|---|---|---|",
+    ]
     for kind, t in r["unauthorized_401_latency"].items():
         lines.append(f"| {kind} | {t['median_ms']} ms | {t['p90_ms']} ms |")
     return "\n".join(lines)

@@ -22,23 +22,35 @@ def check_rate(store: Store, buyer: Buyer, now: datetime) -> None:
     since = now - timedelta(minutes=1)
     count, oldest = store.query(
         f"select count(*), min(requested_at) from {store.table(AUDIT_TABLE)} where buyer_id = ? and channel = 'api' "
-        "and outcome in ('delivered', 'refused') and requested_at >= ?", [buyer.buyer_id, store.ts(since)])[0]
+        "and outcome in ('delivered', 'refused') and requested_at >= ?",
+        [buyer.buyer_id, store.ts(since)],
+    )[0]
     if count >= buyer.requests_per_minute:
         retry = max(1, math.ceil((_as_datetime(oldest) + timedelta(minutes=1) - now).total_seconds()))
-        raise ExportRefused("rate_limit_per_minute", "requests",
-                            f"{count} requests in the last minute, at most {buyer.requests_per_minute} per minute for "
-                            f"buyer {buyer.buyer_id!r} (contract 000 §6.3); retry in {retry} seconds",
-                            status=429, retry_after=retry)
+        raise ExportRefused(
+            "rate_limit_per_minute",
+            "requests",
+            f"{count} requests in the last minute, at most {buyer.requests_per_minute} per minute for "
+            f"buyer {buyer.buyer_id!r} (contract 000 §6.3); retry in {retry} seconds",
+            status=429,
+            retry_after=retry,
+        )
 
 
 def check_rows(store: Store, buyer: Buyer, rows: int, now: datetime) -> None:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     used = store.query(
         f"select coalesce(sum(row_count), 0) from {store.table(AUDIT_TABLE)} where buyer_id = ? and channel = 'api' "
-        "and outcome = 'delivered' and requested_at >= ?", [buyer.buyer_id, store.ts(midnight)])[0][0]
+        "and outcome = 'delivered' and requested_at >= ?",
+        [buyer.buyer_id, store.ts(midnight)],
+    )[0][0]
     if used + rows > buyer.rows_per_day:
         retry = max(1, math.ceil((midnight + timedelta(days=1) - now).total_seconds()))
-        raise ExportRefused("rows_per_day", "rows",
-                            f"this slice has {rows} rows and {used} of {buyer.rows_per_day} rows per day are used "
-                            f"(contract 000 §6.3); the quota resets at 00:00 UTC, in {retry} seconds",
-                            status=429, retry_after=retry)
+        raise ExportRefused(
+            "rows_per_day",
+            "rows",
+            f"this slice has {rows} rows and {used} of {buyer.rows_per_day} rows per day are used "
+            f"(contract 000 §6.3); the quota resets at 00:00 UTC, in {retry} seconds",
+            status=429,
+            retry_after=retry,
+        )

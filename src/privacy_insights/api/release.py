@@ -46,12 +46,18 @@ class Release:
     def __init__(self, manifest: dict, records: list[dict], lines: list[bytes]):
         self.manifest = manifest
         self.index: dict[tuple[str, str], list[Cell]] = {}
-        for r, line in zip(records, lines):
+        for r, line in zip(records, lines, strict=True):
             seg = r["segment"]
-            cell = Cell(r["time_bucket_start_utc"],
-                        (r["time_bucket_start_utc"], r["geo_bucket"]["id"], seg["door_type"], seg["category"],
-                         seg["context"]),
-                        seg["door_type"], seg["category"], seg["context"], r["privacy"]["suppressed"], r, line)
+            cell = Cell(
+                r["time_bucket_start_utc"],
+                (r["time_bucket_start_utc"], r["geo_bucket"]["id"], seg["door_type"], seg["category"], seg["context"]),
+                seg["door_type"],
+                seg["category"],
+                seg["context"],
+                r["privacy"]["suppressed"],
+                r,
+                line,
+            )
             self.index.setdefault((r["time_granularity"], r["geo_bucket"]["id"]), []).append(cell)
         for cells in self.index.values():
             cells.sort(key=lambda c: c.key)
@@ -66,15 +72,18 @@ class Release:
         high = f"{(request.end + timedelta(days=1)).isoformat()}T00:00:00Z"
         out = []
         categories, door_types, contexts = set(request.categories), set(request.door_types), set(request.contexts)
-        index, buckets = (self.index, self.buckets) if request.include_suppressed else \
-            (self.released, self.released_buckets)
+        index, buckets = (
+            (self.index, self.buckets) if request.include_suppressed else (self.released, self.released_buckets)
+        )
         for city in sorted(set(request.cities)):
             cells = index.get((request.granularity, city), [])
             keys = buckets.get((request.granularity, city), [])
-            for cell in cells[bisect.bisect_left(keys, low):bisect.bisect_left(keys, high)]:
-                if (categories and cell.category not in categories) or \
-                        (door_types and cell.door_type not in door_types) or \
-                        (contexts and cell.context not in contexts):
+            for cell in cells[bisect.bisect_left(keys, low) : bisect.bisect_left(keys, high)]:
+                if (
+                    (categories and cell.category not in categories)
+                    or (door_types and cell.door_type not in door_types)
+                    or (contexts and cell.context not in contexts)
+                ):
                     continue
                 out.append(cell)
         out.sort(key=lambda c: c.key)
@@ -152,7 +161,7 @@ class ReleaseHolder:
             self.release = Release(manifest, *load_snapshot(manifest))
             self.error = None
             log.warning("serving release %s (%s rows)", manifest["release_id"], manifest["rows"])
-        except Exception as exc:       # keep serving the previous release; health says what is wrong
+        except Exception as exc:  # keep serving the previous release; health says what is wrong
             self.error = f"could not load the published release: {exc}"
             log.error(self.error)
 

@@ -23,7 +23,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -34,10 +34,10 @@ from privacy_insights.textrules import is_blank
 
 PII_KEYS = frozenset(pii_keys.CONTRACT_KEYS)
 EVENT_TYPES = ("click", "view", "conversion")
-MAX_KEY_LENGTH = 200                      # attribution_events.idempotency_key check
-MAX_REVENUE_CENTS = 2**63 - 1             # bigint
-EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=timezone.utc)
-MAX_CLOCK_SKEW = timedelta(days=1)        # how far in the future a client clock may be
+MAX_KEY_LENGTH = 200  # attribution_events.idempotency_key check
+MAX_REVENUE_CENTS = 2**63 - 1  # bigint
+EARLIEST_OCCURRED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CLOCK_SKEW = timedelta(days=1)  # how far in the future a client clock may be
 
 
 def strip_pii(payload: Any) -> tuple[Any, list[str]]:
@@ -74,9 +74,18 @@ class AttributionEvent:
         """The given key, or a hash of the event's content (stable across retries)."""
         if self.idempotency_key:
             return self.idempotency_key
-        content = json.dumps({"tenant": self.tenant_id, "type": self.event_type, "channel": self.channel_code,
-                              "at": self.occurred_at.isoformat(), "revenue": self.revenue_cents,
-                              "payload": self.payload}, sort_keys=True, default=str)
+        content = json.dumps(
+            {
+                "tenant": self.tenant_id,
+                "type": self.event_type,
+                "channel": self.channel_code,
+                "at": self.occurred_at.isoformat(),
+                "revenue": self.revenue_cents,
+                "payload": self.payload,
+            },
+            sort_keys=True,
+            default=str,
+        )
         return "auto_" + hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -148,10 +157,12 @@ def problems(event: AttributionEvent, now: datetime | None = None) -> list[str]:
     elif occurred.tzinfo is None:
         found.append("occurred_at: must carry a time zone")
     else:
-        latest = (now or datetime.now(timezone.utc)) + MAX_CLOCK_SKEW
+        latest = (now or datetime.now(UTC)) + MAX_CLOCK_SKEW
         if occurred > latest:
-            found.append(f"occurred_at: must not be more than {MAX_CLOCK_SKEW.days} day in the future, "
-                         f"got {occurred.isoformat()}")
+            found.append(
+                f"occurred_at: must not be more than {MAX_CLOCK_SKEW.days} day in the future, "
+                f"got {occurred.isoformat()}"
+            )
         elif occurred < EARLIEST_OCCURRED_AT:
             found.append(f"occurred_at: must not be before {EARLIEST_OCCURRED_AT.date()}, got {occurred.isoformat()}")
     found += _payload_problems(event.payload)
@@ -160,7 +171,7 @@ def problems(event: AttributionEvent, now: datetime | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class IngestResult:
-    status: str                 # "inserted", "duplicate" or "dead"
+    status: str  # "inserted", "duplicate" or "dead"
     idempotency_key: str
     event_id: str | None = None
     reason: str | None = None
@@ -178,28 +189,39 @@ def ingest(conn: psycopg.Connection, event: AttributionEvent) -> IngestResult:
     payload, removed = strip_pii(event.payload) if payload_ok else ({}, [])
     try:
         key = event.key()
-    except (AttributeError, TypeError, ValueError):   # only for events that are dead anyway
+    except (AttributeError, TypeError, ValueError):  # only for events that are dead anyway
         key = ""
     with conn.transaction():
         if issues:
             tenant = str(uuid.UUID(str(event.tenant_id))) if "tenant_id: must be a UUID" not in issues else None
             if tenant is None:
-                raise ValueError("; ".join(issues))   # no tenant to file a dead event under
+                raise ValueError("; ".join(issues))  # no tenant to file a dead event under
             _set_tenant(conn, tenant)
             # A payload PostgreSQL cannot store is not kept; the reason says why.
-            conn.execute("insert into public.dead_events (tenant_id, raw_payload, error_reason) values (%s, %s, %s)",
-                         (tenant, json.dumps(payload) if payload_ok else "{}", "; ".join(issues)))
+            conn.execute(
+                "insert into public.dead_events (tenant_id, raw_payload, error_reason) values (%s, %s, %s)",
+                (tenant, json.dumps(payload) if payload_ok else "{}", "; ".join(issues)),
+            )
             return IngestResult("dead", key, reason="; ".join(issues), pii_removed=tuple(removed))
         _set_tenant(conn, event.tenant_id)
         try:
-            with conn.transaction():   # savepoint: a unique violation must not abort the tenant setting
+            with conn.transaction():  # savepoint: a unique violation must not abort the tenant setting
                 row = conn.execute(
                     "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
                     "revenue_cents, raw_payload, occurred_at) values (%s, %s, %s, %s, %s, %s, %s) returning id",
-                    (event.tenant_id, key, event.event_type, event.channel_code, event.revenue_cents,
-                     json.dumps(payload), event.occurred_at)).fetchone()
+                    (
+                        event.tenant_id,
+                        key,
+                        event.event_type,
+                        event.channel_code,
+                        event.revenue_cents,
+                        json.dumps(payload),
+                        event.occurred_at,
+                    ),
+                ).fetchone()
         except psycopg.errors.UniqueViolation:
-            existing = conn.execute("select id from public.attribution_events where idempotency_key = %s",
-                                    (key,)).fetchone()
+            existing = conn.execute(
+                "select id from public.attribution_events where idempotency_key = %s", (key,)
+            ).fetchone()
             return IngestResult("duplicate", key, str(existing[0]) if existing else None, pii_removed=tuple(removed))
         return IngestResult("inserted", key, str(row[0]), pii_removed=tuple(removed))

@@ -55,20 +55,70 @@ EQUIVALENTS: dict[str, tuple[str, ...]] = {
 # Letters that look Latin but NFKC keeps apart (after case-folding, so lower case only).
 CONFUSABLES: dict[str, str] = {
     # Cyrillic
-    "а": "a", "в": "b", "е": "e", "һ": "h", "н": "h", "і": "i", "ј": "j", "к": "k", "ӏ": "l", "м": "m",
-    "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "с": "c", "т": "t", "у": "y", "х": "x", "ԁ": "d", "ԝ": "w",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "һ": "h",
+    "н": "h",
+    "і": "i",
+    "ј": "j",
+    "к": "k",
+    "ӏ": "l",
+    "м": "m",
+    "о": "o",
+    "р": "p",
+    "ԛ": "q",
+    "ѕ": "s",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ԁ": "d",
+    "ԝ": "w",
     # Greek
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "m", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ζ": "z", "ϲ": "c", "ϳ": "j",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "μ": "m",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ζ": "z",
+    "ϲ": "c",
+    "ϳ": "j",
     # Armenian
-    "օ": "o", "ս": "u", "հ": "h", "ո": "n",
+    "օ": "o",
+    "ս": "u",
+    "հ": "h",
+    "ո": "n",
     # Latin letters outside ASCII and small capitals
-    "ı": "i", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ɪ": "i", "ʟ": "l", "ɴ": "n", "ʀ": "r", "ᴀ": "a", "ᴄ": "c",
-    "ᴅ": "d", "ᴇ": "e", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ᴛ": "t", "ꜱ": "s",
+    "ı": "i",
+    "ɑ": "a",
+    "ɡ": "g",
+    "ɩ": "i",
+    "ɪ": "i",
+    "ʟ": "l",
+    "ɴ": "n",
+    "ʀ": "r",
+    "ᴀ": "a",
+    "ᴄ": "c",
+    "ᴅ": "d",
+    "ᴇ": "e",
+    "ᴍ": "m",
+    "ᴏ": "o",
+    "ᴘ": "p",
+    "ᴛ": "t",
+    "ꜱ": "s",
 }
 
 _KEEP = re.compile(r"[^a-z0-9]")
-_PLANES = 0x20000   # NFKC folds to ASCII only occur in the first two planes
+_PLANES = 0x20000  # NFKC folds to ASCII only occur in the first two planes
 
 
 def _fold(char: str) -> str:
@@ -137,6 +187,7 @@ def contract_key(key: str) -> str | None:
 
 # --- SQL renderings (PostgreSQL and DuckDB evaluate the same expression) -----------------------
 
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -158,14 +209,14 @@ def sql_contract_key(normalised: str) -> str:
         by_key.setdefault(key, []).append(form)
     whens = "\n        ".join(
         f"when {normalised} in ({', '.join(_literal(f) for f in sorted(forms))}) then {_literal(key)}"
-        for key, forms in by_key.items())
+        for key, forms in by_key.items()
+    )
     return f"case\n        {whens}\n    end"
 
 
 def sql_placeholders() -> dict[str, str]:
     """Tokens the PostgreSQL installer replaces in attribution.sql."""
-    return {"__PII_KEY_NORMALISED__": sql_normalise("key"),
-            "__PII_CONTRACT_KEY__": sql_contract_key("normalised")}
+    return {"__PII_KEY_NORMALISED__": sql_normalise("key"), "__PII_CONTRACT_KEY__": sql_contract_key("normalised")}
 
 
 MACRO_PATH = Path("macros/attribution/pii_keys.sql")
@@ -193,7 +244,7 @@ def dbt_macro() -> str:
 """
 
 
-if __name__ == "__main__":   # python -m privacy_insights.attribution.pii_keys [project dir]
+if __name__ == "__main__":  # python -m privacy_insights.attribution.pii_keys [project dir]
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
     (root / MACRO_PATH).write_text(dbt_macro())
     print(f"wrote {root / MACRO_PATH}")

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import psycopg
 
-RETENTION_DAYS = 90       # contract 003: the floor
+RETENTION_DAYS = 90  # contract 003: the floor
 MAX_RETENTION_DAYS = 3650  # ten years: anything longer is a typo, not a retention policy
 
 
 def check_days(days: object) -> int:
     """``days`` as a whole number in [90, 3650], else ValueError naming the field and the rule."""
     if isinstance(days, bool) or not isinstance(days, int) or not RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
-        raise ValueError(f"days: must be a whole number of days between {RETENTION_DAYS} (contract 003 "
-                         f"retention) and {MAX_RETENTION_DAYS}, got {days!r}")
+        raise ValueError(
+            f"days: must be a whole number of days between {RETENTION_DAYS} (contract 003 "
+            f"retention) and {MAX_RETENTION_DAYS}, got {days!r}"
+        )
     return days
 
 
@@ -37,10 +39,14 @@ def purge(conn: psycopg.Connection, days: int = RETENTION_DAYS) -> dict[str, int
         with conn.transaction():
             rows = conn.execute("select table_name, deleted from public.attribution_purge(%s)", [days]).fetchall()
     except psycopg.errors.UndefinedFunction as exc:
-        raise RuntimeError("retention: public.attribution_purge does not exist in database "
-                           f"{conn.info.dbname}; run `privacy-insights postgres install attribution` first") from exc
+        raise RuntimeError(
+            "retention: public.attribution_purge does not exist in database "
+            f"{conn.info.dbname}; run `privacy-insights postgres install attribution` first"
+        ) from exc
     except psycopg.errors.InsufficientPrivilege as exc:
-        raise RuntimeError(f"retention: role {conn.info.user} cannot purge the attribution tables: "
-                           f"{exc.diag.message_primary}; run it as the database owner or grant EXECUTE on "
-                           "public.attribution_purge(int) to this role") from exc
+        raise RuntimeError(
+            f"retention: role {conn.info.user} cannot purge the attribution tables: "
+            f"{exc.diag.message_primary}; run it as the database owner or grant EXECUTE on "
+            "public.attribution_purge(int) to this role"
+        ) from exc
     return {table: int(deleted) for table, deleted in rows}

@@ -45,7 +45,7 @@ class NodeTime:
 
 @dataclass(frozen=True)
 class RunProfile:
-    elapsed_s: float              # dbt's own elapsed time of the run (after parsing)
+    elapsed_s: float  # dbt's own elapsed time of the run (after parsing)
     nodes: tuple[NodeTime, ...]
 
     def layer_seconds(self) -> dict[str, float]:

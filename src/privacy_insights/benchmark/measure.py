@@ -52,4 +52,4 @@ def run_step(label: str, args: list[str], env: dict[str, str], cwd: Path) -> Ste
         output = sink.read()
     if process.returncode != 0:
         raise StepFailed(f"{label} failed with exit code {process.returncode}:\n{output[-4000:]}")
-    return Step(label, wall, usage.ru_maxrss / 1024, output)   # ru_maxrss is in KiB on Linux
+    return Step(label, wall, usage.ru_maxrss / 1024, output)  # ru_maxrss is in KiB on Linux

@@ -65,7 +65,8 @@ def released_days(as_of: datetime, reporting_delay_hours: int, release_start: da
 def load_contributions(warehouse: targets.Warehouse, days: list[date]) -> pl.DataFrame:
     """Doors opened per participant and day cell, with the privacy-unit column."""
     staged = warehouse.qualify("staging", "stg_spots__interaction_events")
-    arrow = warehouse.connection.execute(f"""
+    arrow = warehouse.connection.execute(
+        f"""
         select
             participant_key || '|' || cast(cast(day_start as date) as varchar) as privacy_unit,
             day_start, city_code as geo_bucket_id, door_type, category, context,
@@ -74,31 +75,46 @@ def load_contributions(warehouse: targets.Warehouse, days: list[date]) -> pl.Dat
         where counts_as_door_opened and city_code is not null
             and day_start >= ? and day_start < ?
         group by all
-    """, [days[0], days[-1] + timedelta(days=1)]).to_arrow_table()
+    """,
+        [days[0], days[-1] + timedelta(days=1)],
+    ).to_arrow_table()
     return pl.from_arrow(arrow).with_columns(pl.col("day_start").cast(pl.Datetime("us")))
 
 
 def public_keys(warehouse: targets.Warehouse, days: list[date]) -> pl.DataFrame:
     """The day cells' public domain, from the seeds only (as int_spots__cell_domain)."""
+
     def seed(table: str, column: str) -> pl.DataFrame:
-        values = [r[0] for r in warehouse.connection.sql(
-            f"select {column} from {warehouse.qualify('reference', table)} order by 1").fetchall()]
+        values = [
+            r[0]
+            for r in warehouse.connection.sql(
+                f"select {column} from {warehouse.qualify('reference', table)} order by 1"
+            ).fetchall()
+        ]
         return pl.DataFrame({column: values})
 
     keys = pl.DataFrame({"day_start": [datetime(d.year, d.month, d.day) for d in days]}).with_columns(
-        pl.col("day_start").cast(pl.Datetime("us")))
-    for table, column, name in (("city_definitions", "city_code", "geo_bucket_id"), ("door_types", "door_type", None),
-                                ("categories", "category", None), ("contexts", "context", None)):
+        pl.col("day_start").cast(pl.Datetime("us"))
+    )
+    for table, column, name in (
+        ("city_definitions", "city_code", "geo_bucket_id"),
+        ("door_types", "door_type", None),
+        ("categories", "category", None),
+        ("contexts", "context", None),
+    ):
         keys = keys.join(seed(table, column).rename({column: name or column}), how="cross")
     return keys
 
 
 def one_cell_per_unit(contributions: pl.DataFrame, max_opens: int) -> pl.DataFrame:
     """Each privacy unit's doors in one of its cells (the one whose hash ranks first), clamped to M."""
-    ranked = contributions.with_columns(
-        pl.struct(["privacy_unit", *CELL_KEYS]).hash(seed=0).alias("_rank"))
-    return (ranked.sort("_rank").unique("privacy_unit", keep="first", maintain_order=True)
-            .with_columns(pl.col("doors_opened").clip(0, max_opens)).drop("_rank", "privacy_unit"))
+    ranked = contributions.with_columns(pl.struct(["privacy_unit", *CELL_KEYS]).hash(seed=0).alias("_rank"))
+    return (
+        ranked.sort("_rank")
+        .unique("privacy_unit", keep="first", maintain_order=True)
+        .with_columns(pl.col("doors_opened").clip(0, max_opens))
+        .drop("_rank", "privacy_unit")
+    )
 
 
 def finest_level_epsilon(policy: ReleasePolicy, g: GranularityPolicy) -> float:
@@ -108,7 +124,7 @@ def finest_level_epsilon(policy: ReleasePolicy, g: GranularityPolicy) -> float:
 def _context(bounded: pl.DataFrame, policy: ReleasePolicy, g: GranularityPolicy) -> dp.Context:
     return dp.Context.compositor(
         data=bounded.lazy(),
-        privacy_unit=dp.unit_of(contributions=1),    # one row per unit, made so by one_cell_per_unit
+        privacy_unit=dp.unit_of(contributions=1),  # one row per unit, made so by one_cell_per_unit
         privacy_loss=dp.loss_of(epsilon=finest_level_epsilon(policy, g)),
         split_by_weights=[policy.metric_shares[m] for m in METRIC_ORDER],
         margins=[dp.polars.Margin(by=CELL_KEYS, max_length=MAX_ROWS_PER_CELL)],
@@ -127,8 +143,9 @@ def _query(context: dp.Context, keys: pl.LazyFrame, g: GranularityPolicy, metric
     return context.query().group_by(CELL_KEYS).agg(aggregate.alias(metric)).with_keys(keys)
 
 
-def release_days(contributions: pl.DataFrame, keys: pl.LazyFrame, policy: ReleasePolicy,
-                 scales: dict[str, float] | None = None) -> pl.DataFrame:
+def release_days(
+    contributions: pl.DataFrame, keys: pl.LazyFrame, policy: ReleasePolicy, scales: dict[str, float] | None = None
+) -> pl.DataFrame:
     """One row per public day cell of the finest level: noisy counts and the suppression decision.
 
     ``keys`` should be a scan (``pl.scan_parquet``), not an in-memory frame: OpenDP
@@ -149,11 +166,16 @@ def release_days(contributions: pl.DataFrame, keys: pl.LazyFrame, policy: Releas
         released = part if released is None else released.join(part, on=CELL_KEYS, how="inner")
     noisy = released.with_columns(pl.col(m).fill_null(0) for m in METRIC_ORDER)
     return noisy.with_columns(
-        pl.when(pl.col("unique_participants") < g.k_min).then(pl.lit("k_min"))
-        .when((pl.col("doors_opened") <= 0)
-              | (g.max_opens_per_participant > policy.dominance_max_share * pl.max_horizontal(pl.col("doors_opened"), 1)))
+        pl.when(pl.col("unique_participants") < g.k_min)
+        .then(pl.lit("k_min"))
+        .when(
+            (pl.col("doors_opened") <= 0)
+            | (g.max_opens_per_participant > policy.dominance_max_share * pl.max_horizontal(pl.col("doors_opened"), 1))
+        )
         .then(pl.lit("dominance"))
-        .otherwise(None).alias("suppressed_reason"))
+        .otherwise(None)
+        .alias("suppressed_reason")
+    )
 
 
 def run(target: str, as_of: datetime) -> dict:
@@ -179,7 +201,7 @@ def run(target: str, as_of: datetime) -> dict:
         "days": len(days),
         "contribution_rows": contributions.height,
         "cells": cells.height,
-        "outcomes": dict(zip(reasons["suppressed_reason"].to_list(), reasons["count"].to_list())),
+        "outcomes": dict(zip(reasons["suppressed_reason"].to_list(), reasons["count"].to_list(), strict=True)),
         "load_s": round(loaded - started, 3),
         "release_s": round(finished - loaded, 3),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 from privacy_insights.benchmark.layers import LAYERS
@@ -25,13 +25,15 @@ def machine() -> str:
     except (ValueError, OSError):
         memory_gib = float("nan")
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in PACKAGES)
-    return (f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}; {versions}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}; {versions}"
+    )
 
 
 def _n(events: int) -> str:
     exponent = len(str(events)) - 1
-    return f"10^{exponent}" if events == 10 ** exponent else f"{events:,}"
+    return f"10^{exponent}" if events == 10**exponent else f"{events:,}"
 
 
 def _ratio(a: float, b: float) -> str:
@@ -51,7 +53,8 @@ def summary_table(results: list[RunResult]) -> str:
             f"| {r.target} | {_n(r.events)} | {full:.1f} s | {r.events / full:,.0f} "
             f"| {r.full_build['peak_rss_mib']:,.0f} MiB | {r.plain['wall_s']:.1f} s | {r.opendp['wall_s']:.1f} s "
             f"| **{_ratio(full, r.plain['wall_s'])}** | **{_ratio(full, r.opendp['wall_s'])}** "
-            f"| {_ratio(dp_models, r.opendp['wall_s'])} | {incr:.1f} s | **{incr / full:.2f}** |")
+            f"| {_ratio(dp_models, r.opendp['wall_s'])} | {incr:.1f} s | **{incr / full:.2f}** |"
+        )
     return "\n".join(rows)
 
 
@@ -69,14 +72,17 @@ def layer_table(results: list[RunResult], which: str) -> str:
 
 
 def baseline_table(results: list[RunResult]) -> str:
-    rows = ["| target | events | (a) query | (a) peak RSS | (b) load | (b) OpenDP release | (b) peak RSS "
-            "| (b) contribution rows | day cells (b) = pipeline |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| target | events | (a) query | (a) peak RSS | (b) load | (b) OpenDP release | (b) peak RSS "
+        "| (b) contribution rows | day cells (b) = pipeline |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         rows.append(
             f"| {r.target} | {_n(r.events)} | {r.plain['query_s']:.1f} s | {r.plain['peak_rss_mib']:,.0f} MiB "
             f"| {r.opendp['load_s']:.1f} s | {r.opendp['release_s']:.1f} s | {r.opendp['peak_rss_mib']:,.0f} MiB "
-            f"| {r.opendp['contribution_rows']:,} | {r.opendp['cells']:,} = {r.pipeline_day_cells:,} |")
+            f"| {r.opendp['contribution_rows']:,} | {r.opendp['cells']:,} = {r.pipeline_day_cells:,} |"
+        )
     return "\n".join(rows)
 
 
@@ -90,15 +96,20 @@ def slowest_nodes(result: RunResult, count: int = 8) -> str:
 def results_markdown(results: list[RunResult], command: str) -> str:
     """The measured part of docs/benchmark.md (the analysis around it is written by hand)."""
     largest = max(results, key=lambda r: (r.target == "dev", r.events))
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return "\n\n".join([
-        f"Measured {generated} with `{command}` on: {machine()}.",
-        f"Full build: a fresh warehouse, `as_of` {AS_OF_30_DAYS} (30 days eligible). "
-        f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}. "
-        "Ratios are of wall times; every step is its own process.",
-        "### End to end\n\n" + summary_table(results),
-        "### Share of dbt node time per layer, full build\n\n" + layer_table(results, "full_build"),
-        "### Share of dbt node time per layer, +1 day\n\n" + layer_table(results, "incremental_build"),
-        "### Baselines in detail\n\n" + baseline_table(results),
-        f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
-    ]) + "\n"
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "\n\n".join(
+            [
+                f"Measured {generated} with `{command}` on: {machine()}.",
+                f"Full build: a fresh warehouse, `as_of` {AS_OF_30_DAYS} (30 days eligible). "
+                f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}. "
+                "Ratios are of wall times; every step is its own process.",
+                "### End to end\n\n" + summary_table(results),
+                "### Share of dbt node time per layer, full build\n\n" + layer_table(results, "full_build"),
+                "### Share of dbt node time per layer, +1 day\n\n" + layer_table(results, "incremental_build"),
+                "### Baselines in detail\n\n" + baseline_table(results),
+                f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
+            ]
+        )
+        + "\n"
+    )

@@ -96,9 +96,19 @@ class Workspace:
 
     def dbt(self, label: str, command: list[str], as_of: str) -> tuple[Step, Path]:
         target_path = self.dir / f"target_{label}"
-        step = self.run(label, [str(BIN / "dbt"), *command, "--target-path", str(target_path),
-                                "--log-path", str(self.dir / "logs"),
-                                "--vars", yaml.safe_dump({"as_of": as_of}, default_flow_style=True)])
+        step = self.run(
+            label,
+            [
+                str(BIN / "dbt"),
+                *command,
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                str(self.dir / "logs"),
+                "--vars",
+                yaml.safe_dump({"as_of": as_of}, default_flow_style=True),
+            ],
+        )
         return step, target_path
 
     def python(self, label: str, module: str, *args: str) -> Step:
@@ -126,28 +136,40 @@ def run_one(root: Path, target: str, events: int, seed: int) -> RunResult:
     ws = Workspace(root, target, events)
     result = RunResult(target, events)
     try:
-        generated = ws.run("generate", [str(BIN / "privacy-insights"), "generate", "--target", target,
-                                        "--events", str(events), "--seed", str(seed)])
+        generated = ws.run(
+            "generate",
+            [
+                str(BIN / "privacy-insights"),
+                "generate",
+                "--target",
+                target,
+                "--events",
+                str(events),
+                "--seed",
+                str(seed),
+            ],
+        )
         result.generate = _step_figures(generated) | {"rows": generated.last_json()["rows"]}
 
         full, full_target = ws.dbt("dbt build (30 days)", ["build"], AS_OF_30_DAYS)
         result.full_build = _step_figures(full) | {"profile": read_profile(full_target).to_dict()}
         # the finest day cells of the public domain: what baseline (b) releases
-        result.pipeline_day_cells = ws.count_rows(
-            "intermediate.int_spots__cell_aggregates where granularity = 'day'")
+        result.pipeline_day_cells = ws.count_rows("intermediate.int_spots__cell_aggregates where granularity = 'day'")
 
         _, compiled = ws.dbt("dbt compile (plain baseline)", ["compile", "--select", PLAIN_ANALYSIS], AS_OF_30_DAYS)
         sql_file = compiled / "compiled" / "privacy_insights" / "analyses" / f"{PLAIN_ANALYSIS}.sql"
         plain = ws.python("baseline: plain SQL", "privacy_insights.benchmark.plain", "--sql", str(sql_file))
         result.plain = _step_figures(plain) | plain.last_json()
 
-        opendp = ws.python("baseline: OpenDP Polars", "privacy_insights.benchmark.opendp_direct",
-                           "--as-of", AS_OF_30_DAYS)
+        opendp = ws.python(
+            "baseline: OpenDP Polars", "privacy_insights.benchmark.opendp_direct", "--as-of", AS_OF_30_DAYS
+        )
         result.opendp = _step_figures(opendp) | opendp.last_json()
         if result.opendp["cells"] != result.pipeline_day_cells:
             raise RuntimeError(
                 f"baseline (b) released {result.opendp['cells']} day cells, the pipeline's domain holds "
-                f"{result.pipeline_day_cells}: the comparison would not be like for like")
+                f"{result.pipeline_day_cells}: the comparison would not be like for like"
+            )
 
         incremental, incr_target = ws.dbt("dbt build (+1 day)", ["build"], AS_OF_31_DAYS)
         result.incremental_build = _step_figures(incremental) | {"profile": read_profile(incr_target).to_dict()}

@@ -14,7 +14,7 @@ import fcntl
 import os
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 POLL_SECONDS = 0.5
@@ -54,7 +54,7 @@ class ReleaseLock:
                     return False
                 time.sleep(POLL_SECONDS)
         os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} since {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}\n".encode())
+        os.write(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n".encode())
         self._fd = fd
         return True
 
@@ -64,7 +64,7 @@ class ReleaseLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "ReleaseLock":
+    def __enter__(self) -> ReleaseLock:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -14,7 +14,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 NOW_ENV = "PRIVACY_INSIGHTS_NOW"
@@ -35,7 +35,7 @@ class TimingPolicy:
         start, end, hour = self.window_start_hour_utc, self.window_end_hour_utc, now.hour
         if start < end:
             return start <= hour < end
-        return hour >= start or hour < end          # wraps past midnight, e.g. 22 -> 4
+        return hour >= start or hour < end  # wraps past midnight, e.g. 22 -> 4
 
     def window_text(self) -> str:
         return f"{self.window_start_hour_utc:02d}:00-{self.window_end_hour_utc:02d}:00 UTC"
@@ -65,19 +65,24 @@ def parse_policy(row: dict, line: int) -> TimingPolicy:
         raise ValueError(f"timing policy line {line}: job_name: must match {JOB_NAME.pattern}; got {job!r}")
     cadence = _int_field(row, "cadence_minutes", line, 1, MINUTES_PER_DAY)
     if MINUTES_PER_DAY % cadence:
-        raise ValueError(f"timing policy line {line}: cadence_minutes: must divide a day (1440) so slots align "
-                         f"with UTC midnight; got {cadence}")
+        raise ValueError(
+            f"timing policy line {line}: cadence_minutes: must divide a day (1440) so slots align "
+            f"with UTC midnight; got {cadence}"
+        )
     start = _int_field(row, "window_start_hour_utc", line, 0, 23)
     end = _int_field(row, "window_end_hour_utc", line, 1, 24)
     if start == end:
-        raise ValueError(f"timing policy line {line}: window_end_hour_utc: must differ from window_start_hour_utc "
-                         "(use 0 and 24 for any time)")
+        raise ValueError(
+            f"timing policy line {line}: window_end_hour_utc: must differ from window_start_hour_utc "
+            "(use 0 and 24 for any time)"
+        )
     staleness = _int_field(row, "max_staleness_hours", line, 1, 24 * 366)
     if staleness * 60 < cadence:
-        raise ValueError(f"timing policy line {line}: max_staleness_hours: must be at least one cadence "
-                         f"({cadence} minutes); got {staleness}")
-    return TimingPolicy(job, cadence, start, end, staleness,
-                        (row.get("description") or "").strip())
+        raise ValueError(
+            f"timing policy line {line}: max_staleness_hours: must be at least one cadence "
+            f"({cadence} minutes); got {staleness}"
+        )
+    return TimingPolicy(job, cadence, start, end, staleness, (row.get("description") or "").strip())
 
 
 def load_policies(path: Path) -> dict[str, TimingPolicy]:
@@ -94,8 +99,9 @@ def load_policies(path: Path) -> dict[str, TimingPolicy]:
 def get_policy(path: Path, job_name: str) -> TimingPolicy:
     policies = load_policies(path)
     if job_name not in policies:
-        raise ValueError(f"job: no timing policy named {job_name!r} in {path.name}; "
-                         f"known: {', '.join(sorted(policies)) or 'none'}")
+        raise ValueError(
+            f"job: no timing policy named {job_name!r} in {path.name}; known: {', '.join(sorted(policies)) or 'none'}"
+        )
     return policies[job_name]
 
 
@@ -105,7 +111,7 @@ def parse_now(text: str | None, real_now: datetime | None = None) -> datetime:
     A simulated clock lets tests and backfills replay a schedule; it may not run ahead
     of the real clock, since a future as_of would release buckets younger than the delay.
     """
-    real_now = real_now or datetime.now(timezone.utc)
+    real_now = real_now or datetime.now(UTC)
     if text is None or not text.strip():
         return real_now
     raw = text.strip()
@@ -115,10 +121,12 @@ def parse_now(text: str | None, real_now: datetime | None = None) -> datetime:
         raise ValueError(f"now: must be an ISO 8601 UTC timestamp like 2026-11-02T05:00:00Z; got {raw!r}") from None
     if value.tzinfo is None or value.utcoffset() != timedelta(0):
         raise ValueError(f"now: must be in UTC (end with Z or +00:00); got {raw!r}")
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     if value > real_now:
-        raise ValueError(f"now: must not be in the future (got {raw}, the real clock says "
-                         f"{real_now:%Y-%m-%dT%H:%M:%SZ}): releases are never real-time")
+        raise ValueError(
+            f"now: must not be in the future (got {raw}, the real clock says "
+            f"{real_now:%Y-%m-%dT%H:%M:%SZ}): releases are never real-time"
+        )
     return value
 
 
@@ -128,7 +136,7 @@ def now_from_environment(cli_value: str | None) -> datetime:
 
 def as_of_for(now: datetime) -> datetime:
     """The dbt var ``as_of`` for a run at ``now``: UTC, truncated to the hour."""
-    return now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def as_of_var(as_of: datetime) -> str:

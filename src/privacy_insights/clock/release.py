@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from privacy_insights import targets
@@ -34,7 +34,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @dataclass
 class Outcome:
-    outcome: str                  # released | nothing_new | up_to_date | locked | refused | failed
+    outcome: str  # released | nothing_new | up_to_date | locked | refused | failed
     job_name: str
     target: str
     now: datetime
@@ -48,13 +48,20 @@ class Outcome:
         return {"failed": EXIT_FAILED, "refused": EXIT_REFUSED}.get(self.outcome, EXIT_OK)
 
     def as_json(self) -> str:
-        return json.dumps({
-            "outcome": self.outcome, "job": self.job_name, "target": self.target,
-            "now": f"{self.now:%Y-%m-%dT%H:%M:%SZ}", "as_of": as_of_var(self.as_of),
-            "slot_start": f"{self.slot_start:%Y-%m-%dT%H:%M:%SZ}",
-            "released_periods": [{"time_granularity": g, "release_period_start": p} for g, p in self.released_periods],
-            "reason": self.reason,
-        })
+        return json.dumps(
+            {
+                "outcome": self.outcome,
+                "job": self.job_name,
+                "target": self.target,
+                "now": f"{self.now:%Y-%m-%dT%H:%M:%SZ}",
+                "as_of": as_of_var(self.as_of),
+                "slot_start": f"{self.slot_start:%Y-%m-%dT%H:%M:%SZ}",
+                "released_periods": [
+                    {"time_granularity": g, "release_period_start": p} for g, p in self.released_periods
+                ],
+                "reason": self.reason,
+            }
+        )
 
 
 def local_duckdb_file(target: str) -> Path:
@@ -69,8 +76,10 @@ def warehouse_identity(target: str) -> str:
     if target == "dev":
         return f"dev-{targets.duckdb_path()}"
     env = os.environ
-    return (f"{target}-{env.get('PGDATABASE', 'privacy_insights')}@{env.get('PGHOST', '127.0.0.1')}-"
-            f"{env.get('PGPORT', '5432')}")
+    return (
+        f"{target}-{env.get('PGDATABASE', 'privacy_insights')}@{env.get('PGHOST', '127.0.0.1')}-"
+        f"{env.get('PGPORT', '5432')}"
+    )
 
 
 def dbt_executable() -> str:
@@ -90,17 +99,26 @@ def run_dbt_build(target: str, as_of: datetime) -> tuple[int, str | None]:
 
     Returns the exit status and, on failure, the first error as one line.
     """
-    command = [dbt_executable(), "--log-format", "json", "build", "--target", target,
-               "--vars", json.dumps({"as_of": as_of_var(as_of)})]
+    command = [
+        dbt_executable(),
+        "--log-format",
+        "json",
+        "build",
+        "--target",
+        target,
+        "--vars",
+        json.dumps({"as_of": as_of_var(as_of)}),
+    ]
     first_error: str | None = None
-    with subprocess.Popen(command, cwd=targets.project_root(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as process:
+    with subprocess.Popen(
+        command, cwd=targets.project_root(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
         assert process.stdout is not None
         for raw in process.stdout:
             try:
                 info = json.loads(raw)["info"]
             except (ValueError, KeyError, TypeError):
-                print(raw, end="", flush=True)          # dbt's own usage errors are plain text
+                print(raw, end="", flush=True)  # dbt's own usage errors are plain text
                 if raw.startswith("Error") and first_error is None:
                     first_error = one_line(raw)
                 continue
@@ -115,16 +133,17 @@ def run_dbt_build(target: str, as_of: datetime) -> tuple[int, str | None]:
 
 
 def _naive(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
-def run(policy: TimingPolicy, target: str, now: datetime, wait_seconds: float = 0.0,
-        force: bool = False) -> Outcome:
+def run(policy: TimingPolicy, target: str, now: datetime, wait_seconds: float = 0.0, force: bool = False) -> Outcome:
     as_of, slot = as_of_for(now), policy.slot_start(now)
     outcome = Outcome("refused", policy.job_name, target, now, as_of, slot)
     if not policy.in_window(now) and not force:
-        outcome.reason = (f"job {policy.job_name}: {now:%H:%M} UTC is outside its window {policy.window_text()}; "
-                          "pass --force to run anyway")
+        outcome.reason = (
+            f"job {policy.job_name}: {now:%H:%M} UTC is outside its window {policy.window_text()}; "
+            "pass --force to run anyway"
+        )
         return outcome
 
     lock = ReleaseLock(lock_path(local_duckdb_file(target), warehouse_identity(target)))
@@ -143,7 +162,7 @@ def _open(target: str) -> targets.Warehouse:
 
 
 def _run_locked(outcome: Outcome, policy: TimingPolicy, force: bool) -> Outcome:
-    target, started = outcome.target, datetime.now(timezone.utc)
+    target, started = outcome.target, datetime.now(UTC)
     try:
         warehouse = _open(target)
         try:
@@ -153,7 +172,7 @@ def _run_locked(outcome: Outcome, policy: TimingPolicy, force: bool) -> Outcome:
                 return outcome
             before = runs.ledger_periods(warehouse)
         finally:
-            warehouse.close()   # a DuckDB file takes one writer: dbt's
+            warehouse.close()  # a DuckDB file takes one writer: dbt's
     except Exception as exc:  # noqa: BLE001 -- any warehouse error ends the run with its reason
         outcome.outcome, outcome.reason = "failed", f"warehouse: {one_line(str(exc))}"
         return outcome
@@ -168,9 +187,20 @@ def _run_locked(outcome: Outcome, policy: TimingPolicy, force: bool) -> Outcome:
                 outcome.outcome, outcome.reason = "failed", error
             else:
                 outcome.outcome = "released" if outcome.released_periods else "nothing_new"
-            runs.append(warehouse, runs.RunRecord(
-                policy.job_name, target, _naive(outcome.slot_start), _naive(outcome.as_of), started,
-                datetime.now(timezone.utc), outcome.outcome, outcome.released_periods, outcome.reason))
+            runs.append(
+                warehouse,
+                runs.RunRecord(
+                    policy.job_name,
+                    target,
+                    _naive(outcome.slot_start),
+                    _naive(outcome.as_of),
+                    started,
+                    datetime.now(UTC),
+                    outcome.outcome,
+                    outcome.released_periods,
+                    outcome.reason,
+                ),
+            )
         finally:
             warehouse.close()
     except Exception as exc:  # noqa: BLE001
@@ -189,7 +219,9 @@ def main(job_name: str, target: str, now_text: str | None, wait_seconds: float, 
     now = now_from_environment(now_text)
     outcome = run(policy, target, now, wait_seconds, force)
     print(outcome.as_json(), flush=True)
-    if outcome.reason:      # a failure or refusal on stderr (cron mails it); a clean skip on stdout
-        print(f"privacy-insights release: {outcome.outcome}: {outcome.reason}",
-              file=sys.stderr if outcome.exit_code else sys.stdout)
+    if outcome.reason:  # a failure or refusal on stderr (cron mails it); a clean skip on stdout
+        print(
+            f"privacy-insights release: {outcome.outcome}: {outcome.reason}",
+            file=sys.stderr if outcome.exit_code else sys.stdout,
+        )
     return outcome.exit_code

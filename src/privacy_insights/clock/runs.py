@@ -20,9 +20,18 @@ from privacy_insights.targets import Warehouse
 
 SUCCESS = ("released", "nothing_new")
 COLUMNS = [
-    ("run_id", "varchar"), ("job_name", "varchar"), ("target", "varchar"), ("slot_start", "timestamp"),
-    ("as_of", "timestamp"), ("started_at", "timestamptz"), ("finished_at", "timestamptz"), ("outcome", "varchar"),
-    ("periods_released", "integer"), ("released_periods", "varchar"), ("reason", "varchar"), ("host", "varchar"),
+    ("run_id", "varchar"),
+    ("job_name", "varchar"),
+    ("target", "varchar"),
+    ("slot_start", "timestamp"),
+    ("as_of", "timestamp"),
+    ("started_at", "timestamptz"),
+    ("finished_at", "timestamptz"),
+    ("outcome", "varchar"),
+    ("periods_released", "integer"),
+    ("released_periods", "varchar"),
+    ("reason", "varchar"),
+    ("host", "varchar"),
     ("pid", "integer"),
 ]
 LEDGER = ("outside_buyer", "spots_privacy_budget_ledger")
@@ -32,8 +41,8 @@ LEDGER = ("outside_buyer", "spots_privacy_budget_ledger")
 class RunRecord:
     job_name: str
     target: str
-    slot_start: datetime          # naive UTC
-    as_of: datetime               # naive UTC
+    slot_start: datetime  # naive UTC
+    as_of: datetime  # naive UTC
     started_at: datetime
     finished_at: datetime
     outcome: str
@@ -46,9 +55,14 @@ def _table(warehouse: Warehouse) -> str:
 
 
 def _exists(warehouse: Warehouse, schema: str, table: str) -> bool:
-    return warehouse.connection.execute(
-        "select count(*) from information_schema.tables where table_catalog = ? and table_schema = ? "
-        "and table_name = ?", [warehouse.catalog, schema, table]).fetchone()[0] > 0
+    return (
+        warehouse.connection.execute(
+            "select count(*) from information_schema.tables where table_catalog = ? and table_schema = ? "
+            "and table_name = ?",
+            [warehouse.catalog, schema, table],
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def ensure_table(warehouse: Warehouse) -> None:
@@ -63,19 +77,36 @@ def slot_done(warehouse: Warehouse, job_name: str, target: str, slot_start: date
     if not _exists(warehouse, "audit", "release_runs"):
         return False
     outcomes = ", ".join(f"'{o}'" for o in SUCCESS)
-    return warehouse.connection.execute(
-        f"select count(*) from {_table(warehouse)} where job_name = ? and target = ? and slot_start = ? "
-        f"and outcome in ({outcomes})", [job_name, target, slot_start]).fetchone()[0] > 0
+    return (
+        warehouse.connection.execute(
+            f"select count(*) from {_table(warehouse)} where job_name = ? and target = ? and slot_start = ? "
+            f"and outcome in ({outcomes})",
+            [job_name, target, slot_start],
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def append(warehouse: Warehouse, record: RunRecord) -> None:
     ensure_table(warehouse)
     warehouse.connection.execute(
         f"insert into {_table(warehouse)} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [str(uuid.uuid4()), record.job_name, record.target, record.slot_start, record.as_of, record.started_at,
-         record.finished_at, record.outcome, len(record.released_periods),
-         json.dumps([{"time_granularity": g, "release_period_start": p} for g, p in record.released_periods]),
-         record.reason, socket.gethostname(), os.getpid()])
+        [
+            str(uuid.uuid4()),
+            record.job_name,
+            record.target,
+            record.slot_start,
+            record.as_of,
+            record.started_at,
+            record.finished_at,
+            record.outcome,
+            len(record.released_periods),
+            json.dumps([{"time_granularity": g, "release_period_start": p} for g, p in record.released_periods]),
+            record.reason,
+            socket.gethostname(),
+            os.getpid(),
+        ],
+    )
 
 
 def ledger_periods(warehouse: Warehouse) -> set[tuple[str, str]]:
@@ -83,5 +114,6 @@ def ledger_periods(warehouse: Warehouse) -> set[tuple[str, str]]:
     if not _exists(warehouse, *LEDGER):
         return set()
     rows = warehouse.connection.execute(
-        f"select time_granularity, cast(release_period_start as date) from {warehouse.qualify(*LEDGER)}").fetchall()
+        f"select time_granularity, cast(release_period_start as date) from {warehouse.qualify(*LEDGER)}"
+    ).fetchall()
     return {(granularity, start.isoformat()) for granularity, start in rows}

@@ -33,21 +33,26 @@ def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
         + (f" (delta {mech.delta:g}, rho {mech.rho:.4g})" if mech.rho else "")
         + f", k {g.k_min}, one cell per participant per period, M = {g.max_opens_per_participant} doors opened",
         "",
-        "| level | share of epsilon | measured when city participants >= | participants: scale / mean abs. error / 95 % "
+        "| level | share of epsilon | measured when city participants >= "
+        "| participants: scale / mean abs. error / 95 % "
         "within | release threshold (false release at k - 1) | doors opened: scale / 95 % within | "
-        + " | ".join(f"participants error at {n:,}" for n in TRUE_COUNTS) + " |",
+        + " | ".join(f"participants error at {n:,}" for n in TRUE_COUNTS)
+        + " |",
         "|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS),
     ]
     for name, level in policy.levels(granularity).items():
         noise = mech.level(name)
         participants, doors = noise.metrics["unique_participants"], noise.metrics["doors_opened"]
         mae = mean_absolute_error(mech.family, participants.scale)
-        threshold, chance = release_threshold(mech.family, participants.scale, g.k_min, policy.false_release_probability)
+        threshold, chance = release_threshold(
+            mech.family, participants.scale, g.k_min, policy.false_release_probability
+        )
         cells = " | ".join(f"{mae / n:.2%}" for n in TRUE_COUNTS)
         lines.append(
             f"| {name} | {level.epsilon_share:g} | {level.min_city_participants:,} | {participants.scale:.3g} / "
             f"{mae:.1f} / ±{margin_of_error(mech.family, participants.scale):.0f} | {threshold} ({chance:.2%}) | "
-            f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} |")
+            f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} |"
+        )
     return lines
 
 
@@ -55,21 +60,29 @@ def parameters_markdown(policy: ReleasePolicy) -> str:
     defaults = [
         "| parameter | default | meaning |",
         "|---|---|---|",
-        f"| mechanism | {policy.mechanism} | discrete Laplace (pure DP) from OpenDP; `gaussian` for discrete Gaussian (zCDP) |",
-        f"| reporting_delay_hours | {policy.reporting_delay_hours} | a bucket is released once its end is this long before `as_of` (>= 72 enforced) |",
+        f"| mechanism | {policy.mechanism} | discrete Laplace (pure DP) from OpenDP; "
+        "`gaussian` for discrete Gaussian (zCDP) |",
+        f"| reporting_delay_hours | {policy.reporting_delay_hours} "
+        "| a bucket is released once its end is this long before `as_of` (>= 72 enforced) |",
         f"| budget_window_days | {policy.budget_window_days} | rolling window over which all releases add up |",
         f"| epsilon_cap | {policy.epsilon_cap:g} | epsilon any window may hold, hour + day + week together |",
-        f"| false_release_probability | {policy.false_release_probability:g} | chance that a cell with k - 1 true participants clears its release threshold |",
-        f"| dominance_max_share | {policy.dominance_max_share:g} | suppress unless M / max(noisy doors opened, noisy participants) <= this |",
-        "| metric_epsilon_shares | " + ", ".join(f"{m} {s:g}" for m, s in policy.metric_shares.items())
+        f"| false_release_probability | {policy.false_release_probability:g} "
+        "| chance that a cell with k - 1 true participants clears its release threshold |",
+        f"| dominance_max_share | {policy.dominance_max_share:g} "
+        "| suppress unless M / max(noisy doors opened, noisy participants) <= this |",
+        "| metric_epsilon_shares | "
+        + ", ".join(f"{m} {s:g}" for m, s in policy.metric_shares.items())
         + " | split of each level's epsilon across the noised counts |",
-        "| levels (day, week) | " + ", ".join(f"{name} {lv.epsilon_share:g}" for name, lv in policy.level_policies.items())
+        "| levels (day, week) | "
+        + ", ".join(f"{name} {lv.epsilon_share:g}" for name, lv in policy.level_policies.items())
         + " | split of a period's epsilon across the measured levels |",
     ]
     for g in GRANULARITIES:
         p = policy.for_granularity(g)
-        defaults.append(f"| {g}: enabled / epsilon / k / M | {str(p.enabled).lower()} / {p.epsilon:g} / {p.k_min} / "
-                        f"{p.max_opens_per_participant} | per release period ({'ISO week' if g == 'week' else 'UTC day'}) |")
+        defaults.append(
+            f"| {g}: enabled / epsilon / k / M | {str(p.enabled).lower()} / {p.epsilon:g} / {p.k_min} / "
+            f"{p.max_opens_per_participant} | per release period ({'ISO week' if g == 'week' else 'UTC day'}) |"
+        )
     body = ["\n".join(defaults), ""]
     for g in GRANULARITIES:
         body += granularity_table(policy, g) + [""]

@@ -50,8 +50,10 @@ class BudgetLedger:
 
     def worst_window(self, candidate: Charge, reserved: tuple[Charge, ...] = ()) -> tuple[date, float, float]:
         """The window overlapping ``candidate`` with the most epsilon spent or reserved, and its totals."""
-        best = max(((s, *self._spent_in(s, reserved)) for s in self.windows(candidate)),
-                   key=lambda row: (row[1], row[2], row[0]))
+        best = max(
+            ((s, *self._spent_in(s, reserved)) for s in self.windows(candidate)),
+            key=lambda row: (row[1], row[2], row[0]),
+        )
         return best
 
     def try_charge(self, candidate: Charge, reserved: tuple[Charge, ...] = ()) -> tuple[bool, str, float, float]:
@@ -65,16 +67,29 @@ class BudgetLedger:
             over_epsilon = spent + candidate.epsilon > self.cap + TOLERANCE
             over_delta = candidate.delta > 0 and spent_delta + candidate.delta > self.delta_cap + TOLERANCE * 1e-6
             if over_epsilon or over_delta:
-                what = (f"epsilon {candidate.epsilon:g}, but the {self.window_days}-day window "
-                        f"{window_start}..{window_end - timedelta(days=1)} has {spent:g} of the cap {self.cap:g}"
-                        if over_epsilon else
-                        f"delta {candidate.delta:g}, but the {self.window_days}-day window "
-                        f"{window_start}..{window_end - timedelta(days=1)} has {spent_delta:g} of the delta cap "
-                        f"{self.delta_cap:g}")
+                what = (
+                    f"epsilon {candidate.epsilon:g}, but the {self.window_days}-day window "
+                    f"{window_start}..{window_end - timedelta(days=1)} has {spent:g} of the cap {self.cap:g}"
+                    if over_epsilon
+                    else f"delta {candidate.delta:g}, but the {self.window_days}-day window "
+                    f"{window_start}..{window_end - timedelta(days=1)} has {spent_delta:g} of the delta cap "
+                    f"{self.delta_cap:g}"
+                )
                 reserved_note = " spent or reserved for higher-priority periods" if reserved else " spent"
-                return False, f"{candidate.granularity} period {candidate.period_start} needs {what}{reserved_note}", \
-                    spent, spent_delta
+                return (
+                    False,
+                    f"{candidate.granularity} period {candidate.period_start} needs {what}{reserved_note}",
+                    spent,
+                    spent_delta,
+                )
         self.charges.append(candidate)
         _, epsilon, delta = self.worst_window(candidate)
-        return True, (f"{candidate.granularity} period {candidate.period_start} charged epsilon {candidate.epsilon:g}; "
-                      f"busiest overlapping window now at {epsilon:g} of {self.cap:g}"), epsilon, delta
+        return (
+            True,
+            (
+                f"{candidate.granularity} period {candidate.period_start} charged epsilon {candidate.epsilon:g}; "
+                f"busiest overlapping window now at {epsilon:g} of {self.cap:g}"
+            ),
+            epsilon,
+            delta,
+        )

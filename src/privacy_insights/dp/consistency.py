@@ -115,7 +115,7 @@ def controlled_round(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> n
             for _ in range(int(row_owed[r])):
                 score = np.where((col_owed > 0) & ~used[r], col_owed * 2.0 + fraction[g, r], -np.inf)
                 c = int(np.argmax(score))
-                if score[c] == -np.inf:            # every owed column already got a unit from this row
+                if score[c] == -np.inf:  # every owed column already got a unit from this row
                     c = int(np.argmax(col_owed))
                 out[g, r, c] += 1
                 used[r, c] = True
@@ -143,4 +143,4 @@ def inverse_variance_total(estimates: list[tuple[np.ndarray, np.ndarray | float]
         numerator = numerator + np.nan_to_num(value) * weight
         denominator = denominator + weight
     with np.errstate(invalid="ignore", divide="ignore"):
-        return numerator / denominator      # nan where no estimate exists (a denied period)
+        return numerator / denominator  # nan where no estimate exists (a denied period)

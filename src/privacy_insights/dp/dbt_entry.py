@@ -14,7 +14,7 @@ passes its refs in.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -22,8 +22,15 @@ import pandas as pd
 from privacy_insights.dp.ledger import LEDGER_MODEL, append_charges, quoted, read_history
 from privacy_insights.dp.params import GRANULARITIES, PolicyError, parse_policy
 from privacy_insights.dp.plan import PERIOD_DAYS, plan_releases
-from privacy_insights.dp.release import (BUCKET_STEP, CELL_COLUMNS, RELEASE_COLUMNS, PeriodRelease, empty_release,
-                                         release_periods, typed)
+from privacy_insights.dp.release import (
+    BUCKET_STEP,
+    CELL_COLUMNS,
+    RELEASE_COLUMNS,
+    PeriodRelease,
+    empty_release,
+    release_periods,
+    typed,
+)
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
@@ -41,16 +48,25 @@ def _timestamp(text: str, field: str) -> datetime:
         value = pd.Timestamp(str(text).replace("Z", ""))
     except ValueError:
         raise PolicyError(f"{field}: must be a UTC timestamp like 2026-11-01T00:00:00Z, got {text!r}") from None
-    return value.to_pydatetime().replace(tzinfo=timezone.utc)
+    return value.to_pydatetime().replace(tzinfo=UTC)
 
 
 def _sql_list(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def release_model(dbt: Any, session: Any, cells: Any, ledger: Any, late_events: Any, spots_release: Any,
-                  reporting_delay_hours: Any, as_of: Any, release_start_date: Any,
-                  report=print) -> pd.DataFrame:
+def release_model(
+    dbt: Any,
+    session: Any,
+    cells: Any,
+    ledger: Any,
+    late_events: Any,
+    spots_release: Any,
+    reporting_delay_hours: Any,
+    as_of: Any,
+    release_start_date: Any,
+    report=print,
+) -> pd.DataFrame:
     """Release every newly eligible period of every enabled granularity (see the module docstring).
 
     dbt passes a Python model only the configs its own file reads with ``dbt.config.get``,
@@ -67,42 +83,55 @@ def release_model(dbt: Any, session: Any, cells: Any, ledger: Any, late_events: 
     history = read_history(session.sql(f"select * from {ledger_table}"))
     landed: set[tuple[str, date, int]] = set()
     if dbt.is_incremental:
-        landed = {(g, pd.Timestamp(p).date(), int(v)) for g, p, v in session.sql(
-            f"select distinct time_granularity, release_period_start, release_version from {this}").fetchall()}
+        landed = {
+            (g, pd.Timestamp(p).date(), int(v))
+            for g, p, v in session.sql(
+                f"select distinct time_granularity, release_period_start, release_version from {this}"
+            ).fetchall()
+        }
 
     # Eligibility at this build's as_of (the cell domain already lists only eligible periods
     # when it was built with the same clock; a period that is not eligible yet is never released).
     eligible: dict[str, list[date]] = {g: [] for g in GRANULARITIES}
     for granularity, start in cells.aggregate("granularity, period_start", "granularity, period_start").fetchall():
         start = pd.Timestamp(start).date()
-        end = datetime.combine(start, datetime.min.time(), timezone.utc) + pd.Timedelta(days=PERIOD_DAYS[granularity])
+        end = datetime.combine(start, datetime.min.time(), UTC) + pd.Timedelta(days=PERIOD_DAYS[granularity])
         if end + pd.Timedelta(hours=policy.reporting_delay_hours) <= clock and start >= release_start:
             eligible[granularity].append(start)
-    late = {(g, pd.Timestamp(p).date()): int(n) for g, p, n in late_events.aggregate(
-        "granularity, period_start, sum(late_events)", "granularity, period_start").fetchall()}
+    late = {
+        (g, pd.Timestamp(p).date()): int(n)
+        for g, p, n in late_events.aggregate(
+            "granularity, period_start, sum(late_events)", "granularity, period_start"
+        ).fetchall()
+    }
 
     plan = plan_releases(policy, history, landed, eligible, release_start, late)
     if plan.empty:
         report("[spots_insights_v1] nothing new to release")
         return empty_release()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for d in plan.decisions:
         if d.status == "denied":
-            report(f"[spots_insights_v1 {d.granularity}] budget_exhausted: {d.reason}; its cells are published "
-                   "suppressed")
-    append_charges(session, ledger_table, plan.ledger_rows(policy, clock, now))   # ledger first
+            report(
+                f"[spots_insights_v1 {d.granularity}] budget_exhausted: {d.reason}; its cells are published suppressed"
+            )
+    append_charges(session, ledger_table, plan.ledger_rows(policy, clock, now))  # ledger first
 
     releases = {}
     for d in plan.decisions:
         releases.setdefault(d.granularity, []).append(
-            PeriodRelease(d.granularity, pd.Timestamp(d.period_start), d.version, d.status == "charged"))
+            PeriodRelease(d.granularity, pd.Timestamp(d.period_start), d.version, d.status == "charged")
+        )
     for granularity, start, version in plan.republish:
         releases.setdefault(granularity, []).append(PeriodRelease(granularity, pd.Timestamp(start), version, False))
     frames = []
     for granularity, periods in releases.items():
         starts = _sql_list([str(p.period_start.date()) for p in periods])
-        todo = to_pandas(cells.filter(f"granularity = '{granularity}' and cast(period_start as date) in ({starts})")
-                         .project(", ".join(CELL_COLUMNS)))
+        todo = to_pandas(
+            cells.filter(f"granularity = '{granularity}' and cast(period_start as date) in ({starts})").project(
+                ", ".join(CELL_COLUMNS)
+            )
+        )
         previous = _previous_rows(session, this, granularity, periods) if dbt.is_incremental else empty_release()
         frames.append(release_periods(todo, granularity, policy, periods, previous, now, report))
     return typed(pd.concat(frames, ignore_index=True))
@@ -112,9 +141,12 @@ def _previous_rows(session: Any, this: Any, granularity: str, periods: list[Peri
     """Current-version rows of the bucket before each new period's first bucket (for the trend)."""
     buckets = _sql_list([str(p.period_start - BUCKET_STEP[granularity]) for p in periods])
     columns = ", ".join(RELEASE_COLUMNS)
-    return to_pandas(session.sql(
-        f"""select {columns} from {this} as r
+    return to_pandas(
+        session.sql(
+            f"""select {columns} from {this} as r
             where time_granularity = '{granularity}' and time_bucket_start_utc in ({buckets})
               and release_version = (select max(release_version) from {this} as v
                                      where v.time_granularity = r.time_granularity
-                                       and v.release_period_start = r.release_period_start)"""))
+                                       and v.release_period_start = r.release_period_start)"""
+        )
+    )

@@ -42,22 +42,27 @@ def append_charges(session: Any, ledger: str, rows: pd.DataFrame) -> None:
     try:
         con.execute("begin transaction")
         con.register("privacy_insights_new_charges", rows[LEDGER_COLUMNS])
-        con.execute(f"insert into {ledger} ({', '.join(LEDGER_COLUMNS)}) "
-                    f"select {', '.join(LEDGER_COLUMNS)} from privacy_insights_new_charges")
+        con.execute(
+            f"insert into {ledger} ({', '.join(LEDGER_COLUMNS)}) "
+            f"select {', '.join(LEDGER_COLUMNS)} from privacy_insights_new_charges"
+        )
         con.execute("commit")
     except Exception as exc:
         try:
             con.execute("rollback")
-        except Exception:   # the failed statement may already have ended the transaction
+        except Exception:  # the failed statement may already have ended the transaction
             pass
         text = str(exc)
         if "duplicate key" in text.lower() or "constraint" in text.lower():
-            periods = ", ".join(f"{r.time_granularity} {pd.Timestamp(r.release_period_start).date()} "
-                                f"v{r.release_version}" for r in rows.itertuples())
+            periods = ", ".join(
+                f"{r.time_granularity} {pd.Timestamp(r.release_period_start).date()} v{r.release_version}"
+                for r in rows.itertuples()
+            )
             raise LedgerConflict(
                 f"budget ledger {ledger}: another build already charged {periods} (primary key "
                 "time_granularity, release_period_start, release_version). Nothing was charged or released by "
-                "this build; run it again once the other build has finished, and it will see those charges.") from exc
+                "this build; run it again once the other build has finished, and it will see those charges."
+            ) from exc
         raise
     finally:
         con.close()

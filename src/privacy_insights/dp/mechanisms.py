@@ -42,8 +42,8 @@ class MetricNoise:
     metric: str
     sensitivity: int
     scale: float
-    cost: float              # OpenDP's privacy map at the sensitivity: epsilon (laplace) or rho (gaussian)
-    measurement: object      # OpenDP Measurement over integer vectors
+    cost: float  # OpenDP's privacy map at the sensitivity: epsilon (laplace) or rho (gaussian)
+    measurement: object  # OpenDP Measurement over integer vectors
 
     def sample(self, values: np.ndarray) -> np.ndarray:
         """Noisy copies of ``values`` (integers), each with fresh secure noise."""
@@ -68,7 +68,7 @@ class LevelNoise:
     """The three metrics' noise of one measured level (or of an extra city measurement)."""
 
     level: str
-    share: float                     # of the period's budget
+    share: float  # of the period's budget
     metrics: dict[str, MetricNoise]
 
     @property
@@ -93,7 +93,7 @@ def _rho_for(epsilon: float, delta: float) -> float:
     low, high = 1e-9, 1.0
     while zcdp_epsilon(high, delta) < epsilon:
         high *= 2
-    for _ in range(60):   # bisection on rho: the largest rho whose epsilon(delta) <= target
+    for _ in range(60):  # bisection on rho: the largest rho whose epsilon(delta) <= target
         mid = (low + high) / 2
         low, high = (mid, high) if zcdp_epsilon(mid, delta) <= epsilon else (low, mid)
     return low
@@ -109,7 +109,7 @@ class PeriodMechanism:
     small city does not measure, so every city-period costs the same ``budget``.
     """
 
-    mechanism: str          # "discrete_laplace" or "discrete_gaussian", as published
+    mechanism: str  # "discrete_laplace" or "discrete_gaussian", as published
     epsilon: float
     delta: float
     rho: float | None
@@ -147,18 +147,38 @@ def period_mechanism(policy: ReleasePolicy, granularity: str) -> PeriodMechanism
     shares = tuple((m, policy.metric_shares[m]) for m in METRICS)
     levels = tuple((name, lv.epsilon_share) for name, lv in policy.levels(granularity).items())
     if policy.mechanism == "laplace":
-        mech = PeriodMechanism("discrete_laplace", g.epsilon, 0.0, None, g.epsilon, g.max_opens_per_participant,
-                               shares, levels)
+        mech = PeriodMechanism(
+            "discrete_laplace", g.epsilon, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels
+        )
         spent = mech.total_cost()
-        return PeriodMechanism("discrete_laplace", spent, 0.0, None, g.epsilon, g.max_opens_per_participant,
-                               shares, levels)
+        return PeriodMechanism(
+            "discrete_laplace", spent, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels
+        )
     rho = _rho_for(g.epsilon, policy.delta)
-    mech = PeriodMechanism("discrete_gaussian", g.epsilon, policy.delta, rho, rho, g.max_opens_per_participant,
-                           shares, levels)
+    mech = PeriodMechanism(
+        "discrete_gaussian", g.epsilon, policy.delta, rho, rho, g.max_opens_per_participant, shares, levels
+    )
     spent_rho = mech.total_cost()
-    return PeriodMechanism("discrete_gaussian", zcdp_epsilon(spent_rho, policy.delta), policy.delta, spent_rho, rho,
-                           g.max_opens_per_participant, shares, levels)
+    return PeriodMechanism(
+        "discrete_gaussian",
+        zcdp_epsilon(spent_rho, policy.delta),
+        policy.delta,
+        spent_rho,
+        rho,
+        g.max_opens_per_participant,
+        shares,
+        levels,
+    )
 
 
-__all__ = ["METRICS", "MECHANISM_NAMES", "LevelNoise", "MetricNoise", "PeriodMechanism", "metric_noise",
-           "period_mechanism", "sensitivities", "zcdp_epsilon"]
+__all__ = [
+    "METRICS",
+    "MECHANISM_NAMES",
+    "LevelNoise",
+    "MetricNoise",
+    "PeriodMechanism",
+    "metric_noise",
+    "period_mechanism",
+    "sensitivities",
+    "zcdp_epsilon",
+]

@@ -27,20 +27,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 GRANULARITIES = ("hour", "day", "week")
-PRIORITY = ("week", "day", "hour")        # when the cap binds (README "Privacy parameters")
+PRIORITY = ("week", "day", "hour")  # when the cap binds (README "Privacy parameters")
 MECHANISMS = ("laplace", "gaussian")
 METRICS = ("unique_participants", "doors_opened", "repeaters")
 # The measured levels of a day or week period, coarsest first. Each rolls up the segment
 # dimensions it does not name to `all`. Hour periods measure the city level only.
 LEVELS = ("city", "city_door_type", "city_category", "city_segment")
-CONTRACT_MIN_K = 100            # contract 000 G4
-CONTRACT_MIN_DELAY_HOURS = 72   # contract 000 G3
-CONTRACT_MAX_DOMINANCE = 0.05   # contract 000 G4: top contributor <= 5 %
-MAX_FALSE_RELEASE = 0.05        # a threshold that lets more than 1 in 20 under-k cells through is refused
+CONTRACT_MIN_K = 100  # contract 000 G4
+CONTRACT_MIN_DELAY_HOURS = 72  # contract 000 G3
+CONTRACT_MAX_DOMINANCE = 0.05  # contract 000 G4: top contributor <= 5 %
+MAX_FALSE_RELEASE = 0.05  # a threshold that lets more than 1 in 20 under-k cells through is refused
 
 
 class PolicyError(ValueError):
@@ -82,8 +83,8 @@ class LevelPolicy:
     """A measured level of day and week periods."""
 
     level: str
-    epsilon_share: float             # share of the period's epsilon (or rho) spent on this level
-    min_city_participants: int       # measured for a city-period only if its noisy city count reaches this
+    epsilon_share: float  # share of the period's epsilon (or rho) spent on this level
+    min_city_participants: int  # measured for a city-period only if its noisy city count reaches this
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,9 @@ class GranularityPolicy:
 
     granularity: str
     enabled: bool
-    epsilon: float                    # privacy loss of one release period, all levels and metrics together
-    k_min: int                        # contract k: no released cell has noisy participants below it
-    max_opens_per_participant: int    # bound M: a participant's doors opened in a period, clamped
+    epsilon: float  # privacy loss of one release period, all levels and metrics together
+    k_min: int  # contract k: no released cell has noisy participants below it
+    max_opens_per_participant: int  # bound M: a participant's doors opened in a period, clamped
 
     @property
     def period_days(self) -> int:
@@ -104,11 +105,11 @@ class GranularityPolicy:
 @dataclass(frozen=True)
 class ReleasePolicy:
     mechanism: str
-    delta: float                      # approximate-DP delta per period (gaussian only; laplace is pure, delta 0)
+    delta: float  # approximate-DP delta per period (gaussian only; laplace is pure, delta 0)
     budget_window_days: int
-    epsilon_cap: float                # total epsilon allowed in any budget window, all granularities
-    delta_cap: float                  # total delta allowed in any budget window (0 for laplace)
-    metric_shares: dict[str, float]   # split of each level's epsilon (or rho) across metrics
+    epsilon_cap: float  # total epsilon allowed in any budget window, all granularities
+    delta_cap: float  # total delta allowed in any budget window (0 for laplace)
+    metric_shares: dict[str, float]  # split of each level's epsilon (or rho) across metrics
     level_policies: dict[str, LevelPolicy]
     dominance_max_share: float
     false_release_probability: float
@@ -162,7 +163,8 @@ def _levels(cfg: Mapping[str, Any], path: str) -> dict[str, LevelPolicy]:
     if any(fine.min_city_participants < p.min_city_participants for p in parents):
         raise PolicyError(
             f"{path}.levels.city_segment.min_city_participants: must be >= the city_door_type and city_category "
-            f"minimums (segments are made consistent with both), got {fine.min_city_participants}")
+            f"minimums (segments are made consistent with both), got {fine.min_city_participants}"
+        )
     return levels
 
 
@@ -191,25 +193,35 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
         raise PolicyError(f"{path}.epsilon_cap: must be > 0, got {cap}")
     dominance = _number(cfg, "dominance_max_share", path)
     if not 0 < dominance <= CONTRACT_MAX_DOMINANCE:
-        raise PolicyError(f"{path}.dominance_max_share: must be in (0, {CONTRACT_MAX_DOMINANCE}] (contract 000 G4), got {dominance}")
+        raise PolicyError(
+            f"{path}.dominance_max_share: must be in (0, {CONTRACT_MAX_DOMINANCE}] (contract 000 G4), got {dominance}"
+        )
     false_release = _number(cfg, "false_release_probability", path)
     if not 0 < false_release <= MAX_FALSE_RELEASE:
         raise PolicyError(f"{path}.false_release_probability: must be in (0, {MAX_FALSE_RELEASE}], got {false_release}")
 
     shares_cfg = cfg.get("metric_epsilon_shares") or {}
     if set(shares_cfg) != set(METRICS):
-        raise PolicyError(f"{path}.metric_epsilon_shares: must name exactly {', '.join(METRICS)}, got {sorted(shares_cfg)}")
+        raise PolicyError(
+            f"{path}.metric_epsilon_shares: must name exactly {', '.join(METRICS)}, got {sorted(shares_cfg)}"
+        )
     shares = {m: _number(shares_cfg, m, f"{path}.metric_epsilon_shares") for m in METRICS}
     if any(s <= 0 for s in shares.values()) or abs(sum(shares.values()) - 1) > 1e-9:
-        raise PolicyError(f"{path}.metric_epsilon_shares: each must be > 0 and together they must sum to 1, got {shares}")
+        raise PolicyError(
+            f"{path}.metric_epsilon_shares: each must be > 0 and together they must sum to 1, got {shares}"
+        )
     levels = _levels(cfg, path)
 
     try:
         delay = int(str(reporting_delay_hours))
     except ValueError:
-        raise PolicyError(f"reporting_delay_hours: must be a whole number of hours, got {reporting_delay_hours!r}") from None
+        raise PolicyError(
+            f"reporting_delay_hours: must be a whole number of hours, got {reporting_delay_hours!r}"
+        ) from None
     if delay < CONTRACT_MIN_DELAY_HOURS:
-        raise PolicyError(f"reporting_delay_hours: must be >= {CONTRACT_MIN_DELAY_HOURS} (contract 000 G3), got {delay}")
+        raise PolicyError(
+            f"reporting_delay_hours: must be >= {CONTRACT_MIN_DELAY_HOURS} (contract 000 G3), got {delay}"
+        )
 
     granularities = {}
     for g in GRANULARITIES:
@@ -237,5 +249,18 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
         raise PolicyError(f"{path}.corrections: must be a mapping with enabled and min_late_events")
     corrections_enabled = _flag(corrections, "enabled", f"{path}.corrections")
     min_late = _whole(corrections, "min_late_events", f"{path}.corrections", 1)
-    return ReleasePolicy(mechanism, delta, window, cap, delta_cap, shares, levels, dominance, false_release, delay,
-                         granularities, corrections_enabled, min_late)
+    return ReleasePolicy(
+        mechanism,
+        delta,
+        window,
+        cap,
+        delta_cap,
+        shares,
+        levels,
+        dominance,
+        false_release,
+        delay,
+        granularities,
+        corrections_enabled,
+        min_late,
+    )

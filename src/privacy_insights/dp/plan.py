@@ -45,13 +45,13 @@ class Decision:
     granularity: str
     period_start: date
     version: int
-    purpose: str            # initial | retry | correction
-    status: str             # charged | denied
+    purpose: str  # initial | retry | correction
+    status: str  # charged | denied
     mechanism: str
     epsilon: float
     delta: float
     rho: float | None
-    window_epsilon: float   # epsilon of the busiest window overlapping the period, after this decision
+    window_epsilon: float  # epsilon of the busiest window overlapping the period, after this decision
     window_delta: float
     reason: str
 
@@ -59,7 +59,7 @@ class Decision:
 @dataclass
 class Plan:
     decisions: list[Decision] = field(default_factory=list)
-    republish: list[tuple[str, date, int]] = field(default_factory=list)   # denied, rows never landed
+    republish: list[tuple[str, date, int]] = field(default_factory=list)  # denied, rows never landed
 
     @property
     def empty(self) -> bool:
@@ -70,36 +70,57 @@ class Plan:
         rows = []
         for d in self.decisions:
             g = policy.for_granularity(d.granularity)
-            rows.append({
-                "dataset": "spots_insights_v1",
-                "time_granularity": d.granularity,
-                "release_period_start": pd.Timestamp(d.period_start),
-                "release_version": d.version,
-                "purpose": d.purpose,
-                "status": d.status,
-                "mechanism": d.mechanism,
-                "epsilon": d.epsilon if d.status == "charged" else 0.0,
-                "delta": d.delta if d.status == "charged" else 0.0,
-                "rho": d.rho if d.status == "charged" else None,
-                "budget_window_days": policy.budget_window_days,
-                "epsilon_cap": policy.epsilon_cap,
-                "delta_cap": policy.delta_cap,
-                "window_epsilon": d.window_epsilon,
-                "window_delta": d.window_delta,
-                "k_min": g.k_min,
-                "max_opens_per_participant": g.max_opens_per_participant,
-                "reporting_delay_hours": policy.reporting_delay_hours,
-                "as_of": pd.Timestamp(as_of).tz_localize(None) if pd.Timestamp(as_of).tzinfo is None
-                else pd.Timestamp(as_of).tz_convert("UTC").tz_localize(None),
-                "charged_at": pd.Timestamp(charged_at).tz_convert("UTC").tz_localize(None),
-            })
+            rows.append(
+                {
+                    "dataset": "spots_insights_v1",
+                    "time_granularity": d.granularity,
+                    "release_period_start": pd.Timestamp(d.period_start),
+                    "release_version": d.version,
+                    "purpose": d.purpose,
+                    "status": d.status,
+                    "mechanism": d.mechanism,
+                    "epsilon": d.epsilon if d.status == "charged" else 0.0,
+                    "delta": d.delta if d.status == "charged" else 0.0,
+                    "rho": d.rho if d.status == "charged" else None,
+                    "budget_window_days": policy.budget_window_days,
+                    "epsilon_cap": policy.epsilon_cap,
+                    "delta_cap": policy.delta_cap,
+                    "window_epsilon": d.window_epsilon,
+                    "window_delta": d.window_delta,
+                    "k_min": g.k_min,
+                    "max_opens_per_participant": g.max_opens_per_participant,
+                    "reporting_delay_hours": policy.reporting_delay_hours,
+                    "as_of": pd.Timestamp(as_of).tz_localize(None)
+                    if pd.Timestamp(as_of).tzinfo is None
+                    else pd.Timestamp(as_of).tz_convert("UTC").tz_localize(None),
+                    "charged_at": pd.Timestamp(charged_at).tz_convert("UTC").tz_localize(None),
+                }
+            )
         return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
 
 
-LEDGER_COLUMNS = ["dataset", "time_granularity", "release_period_start", "release_version", "purpose", "status",
-                  "mechanism", "epsilon", "delta", "rho", "budget_window_days", "epsilon_cap", "delta_cap",
-                  "window_epsilon", "window_delta", "k_min", "max_opens_per_participant", "reporting_delay_hours",
-                  "as_of", "charged_at"]
+LEDGER_COLUMNS = [
+    "dataset",
+    "time_granularity",
+    "release_period_start",
+    "release_version",
+    "purpose",
+    "status",
+    "mechanism",
+    "epsilon",
+    "delta",
+    "rho",
+    "budget_window_days",
+    "epsilon_cap",
+    "delta_cap",
+    "window_epsilon",
+    "window_delta",
+    "k_min",
+    "max_opens_per_participant",
+    "reporting_delay_hours",
+    "as_of",
+    "charged_at",
+]
 
 
 def _day(value) -> date:
@@ -125,17 +146,30 @@ def _periods_overlapping(granularity: str, first: date, last: date, release_star
     return out
 
 
-def plan_releases(policy: ReleasePolicy, ledger: pd.DataFrame, landed: set[tuple[str, date, int]],
-                  eligible: dict[str, list[date]], release_start: date,
-                  late_events: dict[tuple[str, date], int] | None = None) -> Plan:
+def plan_releases(
+    policy: ReleasePolicy,
+    ledger: pd.DataFrame,
+    landed: set[tuple[str, date, int]],
+    eligible: dict[str, list[date]],
+    release_start: date,
+    late_events: dict[tuple[str, date], int] | None = None,
+) -> Plan:
     """Decide this build's releases against the complete ledger (see the module docstring)."""
     mechanisms = {g: period_mechanism(policy, g) for g in policy.enabled}
     history = ledger.copy()
     if len(history):
         history["release_period_start"] = history["release_period_start"].map(_day)
-    charges = [Charge(r.time_granularity, r.release_period_start, PERIOD_DAYS[r.time_granularity],
-                      float(r.epsilon), float(r.delta or 0.0))
-               for r in history.itertuples() if r.status == "charged"]
+    charges = [
+        Charge(
+            r.time_granularity,
+            r.release_period_start,
+            PERIOD_DAYS[r.time_granularity],
+            float(r.epsilon),
+            float(r.delta or 0.0),
+        )
+        for r in history.itertuples()
+        if r.status == "charged"
+    ]
     budget = BudgetLedger(policy.budget_window_days, policy.epsilon_cap, policy.delta_cap, charges)
     latest = {}
     for r in history.itertuples():
@@ -144,7 +178,7 @@ def plan_releases(policy: ReleasePolicy, ledger: pd.DataFrame, landed: set[tuple
             latest[key] = r
 
     plan = Plan()
-    candidates = []   # (order, granularity, start, version, purpose)
+    candidates = []  # (order, granularity, start, version, purpose)
     for granularity in policy.enabled:
         for start in sorted({_day(p) for p in eligible.get(granularity, [])}):
             row = latest.get((granularity, start))
@@ -152,7 +186,11 @@ def plan_releases(policy: ReleasePolicy, ledger: pd.DataFrame, landed: set[tuple
                 candidates.append((granularity, start, 1, "initial"))
             elif (granularity, start, int(row.release_version)) in landed:
                 late = (late_events or {}).get((granularity, start), 0)
-                if policy.corrections_enabled and row.status == "charged" and late >= policy.corrections_min_late_events:
+                if (
+                    policy.corrections_enabled
+                    and row.status == "charged"
+                    and late >= policy.corrections_min_late_events
+                ):
                     candidates.append((granularity, start, int(row.release_version) + 1, "correction"))
             elif row.status == "charged":
                 candidates.append((granularity, start, int(row.release_version) + 1, "retry"))
@@ -168,13 +206,27 @@ def plan_releases(policy: ReleasePolicy, ledger: pd.DataFrame, landed: set[tuple
         last = candidate.period_end + timedelta(days=policy.budget_window_days - 2)
         reserved = tuple(
             Charge(higher, p, PERIOD_DAYS[higher], mechanisms[higher].epsilon, mechanisms[higher].delta)
-            for higher in PRIORITY[:PRIORITY.index(granularity)] if higher in mechanisms
+            for higher in PRIORITY[: PRIORITY.index(granularity)]
+            if higher in mechanisms
             for p in _periods_overlapping(higher, first, last, release_start)
             if (higher, p) not in decided
         )
         ok, why, window_epsilon, window_delta = budget.try_charge(candidate, reserved)
         decided.add((granularity, start))
-        plan.decisions.append(Decision(
-            granularity, start, version, purpose, "charged" if ok else "denied", mech.mechanism, mech.epsilon,
-            mech.delta, mech.rho, window_epsilon, window_delta, why))
+        plan.decisions.append(
+            Decision(
+                granularity,
+                start,
+                version,
+                purpose,
+                "charged" if ok else "denied",
+                mech.mechanism,
+                mech.epsilon,
+                mech.delta,
+                mech.rho,
+                window_epsilon,
+                window_delta,
+                why,
+            )
+        )
     return plan

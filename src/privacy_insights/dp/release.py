@@ -27,9 +27,9 @@ of the period):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,19 @@ POST_PROCESSING = (
     "released values clamped to [0, 1]"
 )
 BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-CELL_COLUMNS = ["granularity", "period_start", "time_bucket_start_utc", "geo_bucket_type", "geo_bucket_id",
-                "door_type", "category", "context", "participants", "doors_opened", "repeaters"]
+CELL_COLUMNS = [
+    "granularity",
+    "period_start",
+    "time_bucket_start_utc",
+    "geo_bucket_type",
+    "geo_bucket_id",
+    "door_type",
+    "category",
+    "context",
+    "participants",
+    "doors_opened",
+    "repeaters",
+]
 METRIC_COLUMNS = {"unique_participants": "participants", "doors_opened": "doors_opened", "repeaters": "repeaters"}
 # The record shape of contract 000 §4.2, flat (nested again by the exporter), with types.
 RELEASE_DTYPES = {
@@ -118,11 +129,11 @@ class PeriodRelease:
 class _Grid:
     """Cells of one granularity's periods as dense arrays: groups (period, bucket, city) x D x C x X."""
 
-    groups: pd.DataFrame                 # period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, context
+    groups: pd.DataFrame  # period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, context
     doors: list[str]
     categories: list[str]
     contexts: list[str]
-    values: dict[str, np.ndarray]        # metric -> (G, D, C, X) true counts
+    values: dict[str, np.ndarray]  # metric -> (G, D, C, X) true counts
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -140,14 +151,17 @@ def _grid(cells: pd.DataFrame, granularity: str) -> _Grid:
         return _Grid(groups, [ALL], [ALL], [""], values)
     doors, categories, contexts = (sorted(cells[c].unique()) for c in ("door_type", "category", "context"))
     ordered = cells.assign(
-        _d=pd.Categorical(cells["door_type"], doors), _c=pd.Categorical(cells["category"], categories),
+        _d=pd.Categorical(cells["door_type"], doors),
+        _c=pd.Categorical(cells["category"], categories),
         _x=pd.Categorical(cells["context"], contexts),
     ).sort_values(key + ["_d", "_c", "_x"], ignore_index=True)
     shape = (-1, len(doors), len(categories), len(contexts))
     groups = ordered.drop_duplicates(key)[key].reset_index(drop=True).assign(context=ALL)
     if len(ordered) != len(groups) * len(doors) * len(categories) * len(contexts):
-        raise ValueError("cells: the cell domain must be complete (every door type x category x context per "
-                         "city and bucket); int_spots__cell_domain builds it from the seeds")
+        raise ValueError(
+            "cells: the cell domain must be complete (every door type x category x context per "
+            "city and bucket); int_spots__cell_domain builds it from the seeds"
+        )
     values = {m: ordered[c].to_numpy(dtype=np.int64).reshape(shape) for m, c in METRIC_COLUMNS.items()}
     return _Grid(groups, doors, categories, contexts, values)
 
@@ -168,8 +182,8 @@ class _Measured:
     """Noisy values of one level for the groups that measured it (others are nan)."""
 
     noise: LevelNoise
-    mask: np.ndarray                     # (G,) which groups measured this level
-    values: dict[str, np.ndarray]        # metric -> (G, n) noisy (nan where not measured)
+    mask: np.ndarray  # (G,) which groups measured this level
+    values: dict[str, np.ndarray]  # metric -> (G, n) noisy (nan where not measured)
 
 
 def _measure(grid: _Grid, level: str, noise: LevelNoise, mask: np.ndarray) -> _Measured:
@@ -184,8 +198,9 @@ def _measure(grid: _Grid, level: str, noise: LevelNoise, mask: np.ndarray) -> _M
     return _Measured(noise, mask, values)
 
 
-def _consistent(grid: _Grid, measured: dict[str, _Measured], extra: tuple[np.ndarray, np.ndarray] | None,
-                family: str, metric: str) -> dict[str, np.ndarray]:
+def _consistent(
+    grid: _Grid, measured: dict[str, _Measured], extra: tuple[np.ndarray, np.ndarray] | None, family: str, metric: str
+) -> dict[str, np.ndarray]:
     """Non-negative integers per measured level that add up (module ``consistency``); nan where unmeasured.
 
     ``extra``: (values, variances) of the second city measurement, nan where a city has none.
@@ -224,10 +239,12 @@ def _consistent(grid: _Grid, measured: dict[str, _Measured], extra: tuple[np.nda
             if not (measured["city_door_type"].mask[rows].all() and measured["city_category"].mask[rows].all()):
                 raise ValueError("segments measured for a city whose door type or category margin was not")
             segments = m.values[metric][rows].reshape(-1, D, C, X)
-            table = consistency.rake(np.maximum(segments.sum(axis=3), 0.0),
-                                     real["city_door_type"][rows], real["city_category"][rows])
-            table_int = consistency.controlled_round(table, out["city_door_type"][rows].astype(np.int64),
-                                                     out["city_category"][rows].astype(np.int64))
+            table = consistency.rake(
+                np.maximum(segments.sum(axis=3), 0.0), real["city_door_type"][rows], real["city_category"][rows]
+            )
+            table_int = consistency.controlled_round(
+                table, out["city_door_type"][rows].astype(np.int64), out["city_category"][rows].astype(np.int64)
+            )
             projected = consistency.project_to_simplex(segments.reshape(-1, X), table.reshape(-1))
             rounded = consistency.largest_remainder(projected, table_int.reshape(-1))
             out["city_segment"][rows] = rounded.reshape(-1, D * C * X)
@@ -252,7 +269,7 @@ def _level_frame(grid: _Grid, level: str, granularity: str) -> pd.DataFrame:
 
 def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> np.ndarray:
     key = ["release_level", "geo_bucket_type", "geo_bucket_id", "segment_door_type", "segment_category"]
-    if granularity != "hour":    # hour cells' context follows the hour; compare hour with hour
+    if granularity != "hour":  # hour cells' context follows the hour; compare hour with hour
         key = key + ["segment_context"]
     cols = key + ["time_bucket_start_utc", "doors_opened_est"]
     history = pd.concat([previous[cols], new[cols]], ignore_index=True).dropna(subset=["doors_opened_est"])
@@ -267,8 +284,9 @@ def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> np.nd
     return trend.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, mech: PeriodMechanism,
-              released_at: datetime) -> pd.DataFrame:
+def _metadata(
+    frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, mech: PeriodMechanism, released_at: datetime
+) -> pd.DataFrame:
     """The columns every row of a granularity's release shares."""
     g = policy.for_granularity(granularity)
     frame["schema_version"] = SCHEMA_VERSION
@@ -286,8 +304,9 @@ def _metadata(frame: pd.DataFrame, policy: ReleasePolicy, granularity: str, mech
     return frame
 
 
-def release_decision(noisy_participants: np.ndarray, noisy_doors: np.ndarray, threshold: int,
-                     max_opens: int, dominance_share: float) -> np.ndarray:
+def release_decision(
+    noisy_participants: np.ndarray, noisy_doors: np.ndarray, threshold: int, max_opens: int, dominance_share: float
+) -> np.ndarray:
     """Per cell, from its own noisy measurement only: None (release), 'k_min' or 'dominance'.
 
     k_min: noisy participants below the honest threshold. Dominance: the top contributor
@@ -340,19 +359,36 @@ def release_periods(
 
     measured, extra = _measure_levels(grid, mech, levels, charged)
     published = {metric: _consistent(grid, measured, extra[metric], mech.family, metric) for metric in METRICS}
-    frames = [_level_rows(grid, level, granularity, policy, mech, measured[level], published, charged, versions)
-              for level in levels]
+    frames = [
+        _level_rows(grid, level, granularity, policy, mech, measured[level], published, charged, versions)
+        for level in levels
+    ]
     out = _metadata(pd.concat(frames, ignore_index=True), policy, granularity, mech, released_at)
     out["trend_score_est"] = _trend(out, previous_rows, granularity)
     counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
-    report(f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
-           f"{counts}; {mech.mechanism} epsilon {mech.epsilon:g} per period")
-    return typed(out.sort_values(["release_period_start", "time_bucket_start_utc", "geo_bucket_id", "release_level",
-                                  "segment_door_type", "segment_category", "segment_context"], ignore_index=True))
+    report(
+        f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
+        f"{counts}; {mech.mechanism} epsilon {mech.epsilon:g} per period"
+    )
+    return typed(
+        out.sort_values(
+            [
+                "release_period_start",
+                "time_bucket_start_utc",
+                "geo_bucket_id",
+                "release_level",
+                "segment_door_type",
+                "segment_category",
+                "segment_context",
+            ],
+            ignore_index=True,
+        )
+    )
 
 
-def _measure_levels(grid: _Grid, mech: PeriodMechanism, levels: dict, charged: np.ndarray
-                    ) -> tuple[dict[str, _Measured], dict[str, tuple[np.ndarray, np.ndarray]]]:
+def _measure_levels(
+    grid: _Grid, mech: PeriodMechanism, levels: dict, charged: np.ndarray
+) -> tuple[dict[str, _Measured], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Noisy measurements of every level for the charged groups: the city first, then each finer
     level where the noisy city participants reach its minimum. The share of the levels a city
     did not measure buys it a second city measurement: returned as (values, variances) per
@@ -377,9 +413,17 @@ def _measure_levels(grid: _Grid, mech: PeriodMechanism, levels: dict, charged: n
     return measured, extra
 
 
-def _level_rows(grid: _Grid, level: str, granularity: str, policy: ReleasePolicy, mech: PeriodMechanism,
-                m: _Measured, published: dict[str, dict[str, np.ndarray]], charged: np.ndarray,
-                versions: np.ndarray) -> pd.DataFrame:
+def _level_rows(
+    grid: _Grid,
+    level: str,
+    granularity: str,
+    policy: ReleasePolicy,
+    mech: PeriodMechanism,
+    m: _Measured,
+    published: dict[str, dict[str, np.ndarray]],
+    charged: np.ndarray,
+    versions: np.ndarray,
+) -> pd.DataFrame:
     """One level's rows: decisions on the cells' own noisy values, consistent values, error bars."""
     g_policy = policy.for_granularity(granularity)
     frame = _level_frame(grid, level, granularity)
@@ -394,8 +438,13 @@ def _level_rows(grid: _Grid, level: str, granularity: str, policy: ReleasePolicy
     scale_d = m.noise.metrics["doors_opened"].scale
     threshold, false_release = release_threshold(mech.family, scale_p, g_policy.k_min, policy.false_release_probability)
 
-    reason = release_decision(noisy["unique_participants"], noisy["doors_opened"], threshold,
-                              g_policy.max_opens_per_participant, policy.dominance_max_share)
+    reason = release_decision(
+        noisy["unique_participants"],
+        noisy["doors_opened"],
+        threshold,
+        g_policy.max_opens_per_participant,
+        policy.dominance_max_share,
+    )
     reason[~charged[in_group]] = "budget_exhausted"
     # post-processing moved a released cell below k: suppress it too (reads noisy values only)
     reason[pd.isna(pd.Series(reason)).to_numpy() & (values["unique_participants"] < g_policy.k_min)] = "k_min"
@@ -418,7 +467,7 @@ def _level_rows(grid: _Grid, level: str, granularity: str, policy: ReleasePolicy
         rate = np.clip(np.where(participants > 0, repeaters / participants, np.nan), 0, 1)
         var_p = variance(mech.family, scale_p)
         var_r = variance(mech.family, m.noise.metrics["repeaters"].scale)
-        frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate ** 2 * var_p) / participants
+        frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate**2 * var_p) / participants
     frame["repeat_rate_est"] = rate
     frame["uncertainty_unique_participants_noise_scale"] = np.where(shown, scale_p, np.nan)
     frame["uncertainty_unique_participants_moe95"] = np.where(shown, margin_of_error(mech.family, scale_p), np.nan)
@@ -432,5 +481,15 @@ def _level_rows(grid: _Grid, level: str, granularity: str, policy: ReleasePolicy
     return frame
 
 
-__all__ = ["ALL", "CELL_COLUMNS", "DATASET", "PeriodRelease", "POST_PROCESSING", "RELEASE_COLUMNS", "SCHEMA_VERSION",
-           "empty_release", "release_periods", "typed"]
+__all__ = [
+    "ALL",
+    "CELL_COLUMNS",
+    "DATASET",
+    "PeriodRelease",
+    "POST_PROCESSING",
+    "RELEASE_COLUMNS",
+    "SCHEMA_VERSION",
+    "empty_release",
+    "release_periods",
+    "typed",
+]

@@ -27,14 +27,14 @@ import opendp.prelude as dp
 def _gaussian_pmf(scale: float) -> tuple[np.ndarray, np.ndarray]:
     half = int(40 * scale) + 50
     support = np.arange(-half, half + 1)
-    weights = np.exp(-(support.astype(float) ** 2) / (2 * scale ** 2))
+    weights = np.exp(-(support.astype(float) ** 2) / (2 * scale**2))
     return support, weights / weights.sum()
 
 
 def tail(family: str, scale: float, j: int) -> float:
     """P(Z >= j) for the integer noise of ``family`` ('laplace' or 'gaussian') and ``scale``."""
     if family == "laplace":
-        if j <= 0:   # by symmetry, P(Z >= j) = 1 - P(Z <= j - 1) = 1 - P(Z >= 1 - j)
+        if j <= 0:  # by symmetry, P(Z >= j) = 1 - P(Z <= j - 1) = 1 - P(Z >= 1 - j)
             return 1.0 - tail(family, scale, 1 - j)
         return math.exp(-j / scale) / (1 + math.exp(-1 / scale))
     support, pmf = _gaussian_pmf(scale)

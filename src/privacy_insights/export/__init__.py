@@ -13,31 +13,52 @@ the HTTP API in ``privacy_insights.api``, one policy, one record mapping and one
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from privacy_insights.export import audit
 from privacy_insights.export.policy import ExportPolicy, ExportRefused, ExportRequest, KeyScopes, load_policy
-from privacy_insights.export.run import (ExportFailed, ExportInterrupted, ExportResult, export_file,
-                                         open_warehouse_read_only, run_export)
+from privacy_insights.export.run import (
+    ExportFailed,
+    ExportInterrupted,
+    ExportResult,
+    export_file,
+    open_warehouse_read_only,
+    run_export,
+)
 from privacy_insights.export.store import Store, StoreUnavailable, open_store
 from privacy_insights.export.validate import ExportInvalid
 
-__all__ = ["ExportFailed", "ExportInterrupted", "ExportInvalid", "ExportPolicy", "ExportRefused", "ExportRequest",
-           "ExportResult", "KeyScopes", "Store", "StoreUnavailable", "export_file", "load_policy", "open_store",
-           "open_warehouse_read_only", "purge_expired", "run_export"]
+__all__ = [
+    "ExportFailed",
+    "ExportInterrupted",
+    "ExportInvalid",
+    "ExportPolicy",
+    "ExportRefused",
+    "ExportRequest",
+    "ExportResult",
+    "KeyScopes",
+    "Store",
+    "StoreUnavailable",
+    "export_file",
+    "load_policy",
+    "open_store",
+    "open_warehouse_read_only",
+    "purge_expired",
+    "run_export",
+]
 
 
 def purge_expired(store: Store, export_dir: Path, months: int, now: datetime | None = None) -> dict[str, int]:
     """Retention (contract 000 §7.1): delete buyer files and audit rows older than ``months``."""
     if months < 1:
         raise ValueError(f"months: must be at least 1, got {months}")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=round(months * 30.44))
     files = 0
     if export_dir.exists():
         for path in export_dir.iterdir():
-            if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) < cutoff:
+            if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
                 path.unlink()
                 files += 1
     return {"files_deleted": files, "audit_rows_deleted": audit.purge(store, cutoff)}

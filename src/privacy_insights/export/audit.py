@@ -16,7 +16,7 @@ from datetime import datetime
 
 from privacy_insights.export.store import AUDIT_COLUMNS, AUDIT_TABLE, OUTCOMES, Store
 
-MAX_TEXT = 512   # an audited value a caller supplied (a 250-character buyer id) is kept, cut at this length
+MAX_TEXT = 512  # an audited value a caller supplied (a 250-character buyer id) is kept, cut at this length
 
 
 @dataclass(frozen=True)
@@ -49,17 +49,29 @@ def insert(store: Store, entry: AuditEntry) -> str:
         raise ValueError(f"outcome: must be one of {', '.join(OUTCOMES)}, got {entry.outcome!r}")
     audit_id = str(uuid.uuid4())
     values = {
-        "audit_id": audit_id, "channel": entry.channel, "buyer_id": _cut(entry.buyer_id), "key_id": entry.key_id,
-        "requested_at": store.ts(entry.requested_at), "endpoint": _cut(entry.endpoint),
+        "audit_id": audit_id,
+        "channel": entry.channel,
+        "buyer_id": _cut(entry.buyer_id),
+        "key_id": entry.key_id,
+        "requested_at": store.ts(entry.requested_at),
+        "endpoint": _cut(entry.endpoint),
         "slice": None if entry.slice is None else _cut(json.dumps(entry.slice, sort_keys=True)),
-        "fingerprint": entry.fingerprint, "row_count": entry.row_count, "file_format": _cut(entry.file_format),
-        "file_name": entry.file_name, "file_sha256": entry.file_sha256, "outcome": entry.outcome,
-        "rule": entry.rule, "reason": _cut(entry.reason), "http_status": entry.http_status,
+        "fingerprint": entry.fingerprint,
+        "row_count": entry.row_count,
+        "file_format": _cut(entry.file_format),
+        "file_name": entry.file_name,
+        "file_sha256": entry.file_sha256,
+        "outcome": entry.outcome,
+        "rule": entry.rule,
+        "reason": _cut(entry.reason),
+        "http_status": entry.http_status,
         "latency_ms": entry.latency_ms,
     }
     names = [name for name, _ in AUDIT_COLUMNS]
-    store.execute(f"insert into {store.table(AUDIT_TABLE)} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
-                  [values[n] for n in names])
+    store.execute(
+        f"insert into {store.table(AUDIT_TABLE)} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+        [values[n] for n in names],
+    )
     return audit_id
 
 

@@ -14,8 +14,13 @@ from privacy_insights.export.records import DATASET, FIELDS, SCHEMA_VERSION, rec
 from privacy_insights.export.writer import arrow_schema, csv_dtypes
 
 MODEL_YAML = Path("models") / "marts" / "outside_buyer" / "_outside_buyer__models.yml"
-_JSON_TYPE = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean",
-              "timestamp": "string (ISO 8601 UTC, ...Z)"}
+_JSON_TYPE = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "timestamp": "string (ISO 8601 UTC, ...Z)",
+}
 
 
 @lru_cache(maxsize=4)
@@ -39,6 +44,7 @@ def _arrow_types() -> dict[str, str]:
                 walk(list(f.type), f"{prefix}{f.name}.")
             else:
                 out[f"{prefix}{f.name}"] = str(f.type)
+
     walk(arrow_schema())
     return out
 
@@ -49,22 +55,37 @@ def dictionary(project_root: Path) -> dict:
     arrow, pandas = _arrow_types(), csv_dtypes()
     fields = []
     for f in FIELDS:
-        fields.append({
-            "field": f.dotted, "csv_column": f.dotted, "warehouse_column": f.column,
-            "json_type": _JSON_TYPE[f.kind], "parquet_type": arrow[f.dotted],
-            "pandas_dtype": pandas.get(f.dotted, "datetime64[ns, UTC] (parse_dates)"),
-            "nullable": f.nullable, "allowed_values": list(f.values) if f.values is not None else None,
-            "description": f.description, "computation": columns.get(f.column) or None,
-        })
-    return {"dataset": DATASET, "schema_version": SCHEMA_VERSION, "record_schema": record_schema()["$id"],
-            "description": record_schema()["description"], "model_description": model_description or None,
-            "csv": {"pandas_read_csv": _pandas_snippet()}, "fields": fields}
+        fields.append(
+            {
+                "field": f.dotted,
+                "csv_column": f.dotted,
+                "warehouse_column": f.column,
+                "json_type": _JSON_TYPE[f.kind],
+                "parquet_type": arrow[f.dotted],
+                "pandas_dtype": pandas.get(f.dotted, "datetime64[ns, UTC] (parse_dates)"),
+                "nullable": f.nullable,
+                "allowed_values": list(f.values) if f.values is not None else None,
+                "description": f.description,
+                "computation": columns.get(f.column) or None,
+            }
+        )
+    return {
+        "dataset": DATASET,
+        "schema_version": SCHEMA_VERSION,
+        "record_schema": record_schema()["$id"],
+        "description": record_schema()["description"],
+        "model_description": model_description or None,
+        "csv": {"pandas_read_csv": _pandas_snippet()},
+        "fields": fields,
+    }
 
 
 def _pandas_snippet() -> str:
-    return ("import pandas as pd\n"
-            "from privacy_insights.export.writer import csv_dtypes, csv_timestamp_columns  # or the table below\n"
-            "df = pd.read_csv(path, dtype=csv_dtypes(), parse_dates=csv_timestamp_columns())")
+    return (
+        "import pandas as pd\n"
+        "from privacy_insights.export.writer import csv_dtypes, csv_timestamp_columns  # or the table below\n"
+        "df = pd.read_csv(path, dtype=csv_dtypes(), parse_dates=csv_timestamp_columns())"
+    )
 
 
 def _cell(text) -> str:
@@ -76,26 +97,40 @@ def markdown(project_root: Path) -> str:
     dtypes = {f["field"]: f["pandas_dtype"] for f in d["fields"]}
     dates = [k for k, v in dtypes.items() if "parse_dates" in v]
     lines = [
-        f"# Data dictionary: {d['dataset']} (schema version {d['schema_version']})", "",
-        d["description"], "",
+        f"# Data dictionary: {d['dataset']} (schema version {d['schema_version']})",
+        "",
+        d["description"],
+        "",
         f"JSON Schema: `{d['record_schema']}` (the API serves it at `/v1/schema`). One record is one metric cell; "
         "JSON Lines and JSON keep the nesting, Parquet keeps it as structs (with each field's description in its "
-        "metadata and the dataset and schema version in the file metadata), CSV has one dotted column per field.", "",
+        "metadata and the dataset and schema version in the file metadata), CSV has one dotted column per field.",
+        "",
     ]
     if d["model_description"]:
         lines += [f"Warehouse model: {d['model_description']}", ""]
-    lines += ["| field (CSV column) | JSON type | Parquet type | pandas dtype | null | allowed values | description | "
-              "how it is computed |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "| field (CSV column) | JSON type | Parquet type | pandas dtype | null | allowed values | description | "
+        "how it is computed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for f in d["fields"]:
         values = ", ".join(f"`{v}`" for v in f["allowed_values"]) if f["allowed_values"] else ""
-        lines.append(f"| `{f['field']}` | {f['json_type']} | {_cell(f['parquet_type'])} | {f['pandas_dtype']} | "
-                     f"{'yes' if f['nullable'] else 'no'} | {_cell(values)} | {_cell(f['description'])} | "
-                     f"{_cell(f['computation'])} |")
-    lines += ["", "## Reading the CSV with its types", "",
-              "Empty means null; booleans are `true`/`false`; `schema_version` is text (\"1.1\", not a number). "
-              "With pandas:", "", "```python",
-              "import pandas as pd",
-              "dtypes = {" + ", ".join(f"{k!r}: {v!r}" for k, v in dtypes.items() if "parse_dates" not in v) + "}",
-              f"df = pd.read_csv(path, dtype=dtypes, parse_dates={dates!r})",
-              "```", ""]
+        lines.append(
+            f"| `{f['field']}` | {f['json_type']} | {_cell(f['parquet_type'])} | {f['pandas_dtype']} | "
+            f"{'yes' if f['nullable'] else 'no'} | {_cell(values)} | {_cell(f['description'])} | "
+            f"{_cell(f['computation'])} |"
+        )
+    lines += [
+        "",
+        "## Reading the CSV with its types",
+        "",
+        'Empty means null; booleans are `true`/`false`; `schema_version` is text ("1.1", not a number). With pandas:',
+        "",
+        "```python",
+        "import pandas as pd",
+        "dtypes = {" + ", ".join(f"{k!r}: {v!r}" for k, v in dtypes.items() if "parse_dates" not in v) + "}",
+        f"df = pd.read_csv(path, dtype=dtypes, parse_dates={dates!r})",
+        "```",
+        "",
+    ]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from privacy_insights.export.policy import ExportRefused, ExportRequest
 from privacy_insights.export.store import AUDIT_TABLE, Store
@@ -25,17 +25,23 @@ def check_budget(store: Store, request: ExportRequest, limit: int, window_hours:
     rows = store.query(
         f"select fingerprint, min(requested_at) from {store.table(AUDIT_TABLE)} "
         "where buyer_id = ? and outcome = 'delivered' and fingerprint is not null and requested_at >= ? "
-        "group by fingerprint", [request.buyer_id, store.ts(since)])
+        "group by fingerprint",
+        [request.buyer_id, store.ts(since)],
+    )
     seen = {fp for fp, _ in rows}
     if request.fingerprint() in seen or len(seen) < limit:
         return
     oldest = min(_as_datetime(first) for _, first in rows)
     retry = max(1, math.ceil((oldest + timedelta(hours=window_hours) - now).total_seconds()))
     raise ExportRefused(
-        "query_fingerprint_budget", "slice",
+        "query_fingerprint_budget",
+        "slice",
         f"buyer {request.buyer_id!r} already asked for {len(seen)} different slices in the last {window_hours} hours, "
         f"the most allowed (contract 000 §6.2: repeated slicing to narrow a cohort is denied); repeat a slice "
-        f"already asked for, or ask for a new one in {retry} seconds", status=403, retry_after=retry)
+        f"already asked for, or ask for a new one in {retry} seconds",
+        status=403,
+        retry_after=retry,
+    )
 
 
 def record(store: Store, request: ExportRequest, now: datetime) -> None:
@@ -46,11 +52,12 @@ def record(store: Store, request: ExportRequest, now: datetime) -> None:
         f"insert into {table} (buyer_id, fingerprint, slice, first_seen_at, last_seen_at, requests) "
         "values (?, ?, ?, ?, ?, 1) on conflict (buyer_id, fingerprint) do update set "
         "last_seen_at = excluded.last_seen_at, requests = " + table.split(".")[-1] + ".requests + 1",
-        [request.buyer_id, request.fingerprint(), slice_text, store.ts(now), store.ts(now)])
+        [request.buyer_id, request.fingerprint(), slice_text, store.ts(now), store.ts(now)],
+    )
 
 
 def _as_datetime(value) -> datetime:
     if isinstance(value, datetime):
         return value
-    from datetime import timezone
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -63,8 +63,15 @@ class ExportPolicy:
     max_distinct_fingerprints_per_window: int = 100
 
     def __post_init__(self) -> None:
-        for name in ("max_days_per_request", "max_cities_per_request", "retention_months", "api_requests_per_minute",
-                     "api_rows_per_day", "fingerprint_window_hours", "max_distinct_fingerprints_per_window"):
+        for name in (
+            "max_days_per_request",
+            "max_cities_per_request",
+            "retention_months",
+            "api_requests_per_minute",
+            "api_rows_per_day",
+            "fingerprint_window_hours",
+            "max_distinct_fingerprints_per_window",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"export policy: {name} must be a positive integer, got {value!r}")
@@ -95,8 +102,8 @@ class KeyScopes:
 @dataclass(frozen=True)
 class ExportRequest:
     buyer_id: str
-    start: date                       # first time_bucket_start_utc day (inclusive)
-    end: date                         # last day (inclusive)
+    start: date  # first time_bucket_start_utc day (inclusive)
+    end: date  # last day (inclusive)
     granularity: str
     cities: tuple[str, ...]
     fmt: str
@@ -113,10 +120,16 @@ class ExportRequest:
 
     def normalised_slice(self) -> dict:
         """What the request selects, independent of format, order and repetition of values."""
-        return {"granularity": self.granularity, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "cities": sorted(set(self.cities)), "categories": sorted(set(self.categories)),
-                "door_types": sorted(set(self.door_types)), "contexts": sorted(set(self.contexts)),
-                "include_suppressed": bool(self.include_suppressed)}
+        return {
+            "granularity": self.granularity,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "cities": sorted(set(self.cities)),
+            "categories": sorted(set(self.categories)),
+            "door_types": sorted(set(self.door_types)),
+            "contexts": sorted(set(self.contexts)),
+            "include_suppressed": bool(self.include_suppressed),
+        }
 
     def fingerprint(self) -> str:
         """The query fingerprint (contract 000 §10 ``outside_buyer_query_fingerprints``)."""
@@ -132,55 +145,84 @@ class Enumerations:
     contexts: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_seeds(cls, seeds: Path) -> "Enumerations":
+    def from_seeds(cls, seeds: Path) -> Enumerations:
         def column(name: str, col: str) -> frozenset[str]:
             with (seeds / f"{name}.csv").open(newline="") as handle:
                 return frozenset(row[col] for row in csv.DictReader(handle))
-        return cls(column("city_definitions", "city_code"), column("categories", "category") | {"all"},
-                   column("door_types", "door_type"), column("contexts", "context") | {"all"})
+
+        return cls(
+            column("city_definitions", "city_code"),
+            column("categories", "category") | {"all"},
+            column("door_types", "door_type"),
+            column("contexts", "context") | {"all"},
+        )
 
 
-def check_request(request: ExportRequest, policy: ExportPolicy, enums: Enumerations,
-                  scopes: KeyScopes | None = None, formats: tuple[str, ...] = FILE_FORMATS) -> None:
+def check_request(
+    request: ExportRequest,
+    policy: ExportPolicy,
+    enums: Enumerations,
+    scopes: KeyScopes | None = None,
+    formats: tuple[str, ...] = FILE_FORMATS,
+) -> None:
     """Raise ExportRefused naming the rule and the field when the request breaks the policy
     (or, for an API key, its scopes)."""
     check_buyer_id(request.buyer_id)
     if request.fmt not in formats or request.fmt not in FORMATS:
         raise ExportRefused("format", "format", f"must be one of {', '.join(formats)}, got {request.fmt!r}")
     if request.granularity not in GRANULARITIES:
-        raise ExportRefused("granularity_enumerated", "granularity",
-                            f"must be one of {', '.join(GRANULARITIES)}, got {request.granularity!r}")
+        raise ExportRefused(
+            "granularity_enumerated",
+            "granularity",
+            f"must be one of {', '.join(GRANULARITIES)}, got {request.granularity!r}",
+        )
     if request.granularity == "hour" and request.buyer_id not in policy.hour_granularity_buyers:
-        raise ExportRefused("hour_granularity_buyers", "granularity",
-                            f"hour is not allowed for buyer {request.buyer_id!r} by the export policy "
-                            "(too-fine time windows, contract 000 §6.2); use day or week", status=403)
+        raise ExportRefused(
+            "hour_granularity_buyers",
+            "granularity",
+            f"hour is not allowed for buyer {request.buyer_id!r} by the export policy "
+            "(too-fine time windows, contract 000 §6.2); use day or week",
+            status=403,
+        )
     if scopes is not None and request.granularity not in scopes.granularities:
-        raise ExportRefused("key_scope_granularities", "granularity",
-                            f"{request.granularity} is outside this API key's scope "
-                            f"({', '.join(scopes.granularities)})",
-                            status=403)
+        raise ExportRefused(
+            "key_scope_granularities",
+            "granularity",
+            f"{request.granularity} is outside this API key's scope ({', '.join(scopes.granularities)})",
+            status=403,
+        )
     if request.end < request.start:
         raise ExportRefused("date_order", "end", f"{request.end} is before start {request.start}")
     days = (request.end - request.start).days + 1
     if days > policy.max_days_per_request:
-        raise ExportRefused("max_days_per_request", "date range",
-                            f"{days} days requested, at most {policy.max_days_per_request} per request "
-                            "(contract 000 §6.1)")
+        raise ExportRefused(
+            "max_days_per_request",
+            "date range",
+            f"{days} days requested, at most {policy.max_days_per_request} per request (contract 000 §6.1)",
+        )
     if not request.cities:
         raise ExportRefused("cities_required", "cities", "name at least one city code")
     if len(request.cities) > policy.max_cities_per_request:
-        raise ExportRefused("max_cities_per_request", "cities",
-                            f"{len(request.cities)} requested, at most {policy.max_cities_per_request} per request "
-                            "(contract 000 §6.1)")
+        raise ExportRefused(
+            "max_cities_per_request",
+            "cities",
+            f"{len(request.cities)} requested, at most {policy.max_cities_per_request} per request (contract 000 §6.1)",
+        )
     if scopes is not None and len(set(request.cities)) > scopes.max_cities:
-        raise ExportRefused("key_scope_max_cities", "cities",
-                            f"{len(set(request.cities))} requested, this API key allows at most {scopes.max_cities}",
-                            status=403)
-    for name, values, allowed in (("cities", request.cities, enums.cities),
-                                  ("categories", request.categories, enums.categories),
-                                  ("door_types", request.door_types, enums.door_types),
-                                  ("contexts", request.contexts, enums.contexts)):
+        raise ExportRefused(
+            "key_scope_max_cities",
+            "cities",
+            f"{len(set(request.cities))} requested, this API key allows at most {scopes.max_cities}",
+            status=403,
+        )
+    for name, values, allowed in (
+        ("cities", request.cities, enums.cities),
+        ("categories", request.categories, enums.categories),
+        ("door_types", request.door_types, enums.door_types),
+        ("contexts", request.contexts, enums.contexts),
+    ):
         unknown = sorted(set(values) - allowed)
         if unknown:
-            raise ExportRefused("enumerated_values", name,
-                                f"{unknown} not enumerated values (contract 000 §6.1: enumerated only)")
+            raise ExportRefused(
+                "enumerated_values", name, f"{unknown} not enumerated values (contract 000 §6.1: enumerated only)"
+            )

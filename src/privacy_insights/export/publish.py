@@ -16,10 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from privacy_insights import targets
 from privacy_insights.export import writer
 from privacy_insights.export.records import DATASET, ORDER_BY, SCHEMA_VERSION, SELECT_COLUMNS, records_from_columns
 from privacy_insights.export.run import open_warehouse_read_only
@@ -55,8 +54,10 @@ def release_id(records: list[dict]) -> str:
 def read_release(target: str) -> list[dict]:
     warehouse = open_warehouse_read_only(target)
     try:
-        sql = (f"select {', '.join(SELECT_COLUMNS)} from {warehouse.qualify('outside_buyer', DATASET)} "
-               f"order by {', '.join(ORDER_BY)}")
+        sql = (
+            f"select {', '.join(SELECT_COLUMNS)} from {warehouse.qualify('outside_buyer', DATASET)} "
+            f"order by {', '.join(ORDER_BY)}"
+        )
         table = warehouse.connection.execute(sql).fetch_arrow_table()
         return records_from_columns({name: table.column(name).to_pylist() for name in table.column_names})
     finally:
@@ -65,7 +66,7 @@ def read_release(target: str) -> list[dict]:
 
 def publish(target: str, forbidden: list[str], now: datetime | None = None) -> dict:
     """Publish the warehouse's current release if it differs from the one being served."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     records = read_release(target)
     RecordValidator(forbidden).check(records)
     rid = release_id(records)
@@ -79,10 +80,17 @@ def publish(target: str, forbidden: list[str], now: datetime | None = None) -> d
         if not r["privacy"]["suppressed"]:
             g = r["time_granularity"]
             last[g] = max(last.get(g, ""), r["time_bucket_start_utc"])
-    manifest = {"release_id": rid, "dataset": DATASET, "schema_version": SCHEMA_VERSION, "file": f"{rid}.parquet",
-                "rows": len(records), "released_rows": sum(not r["privacy"]["suppressed"] for r in records),
-                "last_released_bucket": dict(sorted(last.items())), "published_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "source_target": target}
+    manifest = {
+        "release_id": rid,
+        "dataset": DATASET,
+        "schema_version": SCHEMA_VERSION,
+        "file": f"{rid}.parquet",
+        "rows": len(records),
+        "released_rows": sum(not r["privacy"]["suppressed"] for r in records),
+        "last_released_bucket": dict(sorted(last.items())),
+        "published_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "source_target": target,
+    }
     _atomic_write(folder / manifest["file"], writer.parquet_bytes(records))
     _atomic_write(folder / f"{rid}.json", json.dumps(manifest, indent=2).encode())
     _atomic_write(folder / "CURRENT", json.dumps(manifest, indent=2).encode())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 SCHEMA_FILE = "spots_insights_v1.record.schema.json"
-UNPREFIXED_GROUPS = ("metrics",)   # their leaves keep their own names in the warehouse
+UNPREFIXED_GROUPS = ("metrics",)  # their leaves keep their own names in the warehouse
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -35,12 +35,12 @@ def record_schema() -> dict:
 
 @dataclass(frozen=True)
 class Field:
-    path: tuple[str, ...]      # ("privacy", "dp", "epsilon")
-    column: str                # warehouse column: privacy_dp_epsilon
-    kind: str                  # string, integer, number, boolean, timestamp
+    path: tuple[str, ...]  # ("privacy", "dp", "epsilon")
+    column: str  # warehouse column: privacy_dp_epsilon
+    kind: str  # string, integer, number, boolean, timestamp
     nullable: bool
     description: str
-    values: tuple | None       # enumerated values (const or enum), without null
+    values: tuple | None  # enumerated values (const or enum), without null
 
     @property
     def dotted(self) -> str:
@@ -73,9 +73,16 @@ def _fields(node: dict, path: tuple[str, ...]) -> list[Field]:
         kind, nullable = _kind(prop)
         parts = [p for p in here[:-1] if p not in UNPREFIXED_GROUPS] + [name]
         values = prop.get("enum", [prop["const"]] if "const" in prop else None)
-        out.append(Field(here, prop.get("x-warehouse-column", "_".join(parts)), kind, nullable,
-                         prop.get("description", ""), None if values is None else
-                         tuple(v for v in values if v is not None)))
+        out.append(
+            Field(
+                here,
+                prop.get("x-warehouse-column", "_".join(parts)),
+                kind,
+                nullable,
+                prop.get("description", ""),
+                None if values is None else tuple(v for v in values if v is not None),
+            )
+        )
     return out
 
 
@@ -84,14 +91,20 @@ SELECT_COLUMNS: list[str] = [f.column for f in FIELDS]
 DATASET: str = record_schema()["properties"]["dataset"]["const"]
 SCHEMA_VERSION: str = record_schema()["properties"]["schema_version"]["const"]
 # The order records are listed in, in files, snapshots and API responses (the cell key).
-ORDER_BY = ["time_granularity", "time_bucket_start_utc", "geo_bucket_id", "segment_door_type", "segment_category",
-            "segment_context"]
+ORDER_BY = [
+    "time_granularity",
+    "time_bucket_start_utc",
+    "geo_bucket_id",
+    "segment_door_type",
+    "segment_category",
+    "segment_context",
+]
 
 
 def _plain(v: Any) -> Any:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
         return None
-    if hasattr(v, "item") and not isinstance(v, (pd.Timestamp, datetime)):   # numpy scalars
+    if hasattr(v, "item") and not isinstance(v, (pd.Timestamp, datetime)):  # numpy scalars
         return v.item()
     return v
 
@@ -103,7 +116,7 @@ def timestamp_text(v: Any) -> str:
     if isinstance(v, pd.Timestamp):
         v = v.to_pydatetime()
     if isinstance(v, datetime):
-        return (v.astimezone(timezone.utc) if v.tzinfo else v).strftime(TIMESTAMP_FORMAT)
+        return (v.astimezone(UTC) if v.tzinfo else v).strftime(TIMESTAMP_FORMAT)
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day).strftime(TIMESTAMP_FORMAT)
     raise TypeError(f"time value: expected a timestamp, got {v!r}")
@@ -159,18 +172,19 @@ _NATIVE = {"string": str, "integer": int, "number": float, "boolean": bool}
 def _column_values(field: Field, values: list) -> list:
     native = _NATIVE.get(field.kind)
     if native is not None and all(v is None or (type(v) is native and v == v) for v in values):
-        return values            # already the record's type (Arrow and DuckDB give these)
+        return values  # already the record's type (Arrow and DuckDB give these)
     if field.kind == "timestamp":
         cache: dict = {}
-        return [None if v is None else cache[v] if v in cache else cache.setdefault(v, timestamp_text(v))
-                for v in values]
+        return [
+            None if v is None else cache[v] if v in cache else cache.setdefault(v, timestamp_text(v)) for v in values
+        ]
     return [leaf_value(field, v) for v in values]
 
 
 def records_from_columns(columns: dict[str, list]) -> list[dict]:
     """Records from columns named by warehouse column (or dotted name), values as stored."""
     converted = [_column_values(f, columns[f.column] if f.column in columns else columns[f.dotted]) for f in FIELDS]
-    return [_build_record(row) for row in zip(*converted)]
+    return [_build_record(row) for row in zip(*converted, strict=True)]
 
 
 def to_record(row: dict) -> dict:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -69,7 +69,7 @@ def install_interrupt_handlers() -> Callable[[], int | None]:
             _Interrupts.pending = signum
             return
         for s in old:
-            signal.signal(s, signal.SIG_IGN)      # cleanup and audit run to the end
+            signal.signal(s, signal.SIG_IGN)  # cleanup and audit run to the end
         raise ExportInterrupted(signal.Signals(signum).name, 128 + signum)
 
     for s in old:
@@ -80,6 +80,7 @@ def install_interrupt_handlers() -> Callable[[], int | None]:
             signal.signal(s, h)
         pending, _Interrupts.pending = _Interrupts.pending, None
         return pending
+
     return restore
 
 
@@ -93,26 +94,37 @@ class ExportResult:
 
 
 def file_name(request: ExportRequest, now: datetime) -> str:
-    return (f"{request.buyer_id}_spots_insights_v1_{request.granularity}_{request.start:%Y%m%d}-{request.end:%Y%m%d}"
-            f"_{now:%Y%m%dT%H%M%SZ}.{request.fmt}")
+    return (
+        f"{request.buyer_id}_spots_insights_v1_{request.granularity}_{request.start:%Y%m%d}-{request.end:%Y%m%d}"
+        f"_{now:%Y%m%dT%H%M%SZ}.{request.fmt}"
+    )
 
 
 def read_slice(warehouse: Warehouse, request: ExportRequest) -> list[dict]:
-    where = ["time_granularity = ?", "time_bucket_start_utc >= ?", "time_bucket_start_utc < ?",
-             "list_contains(?, geo_bucket_id)"]
+    where = [
+        "time_granularity = ?",
+        "time_bucket_start_utc >= ?",
+        "time_bucket_start_utc < ?",
+        "list_contains(?, geo_bucket_id)",
+    ]
     params: list = [request.granularity, request.start, request.end + timedelta(days=1), list(request.cities)]
-    for column, values in (("segment_category", request.categories), ("segment_door_type", request.door_types),
-                           ("segment_context", request.contexts)):
+    for column, values in (
+        ("segment_category", request.categories),
+        ("segment_door_type", request.door_types),
+        ("segment_context", request.contexts),
+    ):
         if values:
             where.append(f"list_contains(?, {column})")
             params.append(list(values))
     if not request.include_suppressed:
         where.append("not privacy_suppressed")
-    sql = (f"select {', '.join(SELECT_COLUMNS)} from {warehouse.qualify('outside_buyer', 'spots_insights_v1')} "
-           f"where {' and '.join(where)} order by {', '.join(ORDER_BY)}")
+    sql = (
+        f"select {', '.join(SELECT_COLUMNS)} from {warehouse.qualify('outside_buyer', 'spots_insights_v1')} "
+        f"where {' and '.join(where)} order by {', '.join(ORDER_BY)}"
+    )
     cursor = warehouse.connection.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [to_record(dict(zip(names, row))) for row in cursor.fetchall()]
+    return [to_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def open_warehouse_read_only(target: str) -> Warehouse:
@@ -129,8 +141,11 @@ def open_warehouse_read_only(target: str) -> Warehouse:
         con = duckdb.connect(str(path), read_only=True, config=targets.offline_config())
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise ExportFailed("warehouse_locked", f"warehouse {path} is locked by another process (a running dbt "
-                               "build or another writer); export again when it has finished") from exc
+            raise ExportFailed(
+                "warehouse_locked",
+                f"warehouse {path} is locked by another process (a running dbt "
+                "build or another writer); export again when it has finished",
+            ) from exc
         raise ExportFailed("warehouse_unavailable", f"warehouse {path}: {_one_line(exc)}") from exc
     return Warehouse(con, con.sql("select current_database()").fetchone()[0], target)
 
@@ -154,16 +169,28 @@ def prepare_output_dir(out_dir: Path, store: Store, now: datetime) -> None:
         try:
             path.unlink()
         except FileNotFoundError:
-            continue     # another export cleaned it first
+            continue  # another export cleaned it first
         except OSError as exc:
-            raise ExportFailed("output_dir", f"output dir {out_dir}: stale partial file {path.name} cannot be "
-                               f"removed ({exc.strerror})") from exc
+            raise ExportFailed(
+                "output_dir", f"output dir {out_dir}: stale partial file {path.name} cannot be removed ({exc.strerror})"
+            ) from exc
         buyer = match["name"].split("_spots_insights_v1_")[0]
-        audit.insert(store, audit.AuditEntry(
-            buyer_id=buyer, requested_at=now, slice=None, row_count=0, file_format=None, file_name=match["name"],
-            file_sha256=None, outcome="interrupted", rule="stale_partial",
-            reason=f"partial file {path.name} of export process {match['pid']}, which no longer runs (killed), "
-                   "removed"))
+        audit.insert(
+            store,
+            audit.AuditEntry(
+                buyer_id=buyer,
+                requested_at=now,
+                slice=None,
+                row_count=0,
+                file_format=None,
+                file_name=match["name"],
+                file_sha256=None,
+                outcome="interrupted",
+                rule="stale_partial",
+                reason=f"partial file {path.name} of export process {match['pid']}, which no longer runs (killed), "
+                "removed",
+            ),
+        )
 
 
 def _alive(pid: int) -> bool:
@@ -210,28 +237,47 @@ def write_dictionary(out_dir: Path, project_root: Path) -> Path:
     return path
 
 
-def export_file(request: ExportRequest, policy: ExportPolicy, open_warehouse: Callable[[], Warehouse] | Warehouse,
-                seeds_dir: Path, forbidden: list[str], out_dir: Path, store: Store, now: datetime | None = None,
-                project_root: Path | None = None) -> ExportResult:
+def export_file(
+    request: ExportRequest,
+    policy: ExportPolicy,
+    open_warehouse: Callable[[], Warehouse] | Warehouse,
+    seeds_dir: Path,
+    forbidden: list[str],
+    out_dir: Path,
+    store: Store,
+    now: datetime | None = None,
+    project_root: Path | None = None,
+) -> ExportResult:
     """Deliver one file; raises ExportRefused, ExportFailed, ExportInvalid or ExportInterrupted,
     each after its audit row is written.
 
     The audit row ``delivered`` is written before the file is renamed into place, so a
     delivered file always has its row (a SIGKILL between the two leaves the row and a partial
     file, which the next export removes with an ``interrupted`` row naming the same file)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     project_root = project_root or targets.project_root()
     entry = dict(buyer_id=request.buyer_id, requested_at=now, slice=request.slice(), file_format=request.fmt)
 
     def fail(outcome: str, rule: str | None, reason: str, rows: int = 0, name: str | None = None) -> None:
-        audit.insert(store, audit.AuditEntry(**entry, row_count=rows, file_name=name, file_sha256=None,
-                                             outcome=outcome, rule=rule, reason=reason,
-                                             fingerprint=_safe_fingerprint(request)))
+        audit.insert(
+            store,
+            audit.AuditEntry(
+                **entry,
+                row_count=rows,
+                file_name=name,
+                file_sha256=None,
+                outcome=outcome,
+                rule=rule,
+                reason=reason,
+                fingerprint=_safe_fingerprint(request),
+            ),
+        )
 
     try:
         check_request(request, policy, Enumerations.from_seeds(seeds_dir))
-        fingerprints.check_budget(store, request, _fingerprint_limit(store, request.buyer_id, policy),
-                                  policy.fingerprint_window_hours, now)
+        fingerprints.check_budget(
+            store, request, _fingerprint_limit(store, request.buyer_id, policy), policy.fingerprint_window_hours, now
+        )
     except ExportRefused as refusal:
         fail("refused", refusal.rule, str(refusal))
         raise
@@ -247,27 +293,49 @@ def export_file(request: ExportRequest, policy: ExportPolicy, open_warehouse: Ca
         records = read_slice(warehouse, request)
         digest = _write_validated(records, request, RecordValidator(forbidden), temporary)
         dictionary_path = write_dictionary(out_dir, project_root)
-        _Interrupts.deferred = True        # from here a signal waits: audit row, then the rename
+        _Interrupts.deferred = True  # from here a signal waits: audit row, then the rename
         with store.transaction():
-            delivered_row = audit.insert(store, audit.AuditEntry(
-                **entry, row_count=len(records), file_name=name, file_sha256=digest, outcome="delivered",
-                fingerprint=request.fingerprint()))
+            delivered_row = audit.insert(
+                store,
+                audit.AuditEntry(
+                    **entry,
+                    row_count=len(records),
+                    file_name=name,
+                    file_sha256=digest,
+                    outcome="delivered",
+                    fingerprint=request.fingerprint(),
+                ),
+            )
             fingerprints.record(store, request, now)
         try:
             os.replace(temporary, final)
         except OSError as exc:
-            raise ExportFailed("output_dir", f"output dir {out_dir}: the validated file could not be moved into "
-                               f"place ({exc.strerror}); delivery {delivered_row} withdrawn") from exc
+            raise ExportFailed(
+                "output_dir",
+                f"output dir {out_dir}: the validated file could not be moved into "
+                f"place ({exc.strerror}); delivery {delivered_row} withdrawn",
+            ) from exc
     except BaseException as exc:
         _Interrupts.deferred = False
         with suppress(OSError):
             temporary.unlink(missing_ok=True)
         if isinstance(exc, (ExportInterrupted, KeyboardInterrupt)):
-            fail("interrupted", "interrupted", f"export {str(exc) or 'interrupted by SIGINT'}; nothing delivered",
-                 len(records))
+            fail(
+                "interrupted",
+                "interrupted",
+                f"export {str(exc) or 'interrupted by SIGINT'}; nothing delivered",
+                len(records),
+            )
             raise
-        rule = exc.rule if isinstance(exc, ExportFailed) else "record_validation" if isinstance(exc, ExportInvalid) \
-            else "store_unavailable" if isinstance(exc, StoreUnavailable) else "internal_error"
+        rule = (
+            exc.rule
+            if isinstance(exc, ExportFailed)
+            else "record_validation"
+            if isinstance(exc, ExportInvalid)
+            else "store_unavailable"
+            if isinstance(exc, StoreUnavailable)
+            else "internal_error"
+        )
         message = str(exc) if isinstance(exc, (ExportFailed, ExportInvalid)) else _one_line(exc)
         if not isinstance(exc, StoreUnavailable):
             fail("failed", rule, message, len(records), name if delivered_row else None)
@@ -284,7 +352,7 @@ def export_file(request: ExportRequest, policy: ExportPolicy, open_warehouse: Ca
 def _safe_fingerprint(request: ExportRequest) -> str | None:
     try:
         return request.fingerprint()
-    except Exception:       # a malformed request that was refused before it could be normalised
+    except Exception:  # a malformed request that was refused before it could be normalised
         return None
 
 
@@ -293,13 +361,29 @@ def _fingerprint_limit(store: Store, buyer_id: str, policy: ExportPolicy) -> int
     return rows[0][0] if rows else policy.max_distinct_fingerprints_per_window
 
 
-def run_export(request: ExportRequest, policy: ExportPolicy, warehouse: Warehouse, seeds_dir: Path,
-               forbidden: list[str], out_dir: Path, now: datetime | None = None,
-               store: Store | None = None) -> ExportResult:
+def run_export(
+    request: ExportRequest,
+    policy: ExportPolicy,
+    warehouse: Warehouse,
+    seeds_dir: Path,
+    forbidden: list[str],
+    out_dir: Path,
+    now: datetime | None = None,
+    store: Store | None = None,
+) -> ExportResult:
     """Deliver one file from an open warehouse (audit in the target's delivery store)."""
-    return export_file(request, policy, warehouse, seeds_dir, forbidden, out_dir,
-                       store or open_store(warehouse.target), now)
+    return export_file(
+        request, policy, warehouse, seeds_dir, forbidden, out_dir, store or open_store(warehouse.target), now
+    )
 
 
-__all__ = ["ExportFailed", "ExportInterrupted", "ExportResult", "StoreUnavailable", "export_file",
-           "install_interrupt_handlers", "open_warehouse_read_only", "run_export"]
+__all__ = [
+    "ExportFailed",
+    "ExportInterrupted",
+    "ExportResult",
+    "StoreUnavailable",
+    "export_file",
+    "install_interrupt_handlers",
+    "open_warehouse_read_only",
+    "run_export",
+]

@@ -20,19 +20,32 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from privacy_insights import targets
 
-AUDIT_TABLE = "buyer_exports"   # every buyer delivery request, file or API (name kept from the file-only days)
+AUDIT_TABLE = "buyer_exports"  # every buyer delivery request, file or API (name kept from the file-only days)
 AUDIT_COLUMNS = [
-    ("audit_id", "text primary key"), ("channel", "text not null"), ("buyer_id", "text"), ("key_id", "text"),
-    ("requested_at", "timestamptz not null"), ("endpoint", "text"), ("slice", "text"), ("fingerprint", "text"),
-    ("row_count", "bigint"), ("file_format", "text"), ("file_name", "text"), ("file_sha256", "text"),
-    ("outcome", "text not null"), ("rule", "text"), ("reason", "text"), ("http_status", "integer"),
+    ("audit_id", "text primary key"),
+    ("channel", "text not null"),
+    ("buyer_id", "text"),
+    ("key_id", "text"),
+    ("requested_at", "timestamptz not null"),
+    ("endpoint", "text"),
+    ("slice", "text"),
+    ("fingerprint", "text"),
+    ("row_count", "bigint"),
+    ("file_format", "text"),
+    ("file_name", "text"),
+    ("file_sha256", "text"),
+    ("outcome", "text not null"),
+    ("rule", "text"),
+    ("reason", "text"),
+    ("http_status", "integer"),
     ("latency_ms", "double precision"),
 ]
 OUTCOMES = ("delivered", "refused", "throttled", "failed", "interrupted")
@@ -136,7 +149,7 @@ class Store:
 
     def ts(self, value: datetime) -> Any:
         """A timestamp as stored: ISO text in UTC (sorts correctly) on SQLite, timestamptz on PostgreSQL."""
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.kind == "sqlite" else value
 
     def _sql(self, sql: str) -> str:
@@ -174,8 +187,9 @@ class Store:
 def _pg_error():
     try:
         import psycopg
+
         return psycopg.Error
-    except ImportError:     # pragma: no cover
+    except ImportError:  # pragma: no cover
         return sqlite3.Error
 
 
@@ -224,30 +238,51 @@ def audit_table_for_dbt(kind: str, audit_schema: str = "audit"):
 
     import pyarrow as pa
 
-    columns = pa.schema([
-        ("audit_id", pa.string()), ("channel", pa.string()), ("buyer_id", pa.string()), ("key_id", pa.string()),
-        ("requested_at", pa.timestamp("us", tz="UTC")), ("endpoint", pa.string()), ("outcome", pa.string()),
-        ("http_status", pa.int32()), ("rule", pa.string()), ("reason", pa.string()), ("fingerprint", pa.string()),
-        ("row_count", pa.int64()), ("file_format", pa.string()), ("file_name", pa.string()),
-        ("latency_ms", pa.float64()), ("slice_granularity", pa.string()), ("slice_start", pa.date32()),
-        ("slice_end", pa.date32()), ("slice_cities", pa.int32()),
-    ])
-    names, rows = read_only_rows(kind, "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
-                                       "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
-                                       "latency_ms, slice from {s}" + AUDIT_TABLE, audit_schema)
+    columns = pa.schema(
+        [
+            ("audit_id", pa.string()),
+            ("channel", pa.string()),
+            ("buyer_id", pa.string()),
+            ("key_id", pa.string()),
+            ("requested_at", pa.timestamp("us", tz="UTC")),
+            ("endpoint", pa.string()),
+            ("outcome", pa.string()),
+            ("http_status", pa.int32()),
+            ("rule", pa.string()),
+            ("reason", pa.string()),
+            ("fingerprint", pa.string()),
+            ("row_count", pa.int64()),
+            ("file_format", pa.string()),
+            ("file_name", pa.string()),
+            ("latency_ms", pa.float64()),
+            ("slice_granularity", pa.string()),
+            ("slice_start", pa.date32()),
+            ("slice_end", pa.date32()),
+            ("slice_cities", pa.int32()),
+        ]
+    )
+    names, rows = read_only_rows(
+        kind,
+        "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
+        "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
+        "latency_ms, slice from {s}" + AUDIT_TABLE,
+        audit_schema,
+    )
     out: dict[str, list] = {f.name: [] for f in columns}
     for row in rows:
-        values = dict(zip(names, row))
+        values = dict(zip(names, row, strict=True))
         at = values["requested_at"]
-        values["requested_at"] = at if isinstance(at, datetime) else \
-            datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        values["requested_at"] = (
+            at if isinstance(at, datetime) else datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        )
         try:
             requested = _json.loads(values.pop("slice") or "{}")
         except ValueError:
             requested = {}
         requested = requested if isinstance(requested, dict) else {}
-        values["slice_granularity"] = requested.get("granularity") if isinstance(requested.get("granularity"),
-                                                                                 str) else None
+        values["slice_granularity"] = (
+            requested.get("granularity") if isinstance(requested.get("granularity"), str) else None
+        )
         for key in ("start", "end"):
             try:
                 values[f"slice_{key}"] = datetime.strptime(str(requested.get(key)), "%Y-%m-%d").date()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from privacy_insights.export.records import FIELDS, SCHEMA_FILE, record_schema
+
 VALUE_PATTERNS = {
     "an email address": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     "an IPv4 address": re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])"),

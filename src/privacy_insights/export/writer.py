@@ -16,21 +16,38 @@ import csv
 import hashlib
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from privacy_insights.export.records import (DATASET, FIELDS, SCHEMA_VERSION, Field, leaf, record_schema,
-                                             records_from_columns, unflatten)
+from privacy_insights.export.records import (
+    DATASET,
+    FIELDS,
+    SCHEMA_VERSION,
+    Field,
+    leaf,
+    record_schema,
+    records_from_columns,
+    unflatten,
+)
 
 FORMATS = ("jsonl", "json", "csv", "parquet")
 FILE_FORMATS = ("jsonl", "parquet", "csv")
-MEDIA_TYPES = {"jsonl": "application/x-ndjson", "json": "application/json", "csv": "text/csv; charset=utf-8",
-               "parquet": "application/vnd.apache.parquet"}
-_ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(),
-          "timestamp": pa.timestamp("us", tz="UTC")}
+MEDIA_TYPES = {
+    "jsonl": "application/x-ndjson",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "parquet": "application/vnd.apache.parquet",
+}
+_ARROW = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
 _PANDAS = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 
 
@@ -38,21 +55,30 @@ def _arrow_fields(fields: list[Field], depth: int) -> list[pa.Field]:
     out, groups = [], {}
     for f in fields:
         if len(f.path) == depth + 1:
-            out.append(pa.field(f.path[depth], _ARROW[f.kind], nullable=f.nullable,
-                                metadata={"description": f.description}))
+            out.append(
+                pa.field(f.path[depth], _ARROW[f.kind], nullable=f.nullable, metadata={"description": f.description})
+            )
         else:
             if f.path[depth] not in groups:
                 groups[f.path[depth]] = []
-                out.append(f.path[depth])           # placeholder keeps the schema's order
+                out.append(f.path[depth])  # placeholder keeps the schema's order
             groups[f.path[depth]].append(f)
-    return [pa.field(x, pa.struct(_arrow_fields(groups[x], depth + 1)), nullable=False) if isinstance(x, str) else x
-            for x in out]
+    return [
+        pa.field(x, pa.struct(_arrow_fields(groups[x], depth + 1)), nullable=False) if isinstance(x, str) else x
+        for x in out
+    ]
 
 
 def arrow_schema() -> pa.Schema:
-    return pa.schema(_arrow_fields(FIELDS, 0), metadata={
-        "dataset": DATASET, "schema_version": SCHEMA_VERSION, "record_schema": record_schema()["$id"],
-        "description": record_schema()["description"]})
+    return pa.schema(
+        _arrow_fields(FIELDS, 0),
+        metadata={
+            "dataset": DATASET,
+            "schema_version": SCHEMA_VERSION,
+            "record_schema": record_schema()["$id"],
+            "description": record_schema()["description"],
+        },
+    )
 
 
 def csv_columns() -> list[str]:
@@ -101,8 +127,9 @@ def _typed(record: dict) -> dict:
             for part in f.path[:-1]:
                 node = node[part]
             text = node[f.path[-1]]
-            node[f.path[-1]] = None if text is None else datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
-                tzinfo=timezone.utc)
+            node[f.path[-1]] = (
+                None if text is None else datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            )
     return out
 
 
@@ -171,5 +198,16 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["FILE_FORMATS", "FORMATS", "MEDIA_TYPES", "arrow_schema", "csv_dtypes", "csv_timestamp_columns",
-           "decode", "encode", "read", "sha256", "write"]
+__all__ = [
+    "FILE_FORMATS",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "arrow_schema",
+    "csv_dtypes",
+    "csv_timestamp_columns",
+    "decode",
+    "encode",
+    "read",
+    "sha256",
+    "write",
+]

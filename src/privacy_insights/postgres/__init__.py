@@ -44,15 +44,28 @@ def _upsert_csv(conn: psycopg.Connection, path: Path, table: str, key: str, colu
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
             values = [row[c].lower() == "true" if c == "active" else row[c] for c in columns]
-            conn.execute(f"insert into {table} ({names}) values ({', '.join(['%s'] * len(columns))}) "
-                         f"on conflict ({key}) do update set {updates}", values)
+            conn.execute(
+                f"insert into {table} ({names}) values ({', '.join(['%s'] * len(columns))}) "
+                f"on conflict ({key}) do update set {updates}",
+                values,
+            )
 
 
 def _load_outreach_registry(conn: psycopg.Connection, seeds_dir: Path) -> None:
-    _upsert_csv(conn, seeds_dir / "outreach_sources.csv", "public.outreach_sources", "source_id",
-                ("source_id", "label", "active"))
-    _upsert_csv(conn, seeds_dir / "outreach_source_aliases.csv", "public.outreach_source_aliases", "alias",
-                ("alias", "source_id", "active"))
+    _upsert_csv(
+        conn,
+        seeds_dir / "outreach_sources.csv",
+        "public.outreach_sources",
+        "source_id",
+        ("source_id", "label", "active"),
+    )
+    _upsert_csv(
+        conn,
+        seeds_dir / "outreach_source_aliases.csv",
+        "public.outreach_source_aliases",
+        "alias",
+        ("alias", "source_id", "active"),
+    )
 
 
 def install(conn: psycopg.Connection, component: str, seeds_dir: Path) -> None:

@@ -28,8 +28,11 @@ def render(component: str, sql: str) -> str:
     if component != "geo":
         return sql
     source, target = fold_table()
-    return (sql.replace("__FOLD_FROM__", _literal(source)).replace("__FOLD_TO__", _literal(target))
-            .replace("__SEPARATORS__", _literal(SEPARATORS)))
+    return (
+        sql.replace("__FOLD_FROM__", _literal(source))
+        .replace("__FOLD_TO__", _literal(target))
+        .replace("__SEPARATORS__", _literal(SEPARATORS))
+    )
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -46,46 +49,98 @@ def _load_clock(conn: psycopg.Connection, seeds_dir: Path) -> None:
         conn.execute(
             "insert into public.atomic_timing_policies_v1 (job_name, cadence_minutes, window_start_hour_utc, "
             "window_end_hour_utc, max_staleness_hours, description) values (%s, %s, %s, %s, %s, %s)",
-            (p.job_name, p.cadence_minutes, p.window_start_hour_utc, p.window_end_hour_utc, p.max_staleness_hours,
-             p.description))
+            (
+                p.job_name,
+                p.cadence_minutes,
+                p.window_start_hour_utc,
+                p.window_end_hour_utc,
+                p.max_staleness_hours,
+                p.description,
+            ),
+        )
 
 
 def _load_geo(conn: psycopg.Connection, seeds_dir: Path) -> None:
     cities = _rows(seeds_dir / "city_definitions.csv")
     localities = _rows(seeds_dir / "geo_localities.csv")
-    conn.execute("delete from public.geo_cities_v1")             # cascades to every other geo table
+    conn.execute("delete from public.geo_cities_v1")  # cascades to every other geo table
     with conn.cursor() as cur:
         cur.executemany(
             "insert into public.geo_cities_v1 values (%s, %s, %s, %s, %s, %s, %s)",
-            [(c["city_code"], c["city_name"], c["country_code"], float(c["centre_latitude"]),
-              float(c["centre_longitude"]), float(c["radius_km"]), float(c["utc_offset_hours"])) for c in cities])
+            [
+                (
+                    c["city_code"],
+                    c["city_name"],
+                    c["country_code"],
+                    float(c["centre_latitude"]),
+                    float(c["centre_longitude"]),
+                    float(c["radius_km"]),
+                    float(c["utc_offset_hours"]),
+                )
+                for c in cities
+            ],
+        )
         cur.executemany(
             "insert into public.geo_city_geohash3_v1 values (%s, %s, %s, %s, %s, %s)",
-            [(m["geohash3"], m["city_code"], *geohash3_bounds(m["geohash3"]))
-             for m in _rows(seeds_dir / "city_geohash3_map.csv")])
-        ordered = sorted(localities, key=lambda row: row["level"] != "locality")   # parents first
+            [
+                (m["geohash3"], m["city_code"], *geohash3_bounds(m["geohash3"]))
+                for m in _rows(seeds_dir / "city_geohash3_map.csv")
+            ],
+        )
+        ordered = sorted(localities, key=lambda row: row["level"] != "locality")  # parents first
         cur.executemany(
             "insert into public.geo_localities_v1 values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [(r["locality_code"], r["city_code"], r["parent_locality_code"] or None, r["level"], r["locality_name"],
-              float(r["centre_latitude"]), float(r["centre_longitude"]), float(r["radius_km"]),
-              r["coordinate_source"], int(r["geonames_id"]) if r["geonames_id"] else None) for r in ordered])
+            [
+                (
+                    r["locality_code"],
+                    r["city_code"],
+                    r["parent_locality_code"] or None,
+                    r["level"],
+                    r["locality_name"],
+                    float(r["centre_latitude"]),
+                    float(r["centre_longitude"]),
+                    float(r["radius_km"]),
+                    r["coordinate_source"],
+                    int(r["geonames_id"]) if r["geonames_id"] else None,
+                )
+                for r in ordered
+            ],
+        )
         cur.executemany(
             "insert into public.geo_locality_shapes_v1 values (%s, %s, 'approximate_circle', %s)",
-            [(r["locality_code"], json.dumps(shape_geojson(r["locality_code"], float(r["centre_latitude"]),
-                                                           float(r["centre_longitude"]), float(r["radius_km"]))),
-              SHAPE_SOURCE) for r in localities])
+            [
+                (
+                    r["locality_code"],
+                    json.dumps(
+                        shape_geojson(
+                            r["locality_code"],
+                            float(r["centre_latitude"]),
+                            float(r["centre_longitude"]),
+                            float(r["radius_km"]),
+                        )
+                    ),
+                    SHAPE_SOURCE,
+                )
+                for r in localities
+            ],
+        )
         places = {c["city_code"]: ("city", c["city_code"]) for c in cities}
         places |= {r["locality_code"]: (r["level"], r["city_code"]) for r in localities}
         names = [(c["city_name"], c["city_code"], "city", c["city_code"], "name") for c in cities]
         names += [(r["locality_name"], r["locality_code"], r["level"], r["city_code"], "name") for r in localities]
         for line, alias in enumerate(_rows(seeds_dir / "geo_place_aliases.csv"), start=2):
             if alias["place_code"] not in places:
-                raise ValueError(f"geo_place_aliases.csv line {line}: place_code: must be a city or locality code; "
-                                 f"got {alias['place_code']!r}")
+                raise ValueError(
+                    f"geo_place_aliases.csv line {line}: place_code: must be a city or locality code; "
+                    f"got {alias['place_code']!r}"
+                )
             level, city = places[alias["place_code"]]
             names.append((alias["alias"], alias["place_code"], level, city, "alias"))
-        cur.executemany("insert into public.geo_place_names_v1 (display_name, place_code, place_level, city_code, "
-                        "name_kind) values (%s, %s, %s, %s, %s) on conflict do nothing", names)
+        cur.executemany(
+            "insert into public.geo_place_names_v1 (display_name, place_code, place_level, city_code, "
+            "name_kind) values (%s, %s, %s, %s, %s) on conflict do nothing",
+            names,
+        )
 
 
 def load(conn: psycopg.Connection, component: str, seeds_dir: Path) -> None:

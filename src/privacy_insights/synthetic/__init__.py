@@ -63,7 +63,7 @@ def generate(cfg: GeneratorConfig, warehouse: Warehouse, seeds_dir: Path, schema
     cities = _selected_cities(cfg, seeds_dir)
     sink = _Sink(warehouse, schema)
     warehouse.connection.execute(f'create schema if not exists "{warehouse.catalog}"."{schema}"')
-    streams = dict(zip(("spots", "outreach", "attribution"), np.random.SeedSequence(cfg.seed).spawn(3)))
+    streams = dict(zip(("spots", "outreach", "attribution"), np.random.SeedSequence(cfg.seed).spawn(3), strict=True))
 
     if "spots" in cfg.tables:
         rng = np.random.default_rng(streams["spots"])

@@ -53,81 +53,95 @@ def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, 
     pii_kind = np.where(rng.random(n) < cfg.attribution_pii_share, rng.integers(1, len(PII_PAYLOADS) + 1, n), 0)
     dead = rng.random(n) < 0.005
 
-    events = pa.table({
-        "row_id": pa.array(row_id),
-        "key_row": pa.array(key_row),
-        "tenant": pa.array(tenant),
-        "event_type": labels(event_type, EVENT_TYPES),
-        "channel": labels(channel, CHANNELS),
-        "revenue_cents": pa.array(revenue),
-        "status": labels(status, STATUSES),
-        "occurred_at": timestamps(occurred_s * 1_000_000),
-        "created_at": timestamps(created_s * 1_000_000),
-        "pii_kind": pa.array(pii_kind.astype(np.int8)),
-        "dead": pa.array(dead),
-    })
+    events = pa.table(
+        {
+            "row_id": pa.array(row_id),
+            "key_row": pa.array(key_row),
+            "tenant": pa.array(tenant),
+            "event_type": labels(event_type, EVENT_TYPES),
+            "channel": labels(channel, CHANNELS),
+            "revenue_cents": pa.array(revenue),
+            "status": labels(status, STATUSES),
+            "occurred_at": timestamps(occurred_s * 1_000_000),
+            "created_at": timestamps(created_s * 1_000_000),
+            "pii_kind": pa.array(pii_kind.astype(np.int8)),
+            "dead": pa.array(dead),
+        }
+    )
 
     conv = np.flatnonzero((event_type == 2) & ~dup)
     n_conv = conv.size
     # Two allocations per conversion: its own channel (share s) and "direct" (1 - s).
     share = rng.uniform(0.5, 0.9, n_conv)
     alloc_rev = np.concatenate([np.round(revenue[conv] * share), revenue[conv] - np.round(revenue[conv] * share)])
-    allocations = pa.table({
-        "event_row": pa.array(np.concatenate([row_id[conv], row_id[conv]])),
-        "slot": pa.array(np.repeat([0, 1], n_conv)),
-        "tenant": pa.array(np.concatenate([tenant[conv], tenant[conv]])),
-        "channel": labels(np.concatenate([channel[conv], np.full(n_conv, CHANNELS.index("direct"))]), CHANNELS),
-        "allocated_revenue_cents": pa.array(alloc_rev.astype(np.int64)),
-        "confidence_score": pa.array(np.round(rng.uniform(0.5, 1.0, 2 * n_conv), 3)),
-        "created_at": timestamps(np.concatenate([created_s[conv], created_s[conv]]) * 1_000_000 + 1),
-    })
+    allocations = pa.table(
+        {
+            "event_row": pa.array(np.concatenate([row_id[conv], row_id[conv]])),
+            "slot": pa.array(np.repeat([0, 1], n_conv)),
+            "tenant": pa.array(np.concatenate([tenant[conv], tenant[conv]])),
+            "channel": labels(np.concatenate([channel[conv], np.full(n_conv, CHANNELS.index("direct"))]), CHANNELS),
+            "allocated_revenue_cents": pa.array(alloc_rev.astype(np.int64)),
+            "confidence_score": pa.array(np.round(rng.uniform(0.5, 1.0, 2 * n_conv), 3)),
+            "created_at": timestamps(np.concatenate([created_s[conv], created_s[conv]]) * 1_000_000 + 1),
+        }
+    )
 
     # Ledger: final state index k means k transitions happened, each some hours apart.
     state = rng.choice(4, n_conv, p=[0.2, 0.25, 0.45, 0.10])
     gaps = rng.integers(3_600, 3 * 86_400, (n_conv, 3)).cumsum(axis=1)
     ledger_created = created_s[conv] + 5
     updated = np.where(state == 0, ledger_created, ledger_created + gaps[np.arange(n_conv), np.maximum(state - 1, 0)])
-    ledger = pa.table({
-        "event_row": pa.array(row_id[conv]),
-        "tenant": pa.array(tenant[conv]),
-        "amount_cents": pa.array(revenue[conv]),
-        "currency": labels(rng.choice(2, n_conv, p=[0.7, 0.3]), ["USD", "EUR"]),
-        "state": labels(state, LEDGER_STATES),
-        "created_at": timestamps(ledger_created * 1_000_000),
-        "updated_at": timestamps(updated * 1_000_000),
-    })
+    ledger = pa.table(
+        {
+            "event_row": pa.array(row_id[conv]),
+            "tenant": pa.array(tenant[conv]),
+            "amount_cents": pa.array(revenue[conv]),
+            "currency": labels(rng.choice(2, n_conv, p=[0.7, 0.3]), ["USD", "EUR"]),
+            "state": labels(state, LEDGER_STATES),
+            "created_at": timestamps(ledger_created * 1_000_000),
+            "updated_at": timestamps(updated * 1_000_000),
+        }
+    )
     t_ledger = np.repeat(np.arange(n_conv), state)
     t_step = np.concatenate([np.arange(k) for k in state]) if n_conv else np.zeros(0, dtype=np.int64)
-    transitions = pa.table({
-        "event_row": pa.array(row_id[conv][t_ledger]),
-        "step": pa.array(t_step.astype(np.int64)),
-        "from_state": labels(t_step, LEDGER_STATES),
-        "to_state": labels(t_step + 1, LEDGER_STATES),
-        "reason": labels(t_step, TRANSITION_REASONS),
-        "transitioned_at": timestamps((ledger_created[t_ledger] + gaps[t_ledger, t_step]) * 1_000_000),
-    })
-    return {"attribution_events": events, "attribution_allocations": allocations,
-            "revenue_ledger": ledger, "revenue_state_transitions": transitions}
+    transitions = pa.table(
+        {
+            "event_row": pa.array(row_id[conv][t_ledger]),
+            "step": pa.array(t_step.astype(np.int64)),
+            "from_state": labels(t_step, LEDGER_STATES),
+            "to_state": labels(t_step + 1, LEDGER_STATES),
+            "reason": labels(t_step, TRANSITION_REASONS),
+            "transitioned_at": timestamps((ledger_created[t_ledger] + gaps[t_ledger, t_step]) * 1_000_000),
+        }
+    )
+    return {
+        "attribution_events": events,
+        "attribution_allocations": allocations,
+        "revenue_ledger": ledger,
+        "revenue_state_transitions": transitions,
+    }
 
 
 def insert_sql(table: str, target_table: str, seed: int) -> str:
     if table == "attribution_events":
+        templates = [p.replace("{{", "{").replace("}}", "}").replace("{c}", "%s") for p in PII_PAYLOADS]
         pii_cases = "\n".join(
-            f"        when {i} then printf('{payload.replace('{{', '{').replace('}}', '}').replace('{c}', '%s')}', channel::varchar)"
-            for i, payload in enumerate(PII_PAYLOADS, start=1)
+            f"        when {i} then printf('{template}', channel::varchar)"
+            for i, template in enumerate(templates, start=1)
         )
         return f"""
 insert into {target_table}
 select
     {uuid_sql(f"'ae{seed}-' || row_id")} as id,
-    {tenant_sql(seed, 'tenant')} as tenant_id,
+    {tenant_sql(seed, "tenant")} as tenant_id,
     'idem_' || md5('k{seed}-' || key_row) as idempotency_key,
     event_type::varchar as event_type,
     channel::varchar as channel_code,
     revenue_cents,
     case pii_kind
 {pii_cases}
-        else printf('{{"channel":"%s","event_type":"%s","page":"/p/%d"}}', channel::varchar, event_type::varchar, row_id % 50)
+        else printf('{{"channel":"%s","event_type":"%s","page":"/p/%d"}}',
+                    channel::varchar, event_type::varchar, row_id % 50)
     end as raw_payload,
     status::varchar as processing_status,
     case when status::varchar = 'pending' then null else created_at + interval 30 second end as processed_at,
@@ -140,7 +154,7 @@ from chunk
 insert into {target_table}
 select
     {uuid_sql(f"'al{seed}-' || event_row || '-' || slot")} as id,
-    {tenant_sql(seed, 'tenant')} as tenant_id,
+    {tenant_sql(seed, "tenant")} as tenant_id,
     {uuid_sql(f"'ae{seed}-' || event_row")} as event_id,
     channel::varchar as channel_code,
     allocated_revenue_cents,
@@ -153,7 +167,7 @@ from chunk
 insert into {target_table}
 select
     {uuid_sql(f"'rl{seed}-' || event_row")} as id,
-    {tenant_sql(seed, 'tenant')} as tenant_id,
+    {tenant_sql(seed, "tenant")} as tenant_id,
     {uuid_sql(f"'ae{seed}-' || event_row")} as event_id,
     amount_cents,
     currency::varchar as currency,
@@ -183,7 +197,7 @@ def dead_events_sql(target_table: str, seed: int) -> str:
 insert into {target_table}
 select
     {uuid_sql(f"'de{seed}-' || row_id")} as id,
-    {tenant_sql(seed, 'tenant')} as tenant_id,
+    {tenant_sql(seed, "tenant")} as tenant_id,
     printf('{{"channel":"%s","revenue_cents":-%d}}', channel::varchar, row_id % 997 + 1) as raw_payload,
     'revenue_cents must not be negative' as error_reason,
     created_at
@@ -199,9 +213,10 @@ def reconciliation_sql(cfg: GeneratorConfig, target_table: str) -> str:
 insert into {target_table}
 select
     {uuid_sql(f"'rr{cfg.seed}-' || t || '-' || d")} as id,
-    {tenant_sql(cfg.seed, 't')} as tenant_id,
+    {tenant_sql(cfg.seed, "t")} as tenant_id,
     to_timestamp({window_start} + d * 86400 + 7200) as started_at,
-    case when (t * 31 + d) % 97 = 0 then null else to_timestamp({window_start} + d * 86400 + 7200 + 300 + (t * 7 + d) % 600) end as finished_at,
+    case when (t * 31 + d) % 97 = 0 then null
+         else to_timestamp({window_start} + d * 86400 + 7200 + 300 + (t * 7 + d) % 600) end as finished_at,
     case when (t * 31 + d) % 97 = 0 then 'running' when (t + d) % 41 = 0 then 'failed' else 'succeeded' end as status,
     1000 + (t * 131 + d * 17) % 5000 as events_checked,
     case when (t + d) % 41 = 0 then 3 + (d % 5) else 0 end as mismatches

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-DEFAULT_START = datetime(2026, 9, 1, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 def _share(name: str, value: float) -> None:
@@ -17,24 +17,24 @@ def _share(name: str, value: float) -> None:
 class GeneratorConfig:
     """What to generate. Shares are fractions of each table's rows."""
 
-    events: int                      # SPOTS interaction events (10^3 .. 10^7)
+    events: int  # SPOTS interaction events (10^3 .. 10^7)
     seed: int = 42
     start: datetime = DEFAULT_START  # first day of SPOTS and outreach activity (UTC midnight)
-    days: int = 61                   # length of the activity window in days
-    users: int | None = None         # participants; default events // 20, at least 200
-    cities: tuple[str, ...] = ()     # restrict activity to these city codes (default: all)
-    outside_city_share: float = 0.05     # users living outside every defined city
-    bad_share: float = 0.01              # SPOTS rows breaking a staging rule
-    outreach_events: int | None = None   # default events // 10, at least 2,000
-    outreach_bad_share: float = 0.03     # outreach rows breaking a contract-004 rule
-    outreach_duplicate_share: float = 0.02   # rows repeating an earlier client_event_id
-    attribution_events: int | None = None    # default events // 20, at least 1,000
-    attribution_days: int = 150              # attribution history (longer than the 90-day retention)
-    attribution_duplicate_share: float = 0.02   # rows repeating an idempotency key
-    attribution_pii_share: float = 0.01         # payloads carrying a PII key at some depth
+    days: int = 61  # length of the activity window in days
+    users: int | None = None  # participants; default events // 20, at least 200
+    cities: tuple[str, ...] = ()  # restrict activity to these city codes (default: all)
+    outside_city_share: float = 0.05  # users living outside every defined city
+    bad_share: float = 0.01  # SPOTS rows breaking a staging rule
+    outreach_events: int | None = None  # default events // 10, at least 2,000
+    outreach_bad_share: float = 0.03  # outreach rows breaking a contract-004 rule
+    outreach_duplicate_share: float = 0.02  # rows repeating an earlier client_event_id
+    attribution_events: int | None = None  # default events // 20, at least 1,000
+    attribution_days: int = 150  # attribution history (longer than the 90-day retention)
+    attribution_duplicate_share: float = 0.02  # rows repeating an idempotency key
+    attribution_pii_share: float = 0.01  # payloads carrying a PII key at some depth
     chunk_rows: int = 200_000
     tables: tuple[str, ...] = field(default=("spots", "outreach", "attribution"))
-    profile: str = "baseline"                # SPOTS activity shape: baseline or realistic (synthetic/spots.py)
+    profile: str = "baseline"  # SPOTS activity shape: baseline or realistic (synthetic/spots.py)
 
     def __post_init__(self) -> None:
         if not 1_000 <= self.events <= 10_000_000:
@@ -45,8 +45,14 @@ class GeneratorConfig:
             raise ValueError("start: must be a UTC timestamp")
         if self.chunk_rows < 10_000:
             raise ValueError(f"chunk_rows: must be at least 10,000, got {self.chunk_rows}")
-        for name in ("outside_city_share", "bad_share", "outreach_bad_share", "outreach_duplicate_share",
-                     "attribution_duplicate_share", "attribution_pii_share"):
+        for name in (
+            "outside_city_share",
+            "bad_share",
+            "outreach_bad_share",
+            "outreach_duplicate_share",
+            "attribution_duplicate_share",
+            "attribution_pii_share",
+        ):
             _share(name, getattr(self, name))
         if self.profile not in ("baseline", "realistic"):
             raise ValueError(f"profile: must be baseline or realistic, got {self.profile!r}")

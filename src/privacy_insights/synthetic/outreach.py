@@ -19,10 +19,26 @@ from privacy_insights.synthetic.config import GeneratorConfig
 EVENTS = ["page_view", "cta_click"]
 PAGES = ["/", "/pricing", "/about", "/download", "/blog/launch", "/features", "/invite"]
 CAMPAIGNS = ["Spring_Launch", "summer-promo", "BrandAwareness", "retargeting_Q3", "Referral2026", " padded campaign "]
-SOURCES = ["google", "facebook", "instagram", "newsletter", "linkedin", "tiktok", "reddit",
-           " FB ", "IG", "Meta", "adwords", "email", "x",     # aliases, some padded or upper case
-           "myspace", "tt",                                  # inactive source, inactive alias
-           "coolblog", "hn", "   "]                          # unknown, and blank (coerced to unknown)
+SOURCES = [
+    "google",
+    "facebook",
+    "instagram",
+    "newsletter",
+    "linkedin",
+    "tiktok",
+    "reddit",
+    " FB ",
+    "IG",
+    "Meta",
+    "adwords",
+    "email",
+    "x",  # aliases, some padded or upper case
+    "myspace",
+    "tt",  # inactive source, inactive alias
+    "coolblog",
+    "hn",
+    "   ",
+]  # unknown, and blank (coerced to unknown)
 SOURCE_P = np.array([14, 12, 10, 8, 5, 6, 4, 3, 3, 2, 2, 3, 2, 1, 1, 2, 1, 1], dtype=float)
 MEDIUMS = ["cpc", "social", "email", "Organic", "referral", ""]
 STORES = ["web", "ios_app_store", "google_play", "unknown", " web "]
@@ -38,9 +54,9 @@ BAD_KINDS = {
     5: ("app_key longer than 40 characters", "INVALID_INPUT"),
     6: ("utm_campaign longer than 128 characters", "INVALID_INPUT"),
 }
-GLOBAL_BURST = 620    # events inside one minute
-SESSION_BURST = 130   # events of one session inside one hour
-BURST_SESSION = -1    # session index used by the session burst
+GLOBAL_BURST = 620  # events inside one minute
+SESSION_BURST = 130  # events of one session inside one hour
+BURST_SESSION = -1  # session index used by the session burst
 
 
 def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, n: int) -> pa.Table:
@@ -49,11 +65,13 @@ def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, 
     created_s = cfg.start_epoch_s + rng.integers(0, cfg.days * 86_400, n)
 
     if offset == 0 and n >= GLOBAL_BURST + SESSION_BURST:
-        burst_minute = cfg.start_epoch_s + 86_400 + 12 * 3_600   # day 2, 12:00 UTC
+        burst_minute = cfg.start_epoch_s + 86_400 + 12 * 3_600  # day 2, 12:00 UTC
         created_s[:GLOBAL_BURST] = burst_minute + rng.integers(0, 60, GLOBAL_BURST)
-        session[:GLOBAL_BURST] = n_sessions + np.arange(GLOBAL_BURST)   # distinct sessions
+        session[:GLOBAL_BURST] = n_sessions + np.arange(GLOBAL_BURST)  # distinct sessions
         s_end = GLOBAL_BURST + SESSION_BURST
-        created_s[GLOBAL_BURST:s_end] = cfg.start_epoch_s + 3 * 86_400 + 9 * 3_600 + rng.integers(0, 3_600, SESSION_BURST)
+        created_s[GLOBAL_BURST:s_end] = (
+            cfg.start_epoch_s + 3 * 86_400 + 9 * 3_600 + rng.integers(0, 3_600, SESSION_BURST)
+        )
         session[GLOBAL_BURST:s_end] = BURST_SESSION
     created_us = created_s * 1_000_000 + rng.integers(0, 1_000_000, n)
 
@@ -68,27 +86,30 @@ def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, 
     no_client_id = (rng.random(n) < 0.10) & ~dup
 
     bad = rng.random(n) < cfg.outreach_bad_share
-    return pa.table({
-        "row_id": pa.array(row_id),
-        "client_row": pa.array(client_row, mask=no_client_id),
-        "session_idx": pa.array(session),
-        "event": labels(rng.choice(2, n, p=[0.8, 0.2]), EVENTS),
-        "page_key": labels(rng.integers(0, len(PAGES), n), PAGES),
-        "utm_campaign": labels(rng.integers(0, len(CAMPAIGNS), n), CAMPAIGNS),
-        "utm_source": labels(rng.choice(len(SOURCES), n, p=SOURCE_P / SOURCE_P.sum()), SOURCES),
-        "utm_medium": labels(rng.integers(0, len(MEDIUMS), n), MEDIUMS),
-        "store": pa.DictionaryArray.from_arrays(
-            pa.array(rng.integers(0, len(STORES), n).astype(np.int32), mask=rng.random(n) < 0.2),
-            pa.array(STORES)),
-        "country": pa.DictionaryArray.from_arrays(
-            pa.array(rng.integers(0, len(COUNTRIES), n).astype(np.int32), mask=rng.random(n) < 0.1),
-            pa.array(COUNTRIES)),
-        "ui_locale": pa.DictionaryArray.from_arrays(
-            pa.array(rng.integers(0, len(LOCALES), n).astype(np.int32), mask=rng.random(n) < 0.1),
-            pa.array(LOCALES)),
-        "created_at": timestamps(created_us),
-        "bad_kind": pa.array(np.where(bad, rng.integers(1, len(BAD_KINDS) + 1, n), 0).astype(np.int8)),
-    })
+    return pa.table(
+        {
+            "row_id": pa.array(row_id),
+            "client_row": pa.array(client_row, mask=no_client_id),
+            "session_idx": pa.array(session),
+            "event": labels(rng.choice(2, n, p=[0.8, 0.2]), EVENTS),
+            "page_key": labels(rng.integers(0, len(PAGES), n), PAGES),
+            "utm_campaign": labels(rng.integers(0, len(CAMPAIGNS), n), CAMPAIGNS),
+            "utm_source": labels(rng.choice(len(SOURCES), n, p=SOURCE_P / SOURCE_P.sum()), SOURCES),
+            "utm_medium": labels(rng.integers(0, len(MEDIUMS), n), MEDIUMS),
+            "store": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, len(STORES), n).astype(np.int32), mask=rng.random(n) < 0.2), pa.array(STORES)
+            ),
+            "country": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, len(COUNTRIES), n).astype(np.int32), mask=rng.random(n) < 0.1),
+                pa.array(COUNTRIES),
+            ),
+            "ui_locale": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, len(LOCALES), n).astype(np.int32), mask=rng.random(n) < 0.1), pa.array(LOCALES)
+            ),
+            "created_at": timestamps(created_us),
+            "bad_kind": pa.array(np.where(bad, rng.integers(1, len(BAD_KINDS) + 1, n), 0).astype(np.int8)),
+        }
+    )
 
 
 def insert_sql(target_table: str, seed: int) -> str:

@@ -105,8 +105,14 @@ RAW_TABLES: dict[str, list[tuple[str, str]]] = {
 TABLES_BY_CONTRACT: dict[str, tuple[str, ...]] = {
     "spots": ("spots_interaction_events",),
     "outreach": ("outreach_event_logs",),
-    "attribution": ("attribution_events", "attribution_allocations", "revenue_ledger",
-                    "revenue_state_transitions", "dead_events", "reconciliation_runs"),
+    "attribution": (
+        "attribution_events",
+        "attribution_allocations",
+        "revenue_ledger",
+        "revenue_state_transitions",
+        "dead_events",
+        "reconciliation_runs",
+    ),
 }
 
 

@@ -32,8 +32,9 @@ DOOR_TYPE_P = [0.55, 0.30, 0.15]
 CATEGORIES = ["coffee", "food", "music", "outdoor", "art", "sports", "tech", "community", "other"]
 CATEGORY_P = [0.20, 0.18, 0.12, 0.10, 0.08, 0.09, 0.07, 0.08, 0.08]
 # Local hour-of-day profile: quiet nights, a morning bump, lunch, a long evening peak.
-DIURNAL = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.6, 1.5, 3, 4, 3.5, 3, 3.5,
-                    4.5, 4, 3, 3, 3.5, 4.5, 6, 6.5, 6, 5, 3.5, 2], dtype=float)
+DIURNAL = np.array(
+    [1, 0.6, 0.4, 0.3, 0.3, 0.6, 1.5, 3, 4, 3.5, 3, 3.5, 4.5, 4, 3, 3, 3.5, 4.5, 6, 6.5, 6, 5, 3.5, 2], dtype=float
+)
 # Monday .. Sunday
 WEEKLY = np.array([0.9, 0.9, 0.95, 1.0, 1.2, 1.45, 1.3])
 WEEKLY_REALISTIC = np.array([0.8, 0.85, 0.9, 1.0, 1.3, 1.8, 1.6])
@@ -69,8 +70,9 @@ PLACES = ["the corner cafe", "riverside park", "the jazz bar", "hall 4", "the ni
 def message_pool(rng: np.random.Generator, size: int = 200) -> list[str]:
     """Free-text messages (some carrying PII on purpose: staging must drop them all)."""
     return [
-        MESSAGES[int(rng.integers(len(MESSAGES)))].format(place=PLACES[int(rng.integers(len(PLACES)))],
-                                                          n=int(rng.integers(100)))
+        MESSAGES[int(rng.integers(len(MESSAGES)))].format(
+            place=PLACES[int(rng.integers(len(PLACES)))], n=int(rng.integers(100))
+        )
         for _ in range(size)
     ]
 
@@ -93,8 +95,9 @@ def city_weights(cfg: GeneratorConfig, cities: list[City]) -> np.ndarray:
     return np.where(launch, LAUNCH_SHARE / launch.sum(), (1 - LAUNCH_SHARE) * population / population[~launch].sum())
 
 
-def habitual(rng: np.random.Generator, user: np.ndarray, cfg: GeneratorConfig, shares: list[float],
-             salt: int) -> np.ndarray:
+def habitual(
+    rng: np.random.Generator, user: np.ndarray, cfg: GeneratorConfig, shares: list[float], salt: int
+) -> np.ndarray:
     """Each person's favourite (drawn once from ``shares``) for HABIT_SHARE of events, else any."""
     cdf = np.cumsum(shares)
     favourite = np.minimum(np.searchsorted(cdf / cdf[-1], unit_hash(user, cfg.seed * 7 + salt)), len(shares) - 1)
@@ -102,8 +105,9 @@ def habitual(rng: np.random.Generator, user: np.ndarray, cfg: GeneratorConfig, s
     return np.where(rng.random(len(user)) < HABIT_SHARE, favourite, anything)
 
 
-def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Generator,
-                   offset: int, n: int, messages: list[str]) -> pa.Table:
+def generate_chunk(
+    cfg: GeneratorConfig, cities: list[City], rng: np.random.Generator, offset: int, n: int, messages: list[str]
+) -> pa.Table:
     lat0 = np.array([c.latitude for c in cities])
     lon0 = np.array([c.longitude for c in cities])
     radius = np.array([c.radius_km for c in cities])
@@ -132,8 +136,9 @@ def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Gene
 
     first_weekday = cfg.start.weekday()
     if realistic:
-        day_weights = WEEKLY_REALISTIC[(first_weekday + np.arange(cfg.days)) % 7] \
-            * (1 + GROWTH_PER_DAY) ** np.arange(cfg.days)
+        day_weights = WEEKLY_REALISTIC[(first_weekday + np.arange(cfg.days)) % 7] * (1 + GROWTH_PER_DAY) ** np.arange(
+            cfg.days
+        )
     else:
         day_weights = WEEKLY[(first_weekday + np.arange(cfg.days)) % 7]
     day = rng.choice(cfg.days, size=n, p=day_weights / day_weights.sum())
@@ -146,24 +151,29 @@ def generate_chunk(cfg: GeneratorConfig, cities: list[City], rng: np.random.Gene
     bad_kind = np.where(bad, rng.integers(1, len(BAD_KINDS) + 1, n), 0)
     has_message = rng.random(n) < 0.35
 
-    return pa.table({
-        "row_id": pa.array(np.arange(offset, offset + n, dtype=np.int64)),
-        "user_idx": pa.array(user),
-        "event_type": labels(rng.choice(3, n, p=EVENT_TYPE_P), EVENT_TYPES),
-        "door_type": labels(habitual(rng, user, cfg, DOOR_TYPE_P, 5) if realistic else rng.choice(3, n, p=DOOR_TYPE_P),
-                            DOOR_TYPES),
-        "category": labels(habitual(rng, user, cfg, CATEGORY_P, 6) if realistic
-                           else rng.choice(len(CATEGORIES), n, p=CATEGORY_P), CATEGORIES),
-        "occurred_at": timestamps(occurred_s * 1_000_000),
-        "ingested_at": timestamps((occurred_s + ingest_delay_s) * 1_000_000),
-        "latitude": pa.array(np.round(lat, 6)),
-        "longitude": pa.array(np.round(lon, 6)),
-        "message": pa.DictionaryArray.from_arrays(
-            pa.array(rng.integers(0, len(messages), n).astype(np.int32), mask=~has_message),
-            pa.array(messages)),
-        "ip": pa.array((rng.integers(1, 224, n).astype(np.int64) << 24) | rng.integers(0, 1 << 24, n)),
-        "bad_kind": pa.array(bad_kind.astype(np.int8)),
-    })
+    return pa.table(
+        {
+            "row_id": pa.array(np.arange(offset, offset + n, dtype=np.int64)),
+            "user_idx": pa.array(user),
+            "event_type": labels(rng.choice(3, n, p=EVENT_TYPE_P), EVENT_TYPES),
+            "door_type": labels(
+                habitual(rng, user, cfg, DOOR_TYPE_P, 5) if realistic else rng.choice(3, n, p=DOOR_TYPE_P), DOOR_TYPES
+            ),
+            "category": labels(
+                habitual(rng, user, cfg, CATEGORY_P, 6) if realistic else rng.choice(len(CATEGORIES), n, p=CATEGORY_P),
+                CATEGORIES,
+            ),
+            "occurred_at": timestamps(occurred_s * 1_000_000),
+            "ingested_at": timestamps((occurred_s + ingest_delay_s) * 1_000_000),
+            "latitude": pa.array(np.round(lat, 6)),
+            "longitude": pa.array(np.round(lon, 6)),
+            "message": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, len(messages), n).astype(np.int32), mask=~has_message), pa.array(messages)
+            ),
+            "ip": pa.array((rng.integers(1, 224, n).astype(np.int64) << 24) | rng.integers(0, 1 << 24, n)),
+            "bad_kind": pa.array(bad_kind.astype(np.int8)),
+        }
+    )
 
 
 def insert_sql(target_table: str, seed: int) -> str:

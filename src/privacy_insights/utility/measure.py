@@ -21,7 +21,7 @@ import pandas as pd
 
 from privacy_insights.targets import Warehouse
 
-LEVEL_SEGMENTS = {   # level -> (door type, category, context) expressions over the finest cells
+LEVEL_SEGMENTS = {  # level -> (door type, category, context) expressions over the finest cells
     "city": ("'all'", "'all'", "case when granularity = 'hour' then context else 'all' end"),
     "city_door_type": ("door_type", "'all'", "'all'"),
     "city_category": ("'all'", "category", "'all'"),
@@ -31,11 +31,11 @@ LEVEL_SEGMENTS = {   # level -> (door type, category, context) expressions over 
 
 @dataclass
 class Utility:
-    levels: pd.DataFrame                  # one row per granularity and level
+    levels: pd.DataFrame  # one row per granularity and level
     headline: dict[str, float]
-    cities: pd.DataFrame                  # released vs suppressed cells by city (day, every level)
-    errors: pd.DataFrame                  # released day cells: level, true participants, estimate, noise scale
-    ledger: pd.DataFrame                  # the budget ledger
+    cities: pd.DataFrame  # released vs suppressed cells by city (day, every level)
+    errors: pd.DataFrame  # released day cells: level, true participants, estimate, noise scale
+    ledger: pd.DataFrame  # the budget ledger
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -53,7 +53,8 @@ def _truth_sql(warehouse: Warehouse) -> str:
                 {door} as segment_door_type, {category} as segment_category, {context} as segment_context,
                 sum(participants) as true_participants, sum(doors_opened) as true_doors
             from {cells}
-            where (granularity, period_start) in (select distinct time_granularity, release_period_start from {released})
+            where (granularity, period_start) in (
+                select distinct time_granularity, release_period_start from {released})
                 {hour_filter}
             group by all""")
     return " union all ".join(parts)
@@ -95,7 +96,8 @@ def measure(warehouse: Warehouse) -> Utility:
             count(*) filter (where outcome = 'released' and true_participants < k) as released_below_k
         from utility_cells
         group by all
-        ) order by granularity, list_position(['city', 'city_door_type', 'city_category', 'city_segment'], release_level)
+        ) order by granularity,
+            list_position(['city', 'city_door_type', 'city_category', 'city_segment'], release_level)
     """).df()
     headline = _headline(warehouse, levels)
     cities = con.sql("""
@@ -148,8 +150,8 @@ def _headline(warehouse: Warehouse, levels: pd.DataFrame) -> dict[str, float]:
                 and release_level in ('city_category', 'city_segment')
         )
         select (select count(*) from numbered),
-            (select count(*) from days) * (select count(*) from {warehouse.qualify('reference', 'city_definitions')})
-            * (select count(*) from {warehouse.qualify('reference', 'categories')})
+            (select count(*) from days) * (select count(*) from {warehouse.qualify("reference", "city_definitions")})
+            * (select count(*) from {warehouse.qualify("reference", "categories")})
     """).fetchone()
     city_day = levels[(levels["granularity"] == "day") & (levels["release_level"] == "city")]
     released_total = int(levels["released"].sum())
@@ -159,9 +161,11 @@ def _headline(warehouse: Warehouse, levels: pd.DataFrame) -> dict[str, float]:
         "share_opens_in_released_day_or_week_cell": in_day_or_week / opens if opens else 0.0,
         "share_city_category_days_with_a_number": combos[0] / combos[1] if combos[1] else 0.0,
         "median_relative_error_city_day_participants": float(city_day["median_relative_error"].iloc[0])
-        if len(city_day) and pd.notna(city_day["median_relative_error"].iloc[0]) else float("nan"),
+        if len(city_day) and pd.notna(city_day["median_relative_error"].iloc[0])
+        else float("nan"),
         "share_released_cells_below_k": float(levels["released_below_k"].sum()) / released_total
-        if released_total else 0.0,
+        if released_total
+        else 0.0,
         "released_cells": released_total,
     }
 

@@ -18,8 +18,13 @@ COLOURS = {"city": "#1b9e77", "city_door_type": "#d95f02", "city_category": "#75
 GRANULARITY_ORDER = ["week", "day", "hour"]
 GRANULARITY_COLOURS = {"week": "#7570b3", "day": "#1b9e77", "hour": "#d95f02"}
 OUTCOME_ORDER = ["released", "k_min", "dominance", "budget_exhausted", "rolled_up"]
-OUTCOME_COLOURS = {"released": "#66a61e", "k_min": "#e6ab02", "dominance": "#a6761d", "budget_exhausted": "#e41a1c",
-                   "rolled_up": "#bbbbbb"}
+OUTCOME_COLOURS = {
+    "released": "#66a61e",
+    "k_min": "#e6ab02",
+    "dominance": "#a6761d",
+    "budget_exhausted": "#e41a1c",
+    "rolled_up": "#bbbbbb",
+}
 
 
 def coverage_by_level(u: Utility, path: Path, title: str) -> Path:
@@ -28,8 +33,9 @@ def coverage_by_level(u: Utility, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4))
     x = np.arange(len(frame))
     ax.bar(x - 0.2, frame["released"] / frame["cells"], 0.4, label="cells released", color="#66a61e")
-    ax.bar(x + 0.2, frame["share_participants_released"], 0.4, label="true participants in released cells",
-           color="#1f78b4")
+    ax.bar(
+        x + 0.2, frame["share_participants_released"], 0.4, label="true participants in released cells", color="#1f78b4"
+    )
     ax.set_xticks(x, frame["label"], fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share")
@@ -45,10 +51,17 @@ def error_vs_size(u: Utility, path: Path, title: str) -> Path:
         if rows.empty:
             continue
         error = (rows["estimate"] - rows["true_participants"]).abs() / rows["true_participants"]
-        ax.scatter(rows["true_participants"], error.clip(lower=1e-5), s=4, alpha=0.4, color=COLOURS[level],
-                   label=f"{level} (noise scale {rows['noise_scale'].iloc[0]:.1f})")
-        sizes = np.logspace(np.log10(max(rows["true_participants"].min(), 1)),
-                            np.log10(rows["true_participants"].max() + 1), 50)
+        ax.scatter(
+            rows["true_participants"],
+            error.clip(lower=1e-5),
+            s=4,
+            alpha=0.4,
+            color=COLOURS[level],
+            label=f"{level} (noise scale {rows['noise_scale'].iloc[0]:.1f})",
+        )
+        sizes = np.logspace(
+            np.log10(max(rows["true_participants"].min(), 1)), np.log10(rows["true_participants"].max() + 1), 50
+        )
         ax.plot(sizes, rows["noise_scale"].iloc[0] / sizes, color=COLOURS[level], linewidth=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -75,15 +88,22 @@ def spread_per_day(ledger: pd.DataFrame, days: pd.DatetimeIndex) -> dict[str, pd
     return per_day
 
 
-def stacked_bars(ax, index, columns: dict[str, pd.Series], colours: dict[str, str],
-                 labels: dict[str, str] | None = None, **bar) -> None:
+def stacked_bars(
+    ax, index, columns: dict[str, pd.Series], colours: dict[str, str], labels: dict[str, str] | None = None, **bar
+) -> None:
     """Bars of ``columns`` stacked in their order; an all-zero column draws nothing."""
     bottom = np.zeros(len(index))
     for key, values in columns.items():
         values = np.asarray(values, dtype=float)
         if values.sum() > 0:
-            ax.bar(index, values, bottom=bottom, color=colours.get(key, "#999999"),
-                   label=(labels or {}).get(key, key), **bar)
+            ax.bar(
+                index,
+                values,
+                bottom=bottom,
+                color=colours.get(key, "#999999"),
+                label=(labels or {}).get(key, key),
+                **bar,
+            )
             bottom += values
 
 
@@ -102,11 +122,14 @@ def budget_over_window(u: Utility, path: Path, title: str) -> Path:
         ax.text(0.5, 0.5, "no charges", ha="center")
     else:
         ledger["release_period_start"] = pd.to_datetime(ledger["release_period_start"])
-        days = pd.date_range(ledger["release_period_start"].min() - pd.Timedelta(days=1),
-                             ledger["release_period_start"].max() + pd.Timedelta(days=8))
+        days = pd.date_range(
+            ledger["release_period_start"].min() - pd.Timedelta(days=1),
+            ledger["release_period_start"].max() + pd.Timedelta(days=8),
+        )
         per_day = spread_per_day(ledger, days)
-        stacked_bars(ax, days, per_day, GRANULARITY_COLOURS,
-                     {g: f"{g} (epsilon per day of period)" for g in GRANULARITY_ORDER})
+        stacked_bars(
+            ax, days, per_day, GRANULARITY_COLOURS, {g: f"{g} (epsilon per day of period)" for g in GRANULARITY_ORDER}
+        )
         window = int(ledger["budget_window_days"].iloc[0])
         total = sum(per_day.values())
         ax2 = ax.twinx()
@@ -153,7 +176,9 @@ def coverage_by_city(u: Utility, path: Path, title: str) -> Path:
 
 def write_all(u: Utility, folder: Path, stem: str, title: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    return [coverage_by_level(u, folder / f"{stem}_coverage_by_level.png", title),
-            error_vs_size(u, folder / f"{stem}_error_vs_size.png", title),
-            budget_over_window(u, folder / f"{stem}_budget.png", title),
-            coverage_by_city(u, folder / f"{stem}_coverage_by_city.png", title)]
+    return [
+        coverage_by_level(u, folder / f"{stem}_coverage_by_level.png", title),
+        error_vs_size(u, folder / f"{stem}_error_vs_size.png", title),
+        budget_over_window(u, folder / f"{stem}_budget.png", title),
+        coverage_by_city(u, folder / f"{stem}_coverage_by_city.png", title),
+    ]

@@ -30,32 +30,42 @@ def table(headers: list[str], rows: list[list]) -> str:
 
 
 def headline_table(runs: list[tuple[str, Utility]]) -> str:
-    lines = ["| measure | " + " | ".join(label for label, _ in runs) + " |",
-             "|---|" + "---|" * len(runs)]
+    lines = ["| measure | " + " | ".join(label for label, _ in runs) + " |", "|---|" + "---|" * len(runs)]
     for key, text, kind in HEADLINE:
         lines.append(f"| {text} | " + " | ".join(fmt(u.headline.get(key), kind) for _, u in runs) + " |")
     return "\n".join(lines)
 
 
 def levels_table(u: Utility) -> str:
-    lines = ["| granularity | level | cells | released | k_min | dominance | budget | rolled up | participants "
-             "in released | doors in released | median rel. error | p90 rel. error | released below k |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| granularity | level | cells | released | k_min | dominance | budget | rolled up | participants "
+        "in released | doors in released | median rel. error | p90 rel. error | released below k |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in u.levels.itertuples():
         lines.append(
             f"| {r.granularity} | {r.release_level} | {r.cells:,} | {r.released:,} | {r.suppressed_k_min:,} | "
             f"{r.suppressed_dominance:,} | {r.budget_exhausted:,} | {r.rolled_up:,} | "
             f"{r.share_participants_released:.1%} | {r.share_doors_released:.1%} | "
-            f"{fmt(r.median_relative_error, 'pct2')} | {fmt(r.p90_relative_error, 'pct2')} | {r.released_below_k:,} |")
+            f"{fmt(r.median_relative_error, 'pct2')} | {fmt(r.p90_relative_error, 'pct2')} | {r.released_below_k:,} |"
+        )
     return "\n".join(lines)
 
 
 def markdown(runs: list[tuple[str, Utility]], figures: dict[str, list[Path]], base: Path, command: str) -> str:
-    parts = ["# Utility of spots_insights_v1", "",
-             f"Produced by `{command}` (module `privacy_insights.utility`). Each column is a fresh warehouse: "
-             "generated data (profile, events), `dbt build` at the default `as_of` (28 release days, 61 cities), "
-             "then the release compared with the exact bounded aggregates it was computed from. Internal: it reads "
-             "true counts.", "", "## Headline", "", headline_table(runs), ""]
+    parts = [
+        "# Utility of spots_insights_v1",
+        "",
+        f"Produced by `{command}` (module `privacy_insights.utility`). Each column is a fresh warehouse: "
+        "generated data (profile, events), `dbt build` at the default `as_of` (28 release days, 61 cities), "
+        "then the release compared with the exact bounded aggregates it was computed from. Internal: it reads "
+        "true counts.",
+        "",
+        "## Headline",
+        "",
+        headline_table(runs),
+        "",
+    ]
     for label, u in runs:
         parts += [f"## {label}", "", levels_table(u), ""]
         for path in figures.get(label, []):

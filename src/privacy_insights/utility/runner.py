@@ -31,10 +31,36 @@ def measure_fresh(root: Path, profile: str, events: int, seed: int) -> Utility:
     from privacy_insights.benchmark.runner import BIN, Workspace
 
     ws = Workspace(root, "dev", events, name=f"utility-{profile}-{events}")
-    ws.run("generate", [str(BIN / "privacy-insights"), "generate", "--target", "dev", "--events", str(events),
-                        "--seed", str(seed), "--profile", profile, "--tables", "spots"])
-    ws.run("dbt build", [str(BIN / "dbt"), "build", "--selector", "spots_pipeline",
-                         "--target-path", str(ws.dir / "target"), "--log-path", str(ws.dir / "logs")])
+    ws.run(
+        "generate",
+        [
+            str(BIN / "privacy-insights"),
+            "generate",
+            "--target",
+            "dev",
+            "--events",
+            str(events),
+            "--seed",
+            str(seed),
+            "--profile",
+            profile,
+            "--tables",
+            "spots",
+        ],
+    )
+    ws.run(
+        "dbt build",
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--selector",
+            "spots_pipeline",
+            "--target-path",
+            str(ws.dir / "target"),
+            "--log-path",
+            str(ws.dir / "logs"),
+        ],
+    )
     con = duckdb.connect(ws.env["PRIVACY_INSIGHTS_DUCKDB"], read_only=True)
     try:
         catalog = con.sql("select current_database()").fetchone()[0]
@@ -66,8 +92,9 @@ def run(args) -> int:
     command = "privacy-insights utility-report " + " ".join(args.argv)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(markdown(runs, figures, output.parent, command.strip()) + "\n")
-    output.with_suffix(".json").write_text(json.dumps({label: u.to_dict() for label, u in runs}, indent=2,
-                                                      default=float) + "\n")
+    output.with_suffix(".json").write_text(
+        json.dumps({label: u.to_dict() for label, u in runs}, indent=2, default=float) + "\n"
+    )
     for label, u in runs:
         print(f"{label}: " + ", ".join(f"{k} {v:.4g}" for k, v in u.headline.items()))
     print(f"wrote {output} and {figures_dir}/")
