@@ -38,8 +38,9 @@ demo: generate build
 report: install
 	$(BIN)/privacy-insights report
 
+# Two workers, each module's tests on one worker (module-scoped builds are shared by its tests).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 # Python lint and format (ruff, [tool.ruff] in pyproject.toml): clean, and run by CI (.ci/run).
 lint-python: install
