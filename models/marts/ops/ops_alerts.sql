@@ -39,9 +39,11 @@ busiest as (
     select
         open_windows.*,
         count(*) over () as windows_above,
-        row_number() over (order by window_share_spent desc, window_start) as busiest_rank
+        row_number() over (
+            order by open_windows.window_share_spent desc, open_windows.window_start asc
+        ) as busiest_rank
     from open_windows
-    where window_share_spent >= {{ share }}
+    where open_windows.window_share_spent >= {{ share }}
 ),
 
 budget_alerts as (
@@ -72,7 +74,7 @@ exhausted_alerts as (
             "'the cap binds: lower the per-period epsilon, disable a granularity or accept the gaps'"]) }} as details
     from budget
     where window_open and periods_denied > 0
-    group by time_granularity
+    group by 2
 ),
 
 stale_alerts as (

@@ -14,7 +14,8 @@ select
     cast(requested_at as date) as request_day,
     cast(channel as varchar) as channel,
     cast(outcome as varchar) as outcome,
-    cast(coalesce(rule, 'none') as varchar) as rule,
+    -- `rule` is the audit's own column name (stg_audit__buyer_requests)
+    cast(coalesce(rule, 'none') as varchar) as rule,  -- noqa: RF04
     cast(count(*) as bigint) as requests,
     cast(coalesce(sum(case when outcome = 'delivered' then row_count end), 0) as bigint) as rows_delivered,
     cast(max(latency_ms) as double) as max_latency_ms

@@ -28,16 +28,18 @@ decisions as (
     select
         time_granularity,
         release_period_start as period_start,
-        case when time_granularity = 'week' then 7 else 1 end as period_days,
         status,
         epsilon,
+        case when time_granularity = 'week' then 7 else 1 end as period_days,
         coalesce(delta, 0) as delta
     from ledger
     where as_of <= cast('{{ as_of_timestamp() }}' as timestamp)
 ),
 
 decided_periods as (
-    select distinct time_granularity, period_start
+    select distinct
+        time_granularity,
+        period_start
     from decisions
 ),
 
@@ -63,16 +65,16 @@ weeks as (
 -- every period of an enabled granularity that may be released, with its configured cost
 calendar as (
     {%- for g in granularities %}
-    select
-        '{{ g }}' as time_granularity,
-        bucket_start as period_start,
-        {{ 7 if g == 'week' else 1 }} as period_days,
-        cast({{ release['granularities'][g]['epsilon'] }} as double) as epsilon,
-        cast({{ release['gaussian_delta'] if gaussian else 0 }} as double) as delta
-    from {{ 'weeks' if g == 'week' else 'days' }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ g }}' as time_granularity,
+            bucket_start as period_start,
+            {{ 7 if g == 'week' else 1 }} as period_days,
+            cast({{ release['granularities'][g]['epsilon'] }} as double) as epsilon,
+            cast({{ release['gaussian_delta'] if gaussian else 0 }} as double) as delta
+        from {{ 'weeks' if g == 'week' else 'days' }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -80,8 +82,9 @@ pending as (
     select calendar.*
     from calendar
     left join decided_periods
-        on calendar.time_granularity = decided_periods.time_granularity
-        and calendar.period_start = decided_periods.period_start
+        on
+            calendar.time_granularity = decided_periods.time_granularity
+            and calendar.period_start = decided_periods.period_start
     where decided_periods.period_start is null
 ),
 
@@ -92,7 +95,10 @@ granularities as (
 ),
 
 grid as (
-    select windows.window_start, windows.window_end, granularities.time_granularity
+    select
+        windows.window_start,
+        windows.window_end,
+        granularities.time_granularity
     from windows
     cross join granularities
 ),
@@ -107,10 +113,11 @@ spent as (
         coalesce(sum(case when decisions.status = 'charged' then decisions.delta end), 0) as delta_spent
     from grid
     left join decisions
-        on grid.time_granularity = decisions.time_granularity
-        and decisions.period_start < grid.window_end
-        and {{ dbt.dateadd('day', 'decisions.period_days', 'decisions.period_start') }} > grid.window_start
-    group by grid.window_start, grid.time_granularity
+        on
+            grid.time_granularity = decisions.time_granularity
+            and grid.window_end > decisions.period_start
+            and {{ dbt.dateadd('day', 'decisions.period_days', 'decisions.period_start') }} > grid.window_start
+    group by 1, 2
 ),
 
 projected as (
@@ -122,10 +129,11 @@ projected as (
         coalesce(sum(pending.delta), 0) as delta_pending
     from grid
     left join pending
-        on grid.time_granularity = pending.time_granularity
-        and pending.period_start < grid.window_end
-        and {{ dbt.dateadd('day', 'pending.period_days', 'pending.period_start') }} > grid.window_start
-    group by grid.window_start, grid.time_granularity
+        on
+            grid.time_granularity = pending.time_granularity
+            and grid.window_end > pending.period_start
+            and {{ dbt.dateadd('day', 'pending.period_days', 'pending.period_start') }} > grid.window_start
+    group by 1, 2
 ),
 
 usage as (

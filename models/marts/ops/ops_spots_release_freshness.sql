@@ -23,21 +23,25 @@ policies as (
 ),
 
 enabled as (
-    {%- for g in granularities %}
+    select enabled_granularities.time_granularity
+    from (values {{ "('" ~ granularities | join("'), ('") ~ "')" }}) as enabled_granularities (time_granularity)
+),
+
+calendar as (
     select
-        '{{ g }}' as time_granularity,
-        {{ 7 if g == 'week' else 1 }} as period_days,
-        {%- if g == 'week' %}
-        {{ dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)) }} as first_period_start,
-        {{ dbt.date_trunc('week', dbt.dateadd('day', -7, release_cutoff())) }} as last_eligible_start
-        {%- else %}
-        {{ release_start }} as first_period_start,
-        {{ dbt.date_trunc('day', dbt.dateadd('day', -1, release_cutoff())) }} as last_eligible_start
-        {%- endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        time_granularity,
+        case when time_granularity = 'week' then 7 else 1 end as period_days,
+        case
+            when time_granularity = 'week'
+                then {{ dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)) }}
+            else {{ release_start }}
+        end as first_period_start,
+        case
+            when time_granularity = 'week'
+                then {{ dbt.date_trunc('week', dbt.dateadd('day', -7, release_cutoff())) }}
+            else {{ dbt.date_trunc('day', dbt.dateadd('day', -1, release_cutoff())) }}
+        end as last_eligible_start
+    from enabled
 ),
 
 last_released as (
@@ -45,32 +49,33 @@ last_released as (
         time_granularity,
         max(release_period_start) as last_released_period_start
     from released
-    group by time_granularity
+    group by 1
 ),
 
 frontier as (
     select
-        enabled.time_granularity,
-        enabled.period_days,
+        calendar.time_granularity,
+        calendar.period_days,
         last_released.last_released_period_start,
         case
-            when enabled.last_eligible_start >= enabled.first_period_start then enabled.last_eligible_start
+            when calendar.last_eligible_start >= calendar.first_period_start then calendar.last_eligible_start
         end as last_eligible_period_start,
         coalesce(
-            {{ dbt.dateadd('day', 'enabled.period_days', 'last_released.last_released_period_start') }},
-            enabled.first_period_start
+            {{ dbt.dateadd('day', 'calendar.period_days', 'last_released.last_released_period_start') }},
+            calendar.first_period_start
         ) as first_unreleased_start
-    from enabled
-    left join last_released on enabled.time_granularity = last_released.time_granularity
+    from calendar
+    left join last_released on calendar.time_granularity = last_released.time_granularity
 ),
+
+{%- set behind_days = dbt.datediff('frontier.first_unreleased_start', 'frontier.last_eligible_period_start', 'day') %}
 
 overdue as (
     select
         frontier.*,
         case
             when frontier.first_unreleased_start <= frontier.last_eligible_period_start
-                then {{ dbt.datediff('frontier.first_unreleased_start', 'frontier.last_eligible_period_start', 'day') }}
-                    / frontier.period_days + 1
+                then {{ behind_days }} / frontier.period_days + 1  -- noqa: LT05
             else 0
         end as periods_behind,
         case
@@ -79,19 +84,25 @@ overdue as (
                     dbt.dateadd('day', 'frontier.period_days', 'frontier.first_unreleased_start')) }}
         end as overdue_since
     from frontier
+),
+
+hours as (
+    select
+        overdue.*,
+        coalesce({{ dbt.datediff('overdue.overdue_since', as_of, 'minute') }} / 60.0, 0) as hours_overdue  -- noqa: LT05
+    from overdue
 )
 
 select
-    cast(overdue.time_granularity as varchar) as time_granularity,
-    cast(overdue.last_released_period_start as timestamp) as last_released_period_start,
-    cast(overdue.last_eligible_period_start as timestamp) as last_eligible_period_start,
-    cast(overdue.periods_behind as bigint) as periods_behind,
-    cast(overdue.overdue_since as timestamp) as overdue_since,
-    cast(coalesce({{ dbt.datediff('overdue.overdue_since', as_of, 'minute') }} / 60.0, 0) as double) as hours_overdue,
+    cast(hours.time_granularity as varchar) as time_granularity,
+    cast(hours.last_released_period_start as timestamp) as last_released_period_start,
+    cast(hours.last_eligible_period_start as timestamp) as last_eligible_period_start,
+    cast(hours.periods_behind as bigint) as periods_behind,
+    cast(hours.overdue_since as timestamp) as overdue_since,
+    cast(hours.hours_overdue as double) as hours_overdue,
     cast(policies.job_name as varchar) as job_name,
     cast(policies.max_staleness_hours as bigint) as max_staleness_hours,
-    cast(coalesce({{ dbt.datediff('overdue.overdue_since', as_of, 'minute') }} / 60.0, 0)
-        > policies.max_staleness_hours as boolean) as is_stale,
+    cast(hours.hours_overdue > policies.max_staleness_hours as boolean) as is_stale,
     {{ as_of }} as as_of
-from overdue
+from hours
 left join policies on true
