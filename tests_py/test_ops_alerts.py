@@ -137,7 +137,7 @@ def test_budget_alerts_fire_when_a_low_cap_is_spent(cap_spent: DbtProject):
     window_key = "budget_above_threshold:2026-09-20..2026-10-19"  # the earliest busiest open window
     assert sorted(fired) == [window_key, "budget_exhausted:day"], fired
     alert_type, subject, observed, threshold, detected_at, details = fired[window_key]
-    assert (observed, threshold, str(detected_at)) == (1.0, 0.8, "2026-10-22 00:00:00")
+    assert (observed, threshold, str(detected_at)) == (1.0, 0.9, "2026-10-22 00:00:00")
     assert observed == pytest.approx(busiest_open_window(cap_spent))
     assert "epsilon 1.0 of the cap 1.0" in details
     # the subject is the busiest open window (the earliest of equals), first..last day
@@ -162,12 +162,14 @@ def test_budget_exhausted_fires_below_the_share_when_weeks_hold_the_budget(cap_r
 
 
 def test_budget_alert_threshold_boundary(default_cap: DbtProject):
-    """The same ledger (11.5 in the busiest open window) under a lowered cap: 11.5 / 14 = 0.82
-    fires, 11.5 / 15 = 0.77 does not; the share is var ops_budget_alert_share."""
-    fired = rerun_ops(default_cap, epsilon_cap=14.0)
+    """The same ledger (11.5 in the busiest open window) under a lowered cap: 11.5 / 12.5 = 0.92
+    fires, 11.5 / 13 = 0.88 does not at the default share 0.9, and does at a share of 0.85."""
+    fired = rerun_ops(default_cap, epsilon_cap=12.5)
     assert [v[0] for v in fired.values()] == ["budget_above_threshold"]
-    assert next(iter(fired.values()))[2] == pytest.approx(11.5 / 14)
-    assert rerun_ops(default_cap, epsilon_cap=15.0) == {}
+    assert next(iter(fired.values()))[2:4] == (pytest.approx(11.5 / 12.5), 0.9)
+    assert rerun_ops(default_cap, epsilon_cap=13.0) == {}
+    default_cap.dbt("run", "--select", *OPS, vars={**build_vars(epsilon_cap=13.0), "ops_budget_alert_share": 0.85})
+    assert [v[0] for v in alerts(default_cap).values()] == ["budget_above_threshold"]
 
 
 def test_release_stale_fires_past_the_policy_and_not_before(default_cap: DbtProject):
