@@ -36,22 +36,44 @@ bucketed as (
 ),
 
 per_person as (
-    select 'hour' as granularity, hour_start as time_bucket_start_utc, city_code, door_type,
+    select
+        'hour' as granularity,
+        hour_start as time_bucket_start_utc,
+        city_code,
+        door_type,
         'all' as category,
         {{ local_context(local_timestamp('hour_start', 'utc_offset_hours')) }} as context,
-        user_id, count(*) as doors_opened
+        user_id,
+        count(*) as doors_opened
     from bucketed
     where {{ dbt.dateadd('day', 1, 'day_start') }} <= {{ release_cutoff() }}
     group by all
     union all
-    select 'day', day_start, city_code, door_type, category, context, user_id, count(*)
+    select
+        'day',
+        day_start,
+        city_code,
+        door_type,
+        category,
+        context,
+        user_id,
+        count(*)
     from bucketed
     where {{ dbt.dateadd('day', 1, 'day_start') }} <= {{ release_cutoff() }}
     group by all
     union all
-    select 'week', week_start, city_code, door_type, category, context, user_id, count(*)
+    select
+        'week',
+        week_start,
+        city_code,
+        door_type,
+        category,
+        context,
+        user_id,
+        count(*)
     from bucketed
-    where week_start >= cast('{{ var("release_start_date") }}' as timestamp)
+    where
+        week_start >= cast('{{ var("release_start_date") }}' as timestamp)
         and {{ dbt.dateadd('day', 7, 'week_start') }} <= {{ release_cutoff() }}
     group by all
 )

@@ -11,9 +11,14 @@
 with
 
 opens as (
-    select participant_key, city_code, hour_start, day_start
+    select
+        participant_key,
+        city_code,
+        hour_start,
+        day_start
     from {{ ref('stg_spots__interaction_events') }}
-    where counts_as_door_opened
+    where
+        counts_as_door_opened
         and city_code is not null
         and day_start >= cast('{{ var("release_start_date") }}' as timestamp)
         and day_start + interval 1 day <= {{ release_cutoff() }}
@@ -30,13 +35,19 @@ chosen as (
 ),
 
 cells as (
-    select city_code, hour_start, count(*) as participants
+    select
+        city_code,
+        hour_start,
+        count(*) as participants
     from chosen
     group by city_code, hour_start
 ),
 
 opens_per_cell as (
-    select city_code, hour_start, count(*) as door_opens
+    select
+        city_code,
+        hour_start,
+        count(*) as door_opens
     from opens
     group by city_code, hour_start
 )

@@ -8,7 +8,8 @@ select
     sum(doors_opened_est) as doors_opened_est,
     count(*) as released_cells
 from {{ ref('spots_insights_v1') }}
-where time_granularity = 'week'
+where
+    time_granularity = 'week'
     and not privacy_suppressed
 group by 1, 2, 3
 order by 1, 2, 3

@@ -24,7 +24,11 @@ expired as (
     where pii_key is null and idempotency_rank = 1 and is_past_retention
 )
 
-select raw_rows.n as raw_rows, clean.n as clean, quarantined.n as quarantined, duplicates.n as duplicates,
+select
+    raw_rows.n as raw_rows,
+    clean.n as clean,
+    quarantined.n as quarantined,
+    duplicates.n as duplicates,
     expired.n as expired
 from raw_rows, clean, quarantined, duplicates, expired
 where raw_rows.n != clean.n + quarantined.n + duplicates.n + expired.n

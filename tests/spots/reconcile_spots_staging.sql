@@ -23,8 +23,10 @@ duplicates as (
 held_back as (
     select count(*) as n
     from {{ ref('base_spots__interaction_events_checked') }}
-    where rejection_reason is null
-        and {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }} > {{ release_cutoff() }}
+    where
+        rejection_reason is null
+        and {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }}
+        > {{ release_cutoff() }}
 )
 
 select

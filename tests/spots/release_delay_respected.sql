@@ -6,7 +6,8 @@ select
     time_bucket_start_utc,
     reporting_delay_hours
 from {{ ref('spots_insights_v1') }}
-where reporting_delay_hours < 72
+where
+    reporting_delay_hours < 72
     or case time_granularity
         when 'hour' then {{ dbt.dateadd('hour', 1, 'time_bucket_start_utc') }}
         when 'day' then {{ dbt.dateadd('day', 1, 'time_bucket_start_utc') }}

@@ -27,7 +27,8 @@ daily as (
         count(*) as requests,
         cast(sum(case when outcome = 'delivered' then 1 else 0 end) as bigint) as requests_delivered,
         count(distinct case when outcome = 'delivered' then fingerprint end) as distinct_fingerprints,
-        cast(sum(case when rule = 'query_fingerprint_budget' then 1 else 0 end) as bigint) as fingerprint_budget_denials,
+        cast(sum(case when rule = 'query_fingerprint_budget' then 1 else 0 end) as bigint)
+            as fingerprint_budget_denials,
         cast(sum(case when outcome = 'delivered' then row_count else 0 end) as bigint) as rows_delivered
     from requests
     group by buyer_id, cast(requested_at as date)

@@ -24,9 +24,10 @@ current_rows as (
     select releases.*
     from releases
     inner join current_versions
-        on releases.time_granularity = current_versions.time_granularity
-        and releases.release_period_start = current_versions.release_period_start
-        and releases.release_version = current_versions.release_version
+        on
+            releases.time_granularity = current_versions.time_granularity
+            and releases.release_period_start = current_versions.release_period_start
+            and releases.release_version = current_versions.release_version
 )
 
 select

@@ -15,14 +15,21 @@ categories as (
 ),
 
 cities as (
-    select distinct time_granularity, time_bucket_start_utc, release_period_start, release_version,
-        geo_bucket_type, geo_bucket_id
+    select distinct
+        time_granularity,
+        time_bucket_start_utc,
+        release_period_start,
+        release_version,
+        geo_bucket_type,
+        geo_bucket_id
     from released
     where release_level = 'city'
 ),
 
 grid as (
-    select cities.*, categories.category
+    select
+        cities.*,
+        categories.category
     from cities
     cross join categories
 ),
@@ -53,20 +60,26 @@ covered as (
         coalesce(category_cells.unique_participants_est, city_cells.unique_participants_est) as unique_participants_est,
         coalesce(category_cells.doors_opened_est, city_cells.doors_opened_est) as doors_opened_est,
         coalesce(category_cells.repeat_rate_est, city_cells.repeat_rate_est) as repeat_rate_est,
-        coalesce(category_cells.uncertainty_unique_participants_moe95,
-            city_cells.uncertainty_unique_participants_moe95) as unique_participants_moe95,
-        coalesce(category_cells.uncertainty_doors_opened_moe95,
-            city_cells.uncertainty_doors_opened_moe95) as doors_opened_moe95
+        coalesce(
+            category_cells.uncertainty_unique_participants_moe95,
+            city_cells.uncertainty_unique_participants_moe95
+        ) as unique_participants_moe95,
+        coalesce(
+            category_cells.uncertainty_doors_opened_moe95,
+            city_cells.uncertainty_doors_opened_moe95
+        ) as doors_opened_moe95
     from grid
     left join category_cells
-        on grid.time_granularity = category_cells.time_granularity
-        and grid.time_bucket_start_utc = category_cells.time_bucket_start_utc
-        and grid.geo_bucket_id = category_cells.geo_bucket_id
-        and grid.category = category_cells.segment_category
+        on
+            grid.time_granularity = category_cells.time_granularity
+            and grid.time_bucket_start_utc = category_cells.time_bucket_start_utc
+            and grid.geo_bucket_id = category_cells.geo_bucket_id
+            and grid.category = category_cells.segment_category
     left join city_cells
-        on grid.time_granularity = city_cells.time_granularity
-        and grid.time_bucket_start_utc = city_cells.time_bucket_start_utc
-        and grid.geo_bucket_id = city_cells.geo_bucket_id
+        on
+            grid.time_granularity = city_cells.time_granularity
+            and grid.time_bucket_start_utc = city_cells.time_bucket_start_utc
+            and grid.geo_bucket_id = city_cells.geo_bucket_id
 )
 
 select * from covered

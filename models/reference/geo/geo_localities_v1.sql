@@ -35,7 +35,7 @@ joined as (
         localities.coordinate_source,
         localities.geonames_id
     from localities
-    left join cities on cities.city_code = localities.city_code
+    left join cities on localities.city_code = cities.city_code
 )
 
 select * from joined

@@ -18,13 +18,29 @@ aliases as (
 ),
 
 places as (
-    select city_code as place_code, 'city' as place_level, city_code, city_name as place_name from cities
+    select
+        city_code as place_code,
+        'city' as place_level,
+        city_code,
+        city_name as place_name
+    from cities
     union all
-    select locality_code, level, city_code, locality_name from localities
+    select
+        locality_code,
+        level,
+        city_code,
+        locality_name
+    from localities
 ),
 
 names as (
-    select place_code, place_level, city_code, place_name as display_name, 'name' as name_kind from places
+    select
+        place_code,
+        place_level,
+        city_code,
+        place_name as display_name,
+        'name' as name_kind
+    from places
     union all
     select
         aliases.place_code,
@@ -33,7 +49,7 @@ names as (
         aliases.alias as display_name,
         'alias' as name_kind
     from aliases
-    left join places on places.place_code = aliases.place_code
+    left join places on aliases.place_code = places.place_code
 )
 
 select * from names

@@ -7,7 +7,8 @@ with
 
 checked as (
     select * from {{ ref('base_attribution__events_checked') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
         and idempotency_rank = 1
         and not is_past_retention
 )

@@ -58,7 +58,7 @@ global_ranked as (
         resolved.*,
         row_number() over (
             partition by {{ dbt.date_trunc('minute', 'created_at_utc') }}
-            order by created_at_utc, outreach_event_id
+            order by resolved.created_at_utc, resolved.outreach_event_id
         ) <= {{ var('outreach_global_limit_per_minute') }} as within_global_limit
     from resolved
 ),
@@ -67,8 +67,11 @@ session_ranked as (
     select
         global_ranked.*,
         row_number() over (
-            partition by session_id, {{ dbt.date_trunc('hour', 'created_at_utc') }}, within_global_limit
-            order by created_at_utc, outreach_event_id
+            partition by
+                global_ranked.session_id,
+                {{ dbt.date_trunc('hour', 'created_at_utc') }},
+                global_ranked.within_global_limit
+            order by global_ranked.created_at_utc, global_ranked.outreach_event_id
         ) <= {{ var('outreach_session_limit_per_hour') }} as within_session_limit
     from global_ranked
 )

@@ -39,7 +39,8 @@ normalised as (
                 then upper({{ trim_blank('cast(country as varchar)') }})
         end as country,
         case
-            when length({{ trim_blank('cast(ui_locale as varchar)') }}) between 2 and 35
+            when
+                length({{ trim_blank('cast(ui_locale as varchar)') }}) between 2 and 35
                 and not {{ has_blank(trim_blank('cast(ui_locale as varchar)')) }}
                 then {{ trim_blank('cast(ui_locale as varchar)') }}
         end as ui_locale,
@@ -61,16 +62,18 @@ checked as (
 -- client_event_id has rank 1; later ones are duplicates of `kept_outreach_event_id`.
 select
     checked.*,
-    case when rejection is null and client_event_id is not null then
-        row_number() over (
-            partition by client_event_id, rejection is null
-            order by created_at_utc, outreach_event_id
-        )
+    case
+        when checked.rejection is null and checked.client_event_id is not null then
+            row_number() over (
+                partition by checked.client_event_id, checked.rejection is null
+                order by checked.created_at_utc, checked.outreach_event_id
+            )
     end as client_event_rank,
-    case when rejection is null and client_event_id is not null then
-        first_value(outreach_event_id) over (
-            partition by client_event_id, rejection is null
-            order by created_at_utc, outreach_event_id
-        )
+    case
+        when checked.rejection is null and checked.client_event_id is not null then
+            first_value(checked.outreach_event_id) over (
+                partition by checked.client_event_id, checked.rejection is null
+                order by checked.created_at_utc, checked.outreach_event_id
+            )
     end as kept_outreach_event_id
 from checked
