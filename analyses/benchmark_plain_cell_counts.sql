@@ -15,7 +15,7 @@ events as (
         cities.city_code,
         cities.utc_offset_hours,
         cast(source.occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc
-    from {{ source('spots', 'spots_interaction_events') }} as source
+    from {{ source('spots', 'spots_interaction_events') }} as source  -- noqa: RF04
     inner join {{ ref('event_types') }} as event_types
         on source.event_type = event_types.event_type and event_types.counts_as_door_opened
     inner join {{ ref('city_geohash3_map') }} as city_map
@@ -50,27 +50,27 @@ per_person as (
     group by all
     union all
     select
-        'day',
-        day_start,
+        'day' as granularity,
+        day_start as time_bucket_start_utc,
         city_code,
         door_type,
         category,
         context,
         user_id,
-        count(*)
+        count(*) as doors_opened
     from bucketed
     where {{ dbt.dateadd('day', 1, 'day_start') }} <= {{ release_cutoff() }}
     group by all
     union all
     select
-        'week',
-        week_start,
+        'week' as granularity,
+        week_start as time_bucket_start_utc,
         city_code,
         door_type,
         category,
         context,
         user_id,
-        count(*)
+        count(*) as doors_opened
     from bucketed
     where
         week_start >= cast('{{ var("release_start_date") }}' as timestamp)

@@ -21,7 +21,8 @@ joined as (
         localities.city_code,
         localities.parent_locality_code,
         coalesce(localities.parent_locality_code, localities.city_code) as parent_code,
-        case localities.level when 'locality' then 1 else 2 end as depth,
+        -- `depth`: a published column
+        case localities.level when 'locality' then 1 else 2 end as depth,  -- noqa: RF04
 
         -- names
         localities.locality_name,

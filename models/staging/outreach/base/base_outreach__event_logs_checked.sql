@@ -23,7 +23,8 @@ normalised as (
         {{ trim_blank('cast(session_id as varchar)') }} as session_id,
 
         -- event
-        {{ trim_blank('cast(event as varchar)') }} as event,
+        -- `event` is the contract's column name
+        {{ trim_blank('cast(event as varchar)') }} as event,  -- noqa: RF04
         {{ trim_blank('cast(app_key as varchar)') }} as app_key,
         {{ trim_blank('cast(page_key as varchar)') }} as page_key,
 
