@@ -36,6 +36,7 @@ GENERATE = [
     "7",
 ]
 RELEASES = ["spots_insights_v1_releases", "spots_insights_v1"]
+SPOTS = ["--selector", "spots_pipeline"]
 KEY = (
     "time_granularity, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, segment_category, "
     "segment_context, release_version"
@@ -77,18 +78,19 @@ def test_release_is_stable_and_advances(project: DbtProject):
     assert periods == ({("day", f"2026-10-{d:02d}") for d in range(5, 14)} | {("week", "2026-10-05")})
     assert all(status == "charged" and version == 1 for _, _, version, status, _, _ in first_ledger)
 
-    # Same as_of again: nothing changes, nothing is charged again.
-    project.dbt("build", vars=BUILD)
+    # Same as_of again: nothing changes, nothing is charged again. The rebuilds select the
+    # spots pipeline (selectors.yml): outreach and attribution do not touch the release.
+    project.dbt("build", *SPOTS, vars=BUILD)
     assert released_rows(project) == first
     assert ledger(project) == first_ledger
 
     # --full-refresh does not rebuild released tables (full_refresh: false).
-    project.dbt("build", "--full-refresh", vars=BUILD)
+    project.dbt("build", "--full-refresh", *SPOTS, vars=BUILD)
     assert released_rows(project) == first
     assert ledger(project) == first_ledger
 
     # One more day eligible: only its day period is released and charged.
-    project.dbt("build", vars=BUILD_NEXT)
+    project.dbt("build", *SPOTS, vars=BUILD_NEXT)
     after = released_rows(project)
     for table in RELEASES:
         assert set(first[table]) <= set(after[table]), f"{table}: a released row changed or vanished"
