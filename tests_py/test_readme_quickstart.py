@@ -5,7 +5,7 @@ they are in the work tree: no data/, target/, profiles.yml or .duckdb/) with the
 liberty that makes it cheap: `.venv` is a link to the virtual environment running this
 test, whose install stamp is newer than the copied pyproject.toml, so `make` installs
 nothing. Covered: every command of the section's `sh` blocks, as written, in a clean
-environment (no DBT_*, PRIVACY_INSIGHTS_* or PG* variables), from `make demo`
+environment (no DBT_*, PRIVACY_INSIGHTS_*, PG* or make's own variables), from `make demo`
 (setup, generate, dbt build) to reading its output. Not covered: `make test` (it would
 run this test again), a fresh `pip install` (CI's `.ci/run` does that), the PostgreSQL
 commands of "Targets" (tests_py/test_bi_postgres.py and the e2e tests build there).
@@ -77,6 +77,8 @@ def test_quickstart_commands_run_as_written(tmp_path):
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DBT_", "PRIVACY_INSIGHTS_", "PG", "SPOTS_", "VIRTUAL_ENV"))
+        # nor the outer `make test`'s: a sub-make prints "Leaving directory" after the last line
+        and key not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
     }
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(str(VENV)))
 
