@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from delivery_build import BUILD, GENERATE  # the shared 200,000-event data set
 from dp_fixtures import city_cells, policy
 from harness import REPO, DbtProject
 from privacy_insights.dp.release import PeriodRelease, empty_release, release_periods
@@ -25,23 +26,6 @@ from privacy_insights.export import ExportPolicy, ExportRequest, run_export, wri
 from privacy_insights.targets import connect
 
 pytestmark = pytest.mark.e2e
-BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
-GENERATE = [
-    "--events",
-    "200000",
-    "--users",
-    "20000",
-    "--cities",
-    "jp-tyo",
-    "--start",
-    "2026-10-05",
-    "--days",
-    "14",
-    "--outside-city-share",
-    "0",
-    "--seed",
-    "7",
-]
 KEY = [
     "time_granularity",
     "time_bucket_start_utc",

@@ -11,30 +11,14 @@ import re
 
 import pytest
 
+from delivery_build import BUILD, GENERATE  # the shared 200,000-event data set
 from harness import DbtProject, default_release
 
 pytestmark = pytest.mark.e2e
 
 # Releases start with the data on Monday 2026-10-05. as_of 10-17 puts the cutoff at 10-14 00:00:
 # days 10-05..10-13 and the week of 10-05 are eligible; as_of 10-18 adds the day 10-14.
-BUILD = {"as_of": "2026-10-17T00:00:00Z", "release_start_date": "2026-10-05"}
 BUILD_NEXT = {"as_of": "2026-10-18T00:00:00Z", "release_start_date": "2026-10-05"}
-GENERATE = [
-    "--events",
-    "200000",
-    "--users",
-    "20000",
-    "--cities",
-    "jp-tyo",
-    "--start",
-    "2026-10-05",
-    "--days",
-    "14",
-    "--outside-city-share",
-    "0",
-    "--seed",
-    "7",
-]
 RELEASES = ["spots_insights_v1_releases", "spots_insights_v1"]
 SPOTS = ["--selector", "spots_pipeline"]
 KEY = (
