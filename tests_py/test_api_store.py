@@ -122,6 +122,27 @@ def test_rate_and_daily_rows_quotas(store):
     assert rows.value.rule == "rows_per_day" and rows.value.retry_after == 12 * 3600
 
 
+def test_the_daily_row_counter_is_backfilled_for_a_store_from_before_it(store, tmp_path):
+    """A store written before ``api_rows_per_day`` existed: the rows its audit delivered
+    today still count when the new code opens it (and a later delivery adds to them)."""
+    buyer = keys.Buyer("acme", requests_per_minute=60, rows_per_day=100, fingerprints_per_window=5)
+    audit.insert(store, entry("acme", NOW - timedelta(hours=1), rows=60))
+    audit.insert(store, entry("acme", NOW - timedelta(hours=2), rows=30, channel="file"))  # not the API
+    store.execute(f"drop table {store.table('api_rows_per_day')}")  # as an older version left it
+    store.close()
+    reopened = Store(store.kind, store.schema)
+    quotas.check_rows(reopened, buyer, 40, NOW)
+    with pytest.raises(ExportRefused):
+        quotas.check_rows(reopened, buyer, 41, NOW)
+    with reopened.transaction():  # the API's delivery transaction: the counter joins it
+        audit.insert(reopened, entry("acme", NOW, rows=40))
+    with pytest.raises(ExportRefused):
+        quotas.check_rows(reopened, buyer, 1, NOW)
+    assert audit.purge(reopened, NOW + timedelta(days=1)) == 3
+    quotas.check_rows(reopened, buyer, 100, NOW)  # retention removes the day's count too
+    reopened.close()
+
+
 def test_the_fingerprint_budget_counts_distinct_slices_in_the_window(store):
     def request(*categories: str) -> ExportRequest:
         return ExportRequest(
@@ -140,8 +161,11 @@ def test_the_fingerprint_budget_counts_distinct_slices_in_the_window(store):
     with pytest.raises(ExportRefused) as denied:
         fingerprints.check_budget(store, c, 2, 24, NOW)
     assert denied.value.status == 403 and denied.value.rule == "query_fingerprint_budget"
-    assert denied.value.retry_after == 21 * 3600
-    fingerprints.check_budget(store, c, 2, 24, NOW + timedelta(hours=23))
+    # a was asked again 1 hour ago, so b (2 hours ago) is the first to leave the window
+    assert denied.value.retry_after == 22 * 3600
+    with pytest.raises(ExportRefused):
+        fingerprints.check_budget(store, c, 2, 24, NOW + timedelta(hours=21, minutes=30))
+    fingerprints.check_budget(store, c, 2, 24, NOW + timedelta(hours=22))
     counts = dict(store.query(f"select fingerprint, requests from {store.table('query_fingerprints')}"))
     assert counts == {a.fingerprint(): 2, b.fingerprint(): 1}
 

@@ -3,7 +3,8 @@
 Counted from the audit itself (the delivery store), so they hold across restarts. Requests
 that count against the rate: every authenticated request that was answered (delivered or
 refused); throttled ones do not, so a client that waits ``Retry-After`` gets through.
-Rows per day: rows delivered by the API since 00:00 UTC. Exceeding either is a 429 with
+Rows per day: rows delivered by the API since 00:00 UTC (a counter per buyer and day that
+``audit.insert`` keeps with each delivered row, so the check reads one row). Exceeding either is a 429 with
 ``Retry-After`` (seconds).
 """
 
@@ -40,9 +41,8 @@ def check_rate(store: Store, buyer: Buyer, now: datetime) -> None:
 def check_rows(store: Store, buyer: Buyer, rows: int, now: datetime) -> None:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     used = store.query(
-        f"select coalesce(sum(row_count), 0) from {store.table(AUDIT_TABLE)} where buyer_id = ? and channel = 'api' "
-        "and outcome = 'delivered' and requested_at >= ?",
-        [buyer.buyer_id, store.ts(midnight)],
+        f"select coalesce(sum(rows), 0) from {store.table('api_rows_per_day')} where buyer_id = ? and day = ?",
+        [buyer.buyer_id, store.day(now)],
     )[0][0]
     if used + rows > buyer.rows_per_day:
         retry = max(1, math.ceil((midnight + timedelta(days=1) - now).total_seconds()))

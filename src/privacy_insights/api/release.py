@@ -10,6 +10,7 @@ unvalidated is ever sent, and a cell's bytes are the same in every response and 
 from __future__ import annotations
 
 import bisect
+import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -159,6 +160,12 @@ class ReleaseHolder:
             if self.release is not None and self.release.manifest["release_id"] == manifest["release_id"]:
                 return
             self.release = Release(manifest, *load_snapshot(manifest))
+            # the release's millions of long-lived objects leave the collector's generations:
+            # a full collection walking them paused every request for hundreds of ms
+            # (unfreeze first, so a replaced release's objects can be collected)
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
             self.error = None
             log.warning("serving release %s (%s rows)", manifest["release_id"], manifest["rows"])
         except Exception as exc:  # keep serving the previous release; health says what is wrong

@@ -44,7 +44,9 @@ def _cut(text: str | None) -> str | None:
 
 
 def insert(store: Store, entry: AuditEntry) -> str:
-    """Insert one row (inside the caller's transaction, if any); returns its audit id."""
+    """Insert one row (inside the caller's transaction, if any); returns its audit id. A row
+    the API delivered also counts its rows against the buyer's day (``api_rows_per_day``,
+    read by the daily row quota), in the same transaction."""
     if entry.outcome not in OUTCOMES:
         raise ValueError(f"outcome: must be one of {', '.join(OUTCOMES)}, got {entry.outcome!r}")
     audit_id = str(uuid.uuid4())
@@ -68,10 +70,18 @@ def insert(store: Store, entry: AuditEntry) -> str:
         "latency_ms": entry.latency_ms,
     }
     names = [name for name, _ in AUDIT_COLUMNS]
-    store.execute(
-        f"insert into {store.table(AUDIT_TABLE)} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
-        [values[n] for n in names],
-    )
+    with store.transaction():
+        store.execute(
+            f"insert into {store.table(AUDIT_TABLE)} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+            [values[n] for n in names],
+        )
+        if entry.channel == "api" and entry.outcome == "delivered" and entry.buyer_id is not None:
+            table = store.table("api_rows_per_day")
+            store.execute(
+                f"insert into {table} (buyer_id, day, rows) values (?, ?, ?) on conflict (buyer_id, day) "
+                f"do update set rows = {table.split('.')[-1]}.rows + excluded.rows",
+                [values["buyer_id"], store.day(entry.requested_at), entry.row_count],
+            )
     return audit_id
 
 
@@ -83,4 +93,5 @@ def purge(store: Store, before: datetime) -> int:
     with store.transaction():
         n = store.query(f"select count(*) from {table} where requested_at < ?", [store.ts(before)])[0][0]
         store.execute(f"delete from {table} where requested_at < ?", [store.ts(before)])
+        store.execute(f"delete from {store.table('api_rows_per_day')} where day < ?", [store.day(before)])
     return n

@@ -16,22 +16,26 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from privacy_insights.export.policy import ExportRefused, ExportRequest
-from privacy_insights.export.store import AUDIT_TABLE, Store
+from privacy_insights.export.store import Store
 
 
 def check_budget(store: Store, request: ExportRequest, limit: int, window_hours: int, now: datetime) -> None:
-    """Refuse (403, rule ``query_fingerprint_budget``) a new slice past the buyer's budget."""
+    """Refuse (403, rule ``query_fingerprint_budget``) a new slice past the buyer's budget.
+
+    Read from ``query_fingerprints`` (one row per buyer and slice, ``last_seen_at`` set on
+    every delivery, in the delivery's transaction): a slice counts while its last delivery
+    is in the window, so the work is bounded by the budget, not by the buyer's requests,
+    and ``Retry-After`` is when the slice last asked for longest ago leaves the window."""
     since = now - timedelta(hours=window_hours)
     rows = store.query(
-        f"select fingerprint, min(requested_at) from {store.table(AUDIT_TABLE)} "
-        "where buyer_id = ? and outcome = 'delivered' and fingerprint is not null and requested_at >= ? "
-        "group by fingerprint",
+        f"select fingerprint, last_seen_at from {store.table('query_fingerprints')} "
+        "where buyer_id = ? and last_seen_at > ?",  # half-open: gone at exactly Retry-After
         [request.buyer_id, store.ts(since)],
     )
     seen = {fp for fp, _ in rows}
     if request.fingerprint() in seen or len(seen) < limit:
         return
-    oldest = min(_as_datetime(first) for _, first in rows)
+    oldest = min(_as_datetime(last) for _, last in rows)
     retry = max(1, math.ceil((oldest + timedelta(hours=window_hours) - now).total_seconds()))
     raise ExportRefused(
         "query_fingerprint_budget",

@@ -65,7 +65,23 @@ _DDL = [
         buyer_id text not null, fingerprint text not null, slice text not null,
         first_seen_at timestamptz not null, last_seen_at timestamptz not null, requests bigint not null,
         primary key (buyer_id, fingerprint))""",
+    # the rate limit's and the fingerprint budget's look-ups read an index, never the audit
+    # rows (the work per request is bounded by what is in the window, not by the audit's size)
+    f"create index if not exists {AUDIT_TABLE}_api_counted on {{s}}{AUDIT_TABLE} "
+    "(buyer_id, requested_at) where channel = 'api' and outcome in ('delivered', 'refused')",
+    "create index if not exists query_fingerprints_buyer_seen on {s}query_fingerprints (buyer_id, last_seen_at)",
+    # rows delivered by the API per buyer and UTC day (the daily row quota), kept by
+    # audit.insert in the transaction of the delivered row; backfilled from the audit when created
+    """create table if not exists {s}api_rows_per_day (
+        buyer_id text not null, day text not null, rows bigint not null, primary key (buyer_id, day))""",
 ]
+# (day as YYYY-MM-DD text in UTC on both backends)
+_DAY = {"sqlite": "substr(requested_at, 1, 10)", "postgres": "to_char(requested_at at time zone 'UTC', 'YYYY-MM-DD')"}
+_BACKFILL_ROWS_PER_DAY = (
+    "insert into {s}api_rows_per_day (buyer_id, day, rows) "
+    "select buyer_id, {day}, sum(row_count) from {s}" + AUDIT_TABLE + " "
+    "where channel = 'api' and outcome = 'delivered' and buyer_id is not null group by buyer_id, {day}"
+)
 
 
 def delivery_dir() -> Path:
@@ -130,8 +146,16 @@ class Store:
     def _create(self, con) -> None:
         if self.kind == "postgres":
             con.execute(f'create schema if not exists "{self.schema}"')
+        counted = self._exists(con, "api_rows_per_day")
         for ddl in _DDL:
             con.execute(ddl.replace("{s}", self.prefix).replace("timestamptz", self._ts_type))
+        if not counted:  # a store from before the counter: count what its audit delivered
+            con.execute(_BACKFILL_ROWS_PER_DAY.replace("{s}", self.prefix).replace("{day}", _DAY[self.kind]))
+
+    def _exists(self, con, table: str) -> bool:
+        if self.kind == "sqlite":
+            return bool(con.execute("select 1 from sqlite_master where name = ?", (table,)).fetchall())
+        return con.execute("select to_regclass(%s)", (f"{self.prefix}{table}",)).fetchone()[0] is not None
 
     @property
     def _ts_type(self) -> str:
@@ -167,11 +191,18 @@ class Store:
         except (sqlite3.Error, _pg_error()) as exc:
             raise StoreUnavailable(f"delivery store: {exc}") from exc
 
+    def day(self, value: datetime) -> str:
+        """A UTC day as stored in the per-day counters: YYYY-MM-DD."""
+        return value.astimezone(UTC).strftime("%Y-%m-%d")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Statements that must land together (SQLite: one writer at a time)."""
+        """Statements that must land together (SQLite: one writer at a time). Inside another
+        transaction of this thread's connection, the statements join it."""
         con = self._con()
-        if self.kind == "sqlite":
+        if self._in_transaction(con):
+            yield
+        elif self.kind == "sqlite":
             con.execute("begin immediate")
             try:
                 yield
@@ -182,6 +213,13 @@ class Store:
         else:
             with con.transaction():
                 yield
+
+    def _in_transaction(self, con) -> bool:
+        if self.kind == "sqlite":
+            return con.in_transaction
+        import psycopg
+
+        return con.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 def _pg_error():
