@@ -21,12 +21,16 @@ ranked as (
     select
         contributions.*,
         row_number() over (
-            partition by granularity, period_start, participant_key
+            partition by contributions.granularity, contributions.period_start, contributions.participant_key
             order by
                 -ln(1 - {{ keyed_uniform(["'bound'", 'participant_key', 'granularity',
                     'cast(time_bucket_start_utc as varchar)', 'geo_bucket_id', 'door_type', 'category',
-                    'context']) }}) / doors_opened,
-                geo_bucket_id, door_type, category, context, time_bucket_start_utc
+                    'context']) }}) / contributions.doors_opened,
+                contributions.geo_bucket_id,
+                contributions.door_type,
+                contributions.category,
+                contributions.context,
+                contributions.time_bucket_start_utc
         ) as cell_rank
     from contributions
 )

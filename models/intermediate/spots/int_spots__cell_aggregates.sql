@@ -45,9 +45,10 @@ select
     coalesce(aggregated.repeaters, 0) as repeaters
 from domain
 left join aggregated
-    on domain.granularity = aggregated.granularity
-    and domain.time_bucket_start_utc = aggregated.time_bucket_start_utc
-    and domain.geo_bucket_id = aggregated.geo_bucket_id
-    and domain.door_type = aggregated.door_type
-    and domain.category = aggregated.category
-    and domain.context = aggregated.context
+    on
+        domain.granularity = aggregated.granularity
+        and domain.time_bucket_start_utc = aggregated.time_bucket_start_utc
+        and domain.geo_bucket_id = aggregated.geo_bucket_id
+        and domain.door_type = aggregated.door_type
+        and domain.category = aggregated.category
+        and domain.context = aggregated.context

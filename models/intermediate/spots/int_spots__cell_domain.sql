@@ -24,67 +24,84 @@ contexts as (
     select * from {{ ref('contexts') }}
 ),
 
-hours as (
-    {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 hour') }}
-),
+{% set granularities = spots_enabled_granularities() %}
+{% set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
+{% set first_monday = dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)) %}
 
-days as (
-    {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 day') }}
-),
+{% if 'hour' in granularities %}
+    hours as (
+        {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 hour') }}
+    ),
 
-weeks as (
-    {{ timestamp_spine(dbt.date_trunc('week', dbt.dateadd('day', 6, "cast('" ~ var('release_start_date') ~ "' as timestamp)")), release_cutoff(), '7 days') }}
-),
+    hour_cells as (
+        select
+            'hour' as granularity,
+            {{ dbt.date_trunc('day', 'hours.bucket_start') }} as period_start,
+            hours.bucket_start as time_bucket_start_utc,
+            cities.city_code as geo_bucket_id,
+            'all' as door_type,
+            'all' as category,
+            {{ local_context(local_timestamp('hours.bucket_start', 'cities.utc_offset_hours')) }} as context
+        from hours
+        cross join cities
+        where {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
+    ),
+{% endif %}
 
-hour_cells as (
-    select
-        'hour' as granularity,
-        {{ dbt.date_trunc('day', 'hours.bucket_start') }} as period_start,
-        hours.bucket_start as time_bucket_start_utc,
-        cities.city_code as geo_bucket_id,
-        'all' as door_type,
-        'all' as category,
-        {{ local_context(local_timestamp('hours.bucket_start', 'cities.utc_offset_hours')) }} as context
-    from hours
-    cross join cities
-    where {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
-),
+{% if 'day' in granularities %}
+    days as (
+        {{ timestamp_spine("'" ~ var('release_start_date') ~ "'", release_cutoff(), '1 day') }}
+    ),
 
-day_cells as (
-    select
-        'day' as granularity,
-        days.bucket_start as period_start,
-        days.bucket_start as time_bucket_start_utc,
-        cities.city_code as geo_bucket_id,
-        door_types.door_type,
-        categories.category,
-        contexts.context
-    from days
-    cross join cities
-    cross join door_types
-    cross join categories
-    cross join contexts
-    where {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= {{ release_cutoff() }}
-),
+    day_cells as (
+        select
+            'day' as granularity,
+            days.bucket_start as period_start,
+            days.bucket_start as time_bucket_start_utc,
+            cities.city_code as geo_bucket_id,
+            door_types.door_type,
+            categories.category,
+            contexts.context
+        from days
+        cross join cities
+        cross join door_types
+        cross join categories
+        cross join contexts
+        where {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= {{ release_cutoff() }}
+    ),
+{% endif %}
 
-week_cells as (
-    select
-        'week' as granularity,
-        weeks.bucket_start as period_start,
-        weeks.bucket_start as time_bucket_start_utc,
-        cities.city_code as geo_bucket_id,
-        door_types.door_type,
-        categories.category,
-        contexts.context
-    from weeks
-    cross join cities
-    cross join door_types
-    cross join categories
-    cross join contexts
-    where {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
+{% if 'week' in granularities %}
+    weeks as (
+        {{ timestamp_spine(first_monday, release_cutoff(), '7 days') }}
+    ),
+
+    week_cells as (
+        select
+            'week' as granularity,
+            weeks.bucket_start as period_start,
+            weeks.bucket_start as time_bucket_start_utc,
+            cities.city_code as geo_bucket_id,
+            door_types.door_type,
+            categories.category,
+            contexts.context
+        from weeks
+        cross join cities
+        cross join door_types
+        cross join categories
+        cross join contexts
+        where {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
+    ),
+{% endif %}
+
+cells as (
+    {% for granularity in granularities %}
+        select
+            *,
+            'city' as geo_bucket_type
+        from {{ granularity }}_cells
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
-{% for granularity in spots_enabled_granularities() %}
-select *, 'city' as geo_bucket_type from {{ granularity }}_cells
-{% if not loop.last %}union all{% endif %}
-{% endfor %}
+select * from cells

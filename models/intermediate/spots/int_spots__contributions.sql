@@ -13,59 +13,59 @@ with
 
 events as (
     select * from {{ ref('stg_spots__interaction_events') }}
-    where counts_as_door_opened and city_code is not null
-        -- no period that starts earlier is ever released (int_spots__cell_domain), so
-        -- older events would only be aggregated to be dropped by the domain join
+    -- no period that starts earlier is ever released (int_spots__cell_domain), so
+    -- older events would only be aggregated to be dropped by the domain join
+    where
+        counts_as_door_opened
+        and city_code is not null
         and day_start >= cast('{{ var("release_start_date") }}' as timestamp)
 ),
 
-cities as (
-    select * from {{ ref('city_definitions') }}
-),
-
 {% set granularities = spots_enabled_granularities() %}
-{% for granularity in granularities %}
-{{ granularity }}_cells as (
-    {%- if granularity == 'hour' %}
-    select
-        'hour' as granularity,
-        events.day_start as period_start,
-        events.hour_start as time_bucket_start_utc,
-        events.city_code as geo_bucket_id,
-        'all' as door_type,
-        'all' as category,
-        {{ local_context(local_timestamp('events.hour_start', 'cities.utc_offset_hours')) }} as context,
-        events.participant_key,
-        count(*) as doors_opened
-    from events
-    inner join cities on events.city_code = cities.city_code
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-    {%- else %}
-    {%- set bucket = 'day_start' if granularity == 'day' else 'week_start' %}
-    select
-        '{{ granularity }}' as granularity,
-        {{ bucket }} as period_start,
-        {{ bucket }} as time_bucket_start_utc,
-        city_code as geo_bucket_id,
-        door_type,
-        category,
-        context,
-        participant_key,
-        count(*) as doors_opened
-    from events
-    group by 1, 2, 3, 4, 5, 6, 7, 8
-    {%- endif %}
-),
-{% endfor %}
+{% if 'hour' in granularities %}
+    cities as (
+        select * from {{ ref('city_definitions') }}
+    ),
+{% endif %}
 
 cells as (
     {% for granularity in granularities %}
-    select * from {{ granularity }}_cells
-    {% if not loop.last %}union all{% endif %}
+        {%- if granularity == 'hour' %}
+            select
+                'hour' as granularity,
+                events.day_start as period_start,
+                events.hour_start as time_bucket_start_utc,
+                events.city_code as geo_bucket_id,
+                'all' as door_type,
+                'all' as category,
+                {{ local_context(local_timestamp('events.hour_start', 'cities.utc_offset_hours')) }} as context,
+                events.participant_key,
+                count(*) as doors_opened
+            from events
+            inner join cities on events.city_code = cities.city_code
+            group by 1, 2, 3, 4, 5, 6, 7, 8
+        {%- else %}
+            {%- set bucket = 'day_start' if granularity == 'day' else 'week_start' %}
+            select
+                '{{ granularity }}' as granularity,
+                {{ bucket }} as period_start,
+                {{ bucket }} as time_bucket_start_utc,
+                city_code as geo_bucket_id,
+                door_type,
+                category,
+                context,
+                participant_key,
+                count(*) as doors_opened
+            from events
+            group by 1, 2, 3, 4, 5, 6, 7, 8
+        {%- endif %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 
 select
     cells.*,
-    sum(doors_opened) over (partition by granularity, period_start, participant_key) as period_doors_opened
+    sum(cells.doors_opened)
+        over (partition by cells.granularity, cells.period_start, cells.participant_key)
+        as period_doors_opened
 from cells

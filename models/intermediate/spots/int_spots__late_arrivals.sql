@@ -37,8 +37,10 @@ late as (
         max(events.ingested_hour_start) as last_late_arrival_hour
     from frozen
     left join events
-        on events.ingested_hour_start > {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
-        and frozen.period_start = case frozen.granularity when 'week' then events.week_start else events.day_start end
+        on
+            events.ingested_hour_start > {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
+            and frozen.period_start
+            = case frozen.granularity when 'week' then events.week_start else events.day_start end
     group by 1, 2, 3
 )
 

@@ -6,7 +6,8 @@ with
 
 checked as (
     select * from {{ ref('base_spots__interaction_events_checked') }}
-    where rejection_reason is not null
+    where
+        rejection_reason is not null
         and not is_duplicate
 )
 

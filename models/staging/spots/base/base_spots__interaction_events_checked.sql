@@ -40,7 +40,8 @@ checked as (
             when source.user_id is null or {{ trim_blank('source.user_id') }} = '' then 'user_id: missing'
             when source.occurred_at is null then 'occurred_at: missing'
             when not isfinite(source.occurred_at) then 'occurred_at: not a finite timestamp'
-            when cast(source.occurred_at at time zone 'UTC' as timestamp)
+            when
+                cast(source.occurred_at at time zone 'UTC' as timestamp)
                 < cast('{{ var("spots_occurred_at_floor", "2000-01-01") }}' as timestamp)
                 then 'occurred_at: before {{ var("spots_occurred_at_floor", "2000-01-01") }}'
             when cast(source.occurred_at at time zone 'UTC' as timestamp) > cast('{{ as_of_timestamp() }}' as timestamp)
@@ -61,21 +62,28 @@ checked as (
 ranked as (
     select
         checked.*,
-        case when rule_broken is null then
-            row_number() over (
-                partition by event_id, rule_broken is null
-                order by ingested_at nulls last, occurred_at, user_id, latitude, longitude,
-                    event_type, door_type, category, message
-            )
+        case
+            when checked.rule_broken is null then
+                row_number() over (
+                    partition by checked.event_id, checked.rule_broken is null
+                    order by
+                        checked.ingested_at nulls last,
+                        checked.occurred_at,
+                        checked.user_id,
+                        checked.latitude,
+                        checked.longitude,
+                        checked.event_type, checked.door_type, checked.category, checked.message
+                )
         end as event_id_rank
     from checked
 )
 
-select
-    ranked.* exclude (rule_broken, event_id_rank),
-    coalesce(event_id_rank, 1) > 1 as is_duplicate,
+-- the raw columns pass through as the source defines them (ephemeral, never written)
+select  -- noqa: AM04
+    ranked.* exclude (ranked.rule_broken, ranked.event_id_rank),
+    coalesce(ranked.event_id_rank, 1) > 1 as is_duplicate,
     case
-        when event_id_rank > 1 then 'event_id: duplicate (the first copy by ingested_at is kept)'
-        else rule_broken
+        when ranked.event_id_rank > 1 then 'event_id: duplicate (the first copy by ingested_at is kept)'
+        else ranked.rule_broken
     end as rejection_reason
 from ranked
