@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['granularity', 'period_start'],
+    on_schema_change='fail',
+) }}
+
 -- Exact per-cell aggregates of the bounded contributions over the public cell domain
 -- (empty cells get zeros). The last layer with true counts: only the Python release model
 -- reads it, and it publishes nothing from it without noise. Every participant is in one
@@ -5,11 +12,18 @@
 --   participants   participants whose one cell of the period is this one
 --   doors_opened   sum of their doors opened in the period, each clamped to M
 --   repeaters      those of them who opened at least two doors in the period
+-- Incremental by release period: a build recomputes every period from the aggregation
+-- horizon on (macros/spots/spots_incremental.sql), so each period's numbers are those of
+-- all its staged events, as in a full build.
 
 with
 
+{% set horizon = spots_aggregation_horizon() if is_incremental() else none %}
 domain as (
     select * from {{ ref('int_spots__cell_domain') }}
+    {%- if horizon is not none %}
+        where period_start >= {{ horizon }}
+    {%- endif %}
 ),
 
 bounded as (
@@ -42,7 +56,8 @@ select
     domain.context,
     coalesce(aggregated.participants, 0) as participants,
     coalesce(aggregated.doors_opened, 0) as doors_opened,
-    coalesce(aggregated.repeaters, 0) as repeaters
+    coalesce(aggregated.repeaters, 0) as repeaters,
+    {{ spots_run_started_at() }} as aggregated_at
 from domain
 left join aggregated
     on

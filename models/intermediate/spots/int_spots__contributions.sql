@@ -7,7 +7,8 @@
 --   day cells:  city x door type x category x context x UTC day
 --   week cells: city x door type x category x context x ISO week (Monday)
 -- Events outside every city are not released at city level (see ops_spots_geo_coverage),
--- nor are events before release_start_date.
+-- nor are events before release_start_date. In an incremental build, only the periods
+-- from the aggregation horizon on (macros/spots/spots_incremental.sql).
 
 with
 
@@ -19,6 +20,11 @@ events as (
         counts_as_door_opened
         and city_code is not null
         and day_start >= cast('{{ var("release_start_date") }}' as timestamp)
+        {%- set horizon = spots_aggregation_horizon() %}
+        {%- if horizon is not none %}
+            -- incremental build: only the periods int_spots__cell_aggregates recomputes
+            and day_start >= {{ horizon }}
+        {%- endif %}
 ),
 
 {% set granularities = spots_enabled_granularities() %}

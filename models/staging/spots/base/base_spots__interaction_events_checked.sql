@@ -7,11 +7,15 @@
 -- zero-width characters only, macro trim_blank); occurred_at present, finite, not before
 -- var spots_occurred_at_floor (2000-01-01) and not after as_of (the run's "now"); a
 -- location on the globe; event type, door type and category from the seeds.
--- Then, among rows that break no rule, one row per event_id: the first by ingested_at
--- (ties: occurred_at, then the row's other fields, so the choice is stable); the other
--- copies get rejection_reason 'event_id: duplicate ...' and is_duplicate, so
+-- Then, among rows that break no rule but the clock's, one row per event_id: the first by
+-- ingested_at (ties: occurred_at, then the row's other fields, so the choice is stable and
+-- the same at every as_of, which incremental staging relies on: a later clock never picks
+-- another copy of an event already staged); the other copies get rejection_reason
+-- 'event_id: duplicate ...' and is_duplicate, so
 -- stg_spots__interaction_events (rejection_reason is null) sees each event once and
 -- stg_spots__interaction_events_duplicates lists the copies.
+
+{% set future_rule = 'occurred_at: after as_of (in the future)' %}
 
 with
 
@@ -45,7 +49,7 @@ checked as (
                 < cast('{{ var("spots_occurred_at_floor", "2000-01-01") }}' as timestamp)
                 then 'occurred_at: before {{ var("spots_occurred_at_floor", "2000-01-01") }}'
             when cast(source.occurred_at at time zone 'UTC' as timestamp) > cast('{{ as_of_timestamp() }}' as timestamp)
-                then 'occurred_at: after as_of (in the future)'
+                then '{{ future_rule }}'
             when source.latitude is null or source.longitude is null then 'latitude/longitude: missing'
             when source.latitude not between -90 and 90 then 'latitude: outside [-90, 90]'
             when source.longitude not between -180 and 180 then 'longitude: outside [-180, 180]'
@@ -63,9 +67,11 @@ ranked as (
     select
         checked.*,
         case
-            when checked.rule_broken is null then
+            when checked.rule_broken is null or checked.rule_broken = '{{ future_rule }}' then
                 row_number() over (
-                    partition by checked.event_id, checked.rule_broken is null
+                    partition by
+                        checked.event_id,
+                        checked.rule_broken is null or checked.rule_broken = '{{ future_rule }}'
                     order by
                         checked.ingested_at nulls last,
                         checked.occurred_at,

@@ -1,0 +1,80 @@
+{#-
+    Incremental builds of the SPOTS pipeline (README "Incremental builds").
+
+    stg_spots__interaction_events and int_spots__cell_aggregates are incremental by period:
+    - staging restages whole UTC days: every day from the last staged hour's day on (events
+      held back by the release delay and events of open periods land there), and every
+      day that a newly landed row belongs to (a row whose ingested hour is later than any
+      staged one: a late event of an older day);
+    - the aggregates recompute every period from the aggregation horizon on: the Monday
+      of the earliest day restaged since the aggregates were last built, or of the first
+      period not aggregated yet, whichever is earlier.
+    So each period's aggregates are always those of all its staged events, exactly as a
+    full build computes them; released cells still never change (the release models
+    append only). `--full-refresh` recomputes everything.
+-#}
+
+{#- The start of this dbt invocation (UTC, no zone): when staging and aggregates rows were written. -#}
+{% macro spots_run_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- The warehouse relation of a model of this project, or none when it is not built yet. -#}
+{% macro spots_model_relation(model_name) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model_name -%}
+        {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+    {%- endfor -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#-
+    The aggregation horizon: a SQL timestamp (a Monday, 00:00 UTC) from which the
+    aggregates are recomputed, or none for all history (first build, --full-refresh, a
+    granularity enabled since the last build, or outside execution).
+-#}
+{% macro spots_aggregation_horizon() -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set aggregates = spots_model_relation('int_spots__cell_aggregates') -%}
+    {%- set staging = spots_model_relation('stg_spots__interaction_events') -%}
+    {%- if aggregates is none or staging is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set period_days = {'hour': 1, 'day': 1, 'week': 7} -%}
+    {%- set granularities = spots_enabled_granularities() -%}
+    {%- set firsts = ['restaged.first_day'] -%}
+    {%- for granularity in granularities -%}
+        {%- do firsts.append(dbt.dateadd('day', period_days[granularity], 'aggregated.last_' ~ granularity)) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        with
+
+        aggregated as (
+            select
+                {%- for granularity in granularities %}
+                    max(case when granularity = '{{ granularity }}' then period_start end) as last_{{ granularity }},
+                {%- endfor %}
+                max(aggregated_at) as aggregated_at
+            from {{ aggregates }}
+        ),
+
+        restaged as (
+            select min(staging.day_start) as first_day
+            from {{ staging }} as staging
+            where staging.staged_at >= (select aggregated.aggregated_at from aggregated)
+        )
+
+        select
+            {%- for granularity in granularities %}
+                aggregated.last_{{ granularity }} is null or
+            {%- endfor %} false as granularity_missing,
+            cast({{ dbt.date_trunc('week', 'least(' ~ firsts | join(', ') ~ ')') }} as varchar) as horizon
+        from aggregated, restaged
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {%- if row[0] or row[1] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ row[1] ~ "' as timestamp)") }}
+{%- endmacro %}
