@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from harness import DbtProject
+from harness import DbtProject, postgres_admin, scratch_database
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -24,20 +23,10 @@ def extension_dir(tmp_path_factory) -> Path:
     return path
 
 
-def _postgres_admin() -> psycopg.Connection:
-    return psycopg.connect(
-        dbname="postgres",
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        user=os.environ.get("PGUSER", "postgres"),
-        autocommit=True,
-        connect_timeout=5,
-    )
-
-
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     try:
-        _postgres_admin().close()
+        postgres_admin().close()
     except psycopg.OperationalError as exc:
         reason = f"PostgreSQL is not reachable at {os.environ.get('PGHOST', '127.0.0.1')}: {exc}"
         if IN_CI:
@@ -49,14 +38,8 @@ def postgres_available() -> None:
 @pytest.fixture
 def postgres_database(postgres_available) -> str:
     """A new, empty PostgreSQL database, dropped after the test."""
-    name = f"pi_test_{uuid.uuid4().hex[:12]}"
-    with _postgres_admin() as admin:
-        admin.execute(f'create database "{name}"')
-    try:
+    with scratch_database() as name:
         yield name
-    finally:
-        with _postgres_admin() as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,30 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
+
+
+def postgres_admin(dbname: str = "postgres") -> psycopg.Connection:
+    """An autocommit superuser connection to the local PostgreSQL (PGHOST/PGUSER, trust auth)."""
+    return psycopg.connect(
+        dbname=dbname,
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "postgres"),
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped (connections and all) on the way out."""
+    name = f"pi_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin() as admin:
+        admin.execute(f'create database "{name}"')
+    try:
+        yield name
+    finally:
+        with postgres_admin() as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def default_release() -> dict[str, Any]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from contextlib import contextmanager
 
 import psycopg
 
-from conftest import _postgres_admin
 from harness import BIN, REPO
 
 
@@ -32,18 +30,6 @@ def install(database: str, *components: str) -> subprocess.CompletedProcess:
     )
     assert result.returncode == 0, result.stderr
     return result
-
-
-@contextmanager
-def scratch_database():
-    name = f"pi_test_{uuid.uuid4().hex[:12]}"
-    with _postgres_admin() as admin:
-        admin.execute(f'create database "{name}"')
-    try:
-        yield name
-    finally:
-        with _postgres_admin() as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def connect(database: str) -> psycopg.Connection:

@@ -10,12 +10,11 @@ primary key failed outright).
 from __future__ import annotations
 
 import json
-import uuid
 
 import psycopg
 import pytest
 
-from harness import REPO, DbtProject
+from harness import REPO, DbtProject, postgres_admin, scratch_database
 from privacy_insights import postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
@@ -39,27 +38,17 @@ EXPECTED_PUBLIC = {
 }
 
 
-def _admin(dbname: str) -> psycopg.Connection:
-    return psycopg.connect(dbname=dbname, host="127.0.0.1", user="postgres", autocommit=True)
-
-
 @pytest.fixture(scope="module")
 def built(postgres_available, extension_dir, tmp_path_factory) -> DbtProject:
-    name = f"pi_test_{uuid.uuid4().hex[:12]}"
-    with _admin("postgres") as admin:
-        admin.execute(f'create database "{name}"')
-    try:
+    with scratch_database() as name:
         project = DbtProject(tmp_path_factory.mktemp("bi") / "postgres", "prod", extension_dir, pg_database=name)
         project.generate("--events", "3000", "--seed", "3")
-        with _admin(name) as admin:
+        with postgres_admin(name) as admin:
             postgres.install(admin, "bi", REPO / "seeds")
             postgres.install(admin, "bi", REPO / "seeds")  # idempotent
         for _ in range(2):  # the second build recreates every table
             project.dbt("build", "--select", "+access:public", "--indirect-selection", "cautious")
         yield project
-    finally:
-        with _admin("postgres") as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def public_marts(project: DbtProject) -> dict[str, dict]:

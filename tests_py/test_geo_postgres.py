@@ -11,8 +11,8 @@ import re
 import psycopg
 import pytest
 
-from harness import REPO
-from pg_reference import as_role, connect, install, scratch_database
+from harness import REPO, scratch_database
+from pg_reference import as_role, connect, install
 from privacy_insights.geo_names import normalize_place_name
 
 pytestmark = pytest.mark.postgres

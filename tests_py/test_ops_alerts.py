@@ -13,12 +13,9 @@ One DuckDB build per condition and one PostgreSQL build (target ci) per module; 
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 
-from harness import DbtProject, default_release
+from harness import DbtProject, default_release, scratch_database
 
 pytestmark = pytest.mark.e2e
 
@@ -217,23 +214,13 @@ def test_buyer_export_stats_count_the_audit_by_outcome_and_rule(default_cap: Dbt
 # ---- PostgreSQL (target ci, prefixed schemas, its own database) -----------------------------
 
 
-def _admin(dbname: str) -> psycopg.Connection:
-    return psycopg.connect(dbname=dbname, host="127.0.0.1", user="postgres", autocommit=True)
-
-
 @pytest.fixture(scope="module")
 def on_postgres(postgres_available, extension_dir, tmp_path_factory) -> DbtProject:
-    name = f"pi_test_{uuid.uuid4().hex[:12]}"
-    with _admin("postgres") as admin:
-        admin.execute(f'create database "{name}"')
-    try:
+    with scratch_database() as name:
         project = DbtProject(tmp_path_factory.mktemp("ops_pg") / "postgres", "ci", extension_dir, pg_database=name)
         project.generate(*GENERATE)
         project.dbt(*BUILD, vars=build_vars())
         yield project
-    finally:
-        with _admin("postgres") as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.mark.postgres

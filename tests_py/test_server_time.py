@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from harness import REPO
-from pg_reference import as_role, install, scratch_database
+from harness import REPO, scratch_database
+from pg_reference import as_role, install
 
 pytestmark = pytest.mark.postgres
 SHAPE = {"server_time_utc", "unix_epoch_ms", "time_zone", "source", "schema_version"}

@@ -46,9 +46,45 @@ def ledger(project: DbtProject) -> list[tuple]:
     )
 
 
-def test_release_is_stable_and_advances(project: DbtProject):
+def assert_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject) -> None:
+    """Every column and value of outside_buyer and ops against the raw identifiers, text and coordinates."""
+    raw = project.query(
+        "select user_id, agent_id, ai_signature, device_id, ip_address, event_id, message, "
+        "latitude, longitude from raw.spots_interaction_events"
+    )
+    raw_strings = {v for row in raw for v in row[:7] if v is not None}
+    raw_coordinates = {v for row in raw for v in row[7:] if v is not None}
+    city_codes = {r[0] for r in project.query("select city_code from reference.city_definitions")}
+
+    checked = 0
+    for schema in ("outside_buyer", "ops"):
+        for table in project.tables(schema):
+            for column, _data_type in project.columns(schema, table):
+                assert not FORBIDDEN_COLUMNS.fullmatch(column), f"{schema}.{table}.{column}: forbidden column name"
+                values = {r[0] for r in project.query(f'select distinct "{column}" from {schema}.{table}')} - {None}
+                checked += 1
+                if isinstance(next(iter(values), None), str):
+                    assert not values & raw_strings, f"{schema}.{table}.{column}: carries a raw identifier or text"
+                    for value in values:
+                        assert not re.search(r"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{8}-[0-9a-f]{4}-", value), (
+                            f"{schema}.{table}.{column}: value {value!r} looks like an identifier"
+                        )
+                if isinstance(next(iter(values), None), float):
+                    assert not values & raw_coordinates, f"{schema}.{table}.{column}: carries a raw coordinate"
+                if column == "geo_bucket_id":
+                    assert values <= city_codes, (
+                        f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
+                    )
+    assert checked > 40
+
+
+def test_release_is_stable_advances_and_carries_no_identifiers(project: DbtProject):
+    """One warehouse through a build, a rebuild, a full refresh and one day more (incremental
+    staging and aggregates on every target); the identifier scan runs on the first and the
+    last state (it shares the builds: each costs a minute on PostgreSQL)."""
     project.generate(*GENERATE)
     project.dbt("build", vars=BUILD)
+    assert_no_mart_carries_identifiers_text_or_coordinates(project)
     first, first_ledger = released_rows(project), ledger(project)
 
     released = project.query(
@@ -93,40 +129,7 @@ def test_release_is_stable_and_advances(project: DbtProject):
     cities = project.query("select count(*) from reference.city_definitions")[0][0]
     # every city gets its city row; only the city with data measures the finer levels
     assert new_rows == {"city": cities, "city_door_type": 3, "city_category": 9, "city_segment": 3 * 9 * 5}
-
-
-def test_no_mart_carries_identifiers_text_or_coordinates(project: DbtProject):
-    project.generate(*GENERATE)
-    project.dbt("build", vars=BUILD)
-
-    raw = project.query(
-        "select user_id, agent_id, ai_signature, device_id, ip_address, event_id, message, "
-        "latitude, longitude from raw.spots_interaction_events"
-    )
-    raw_strings = {v for row in raw for v in row[:7] if v is not None}
-    raw_coordinates = {v for row in raw for v in row[7:] if v is not None}
-    city_codes = {r[0] for r in project.query("select city_code from reference.city_definitions")}
-
-    checked = 0
-    for schema in ("outside_buyer", "ops"):
-        for table in project.tables(schema):
-            for column, _data_type in project.columns(schema, table):
-                assert not FORBIDDEN_COLUMNS.fullmatch(column), f"{schema}.{table}.{column}: forbidden column name"
-                values = {r[0] for r in project.query(f'select distinct "{column}" from {schema}.{table}')} - {None}
-                checked += 1
-                if isinstance(next(iter(values), None), str):
-                    assert not values & raw_strings, f"{schema}.{table}.{column}: carries a raw identifier or text"
-                    for value in values:
-                        assert not re.search(r"@|\d+\.\d+\.\d+\.\d+|[0-9a-f]{8}-[0-9a-f]{4}-", value), (
-                            f"{schema}.{table}.{column}: value {value!r} looks like an identifier"
-                        )
-                if isinstance(next(iter(values), None), float):
-                    assert not values & raw_coordinates, f"{schema}.{table}.{column}: carries a raw coordinate"
-                if column == "geo_bucket_id":
-                    assert values <= city_codes, (
-                        f"{schema}.{table}.{column}: geo finer than a city: {values - city_codes}"
-                    )
-    assert checked > 40
+    assert_no_mart_carries_identifiers_text_or_coordinates(project)
 
 
 def test_budget_cap_denies_periods_and_says_why(dev_project: DbtProject):

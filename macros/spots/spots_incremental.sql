@@ -28,9 +28,14 @@
 {%- endmacro %}
 
 {#-
-    The aggregation horizon: a SQL timestamp (a Monday, 00:00 UTC) from which the
-    aggregates are recomputed, or none for all history (first build, --full-refresh, a
-    granularity enabled since the last build, or outside execution).
+    The aggregation horizon: a SQL timestamp (a Monday, 00:00 UTC), or none for all history
+    (first build, --full-refresh, a granularity enabled since the last build, outside
+    execution).
+    - Before the aggregates are built in this invocation: the Monday of the earliest day
+      restaged since they were last built, or of the first period not aggregated yet.
+    - Once they are (the tests of this build), or when there is nothing new: the Monday of
+      the first period the last aggregation wrote, so the bounding test checks what the
+      build recomputed.
 -#}
 {% macro spots_aggregation_horizon() -%}
     {%- if not execute or flags.FULL_REFRESH -%}
@@ -59,18 +64,26 @@
             from {{ aggregates }}
         ),
 
+        last_aggregation as (
+            select min(aggregates.period_start) as first_period
+            from {{ aggregates }} as aggregates
+            where aggregates.aggregated_at = (select aggregated.aggregated_at from aggregated)
+        ),
+
         restaged as (
             select min(staging.day_start) as first_day
             from {{ staging }} as staging
-            where staging.staged_at >= (select aggregated.aggregated_at from aggregated)
+            where staging.staged_at > (select aggregated.aggregated_at from aggregated)
         )
 
         select
             {%- for granularity in granularities %}
                 aggregated.last_{{ granularity }} is null or
             {%- endfor %} false as granularity_missing,
-            cast({{ dbt.date_trunc('week', 'least(' ~ firsts | join(', ') ~ ')') }} as varchar) as horizon
-        from aggregated, restaged
+            cast({{ dbt.date_trunc('week', 'case when aggregated.aggregated_at = ' ~ spots_run_started_at()
+                ~ ' then last_aggregation.first_period else coalesce(least(' ~ firsts | join(', ')
+                ~ '), last_aggregation.first_period) end') }} as varchar) as horizon
+        from aggregated, last_aggregation, restaged
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}
     {%- if row[0] or row[1] is none -%}

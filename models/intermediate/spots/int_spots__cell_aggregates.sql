@@ -1,7 +1,11 @@
+{#- One key column, not (granularity, period_start): dbt-duckdb deletes a composite key
+    through a join, which on an attached PostgreSQL sends every target row's ctid once per
+    matching new row (minutes for one day of cells). period_start alone is enough: a build
+    writes every enabled granularity of every period from the horizon on. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key=['granularity', 'period_start'],
+    unique_key='period_start',
     on_schema_change='fail',
 ) }}
 
@@ -54,9 +58,10 @@ select
     domain.door_type,
     domain.category,
     domain.context,
-    coalesce(aggregated.participants, 0) as participants,
-    coalesce(aggregated.doors_opened, 0) as doors_opened,
-    coalesce(aggregated.repeaters, 0) as repeaters,
+    -- explicit types: the same on every target and every incremental run
+    cast(coalesce(aggregated.participants, 0) as bigint) as participants,
+    cast(coalesce(aggregated.doors_opened, 0) as bigint) as doors_opened,
+    cast(coalesce(aggregated.repeaters, 0) as bigint) as repeaters,
     {{ spots_run_started_at() }} as aggregated_at
 from domain
 left join aggregated

@@ -37,10 +37,11 @@ checked as (
     ),
 
     {% set occurred_day = dbt.date_trunc('day', "cast(checked.occurred_at at time zone 'UTC' as timestamp)") %}
+    {% set ingested_hour = dbt.date_trunc('hour', "cast(checked.ingested_at at time zone 'UTC' as timestamp)") %}
     landed as (
         select
             {{ occurred_day }} as day_start,
-            {{ dbt.date_trunc('hour', "cast(checked.ingested_at at time zone 'UTC' as timestamp)") }} as ingested_hour_start
+            {{ ingested_hour }} as ingested_hour_start
         from checked
     ),
 

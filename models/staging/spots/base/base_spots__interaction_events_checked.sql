@@ -85,8 +85,8 @@ ranked as (
 )
 
 -- the raw columns pass through as the source defines them (ephemeral, never written)
-select  -- noqa: AM04
-    ranked.* exclude (ranked.rule_broken, ranked.event_id_rank),
+select
+    ranked.* exclude (ranked.rule_broken, ranked.event_id_rank),  -- noqa: AM04
     coalesce(ranked.event_id_rank, 1) > 1 as is_duplicate,
     case
         when ranked.event_id_rank > 1 then 'event_id: duplicate (the first copy by ingested_at is kept)'
