@@ -77,6 +77,7 @@ def test_last_json_reads_an_indented_summary_after_logs(tmp_path):
             "marts (SQL)",
         ),
         ({"resource_type": "test"}, "tests"),
+        ({"resource_type": "unit_test"}, "tests"),
         ({"resource_type": "seed"}, "seeds, snapshots, hooks"),
         ({"resource_type": "operation"}, "seeds, snapshots, hooks"),
     ],
@@ -104,15 +105,17 @@ def test_profile_sums_node_times_per_layer(tmp_path):
             {"unique_id": "model.p.rel", "execution_time": 3.0},
             {"unique_id": "test.p.t1", "execution_time": 2.5},
             {"unique_id": "test.p.t2", "execution_time": 3.5},
+            {"unique_id": "unit_test.p.stg.u1", "execution_time": 0.5},
         ],
     }
-    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    unit_tests = {"unit_test.p.stg.u1": {"resource_type": "unit_test"}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes, "unit_tests": unit_tests}))
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     profile = read_profile(tmp_path)
     seconds = profile.layer_seconds()
     assert set(seconds) == set(LAYERS)
-    assert (seconds["staging"], seconds["Python DP models"], seconds["tests"]) == (1.0, 3.0, 6.0)
-    assert profile.layer_shares()["tests"] == pytest.approx(0.6)
+    assert (seconds["staging"], seconds["Python DP models"], seconds["tests"]) == (1.0, 3.0, 6.5)
+    assert profile.layer_shares()["tests"] == pytest.approx(6.5 / 10.5)
     assert [n.unique_id for n in profile.slowest(2)] == ["test.p.t2", "model.p.rel"]
     assert profile.elapsed_s == 9.5
 

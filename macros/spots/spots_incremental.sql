@@ -4,11 +4,9 @@
     stg_spots__interaction_events and int_spots__cell_aggregates are incremental by period:
     - staging restages whole UTC days: every day from the last staged hour's day on (events
       held back by the release delay and events of open periods land there), and every
-      day that a newly landed row belongs to (a row whose ingested hour is later than any
-      staged one: a late event of an older day);
-    - the aggregates recompute every period from the aggregation horizon on: the Monday
-      of the earliest day restaged since the aggregates were last built, or of the first
-      period not aggregated yet, whichever is earlier.
+      day that a newly landed row belongs to (its ingested hour is at or after the latest
+      staged one and not after as_of: a late event of an older day);
+    - the aggregates recompute every period from the aggregation horizon on (below).
     So each period's aggregates are always those of all its staged events, exactly as a
     full build computes them; released cells still never change (the release models
     append only). `--full-refresh` recomputes everything.

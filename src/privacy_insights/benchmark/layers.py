@@ -19,7 +19,7 @@ LAYERS = ("staging", "intermediate", "Python DP models", "marts (SQL)", "tests",
 def layer_of(node: dict) -> str:
     """The benchmark layer of a manifest node."""
     kind = node.get("resource_type")
-    if kind == "test":
+    if kind in ("test", "unit_test"):
         return "tests"
     if kind in ("seed", "snapshot", "operation"):
         return "seeds, snapshots, hooks"
@@ -78,7 +78,8 @@ def read_profile(target_path: Path) -> RunProfile:
     nodes = []
     for result in results["results"]:
         uid = result["unique_id"]
-        node = manifest["nodes"].get(uid)
+        # dbt keeps unit tests apart from the other nodes in the manifest
+        node = manifest["nodes"].get(uid) or manifest.get("unit_tests", {}).get(uid)
         if node is None:
             raise ValueError(f"run_results.json names {uid}, which manifest.json does not have")
         nodes.append(NodeTime(uid, layer_of(node), float(result.get("execution_time") or 0.0)))
