@@ -106,10 +106,14 @@ def test_profile_sums_node_times_per_layer(tmp_path):
             {"unique_id": "test.p.t1", "execution_time": 2.5},
             {"unique_id": "test.p.t2", "execution_time": 3.5},
             {"unique_id": "unit_test.p.stg.u1", "execution_time": 0.5},
+            {"unique_id": "exposure.p.app", "execution_time": 0.001},
         ],
     }
     unit_tests = {"unit_test.p.stg.u1": {"resource_type": "unit_test"}}
-    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes, "unit_tests": unit_tests}))
+    exposures = {"exposure.p.app": {"resource_type": "exposure"}}
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"nodes": nodes, "unit_tests": unit_tests, "exposures": exposures})
+    )
     (tmp_path / "run_results.json").write_text(json.dumps(results))
     profile = read_profile(tmp_path)
     seconds = profile.layer_seconds()

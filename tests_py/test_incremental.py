@@ -1,7 +1,8 @@
 """Incremental builds by period (README "Incremental builds"), through the real dbt models.
 
 A warehouse built day after day (as_of advancing one day per build, with late rows of an
-old day landing in between) must hold exactly what one full build at the last clock holds:
+old day landing in between, stamped with an old ingested_at) must hold exactly what one
+full build at the last clock holds:
 the same staged events and the same exact cell aggregates for every eligible period.
 Only the bookkeeping columns (when a row was written) may differ.
 """
@@ -19,6 +20,10 @@ GENERATE = ("--events", "20000", "--start", "2026-10-01", "--days", "20", "--see
 SELECT = ("--select", "+int_spots__cell_aggregates", "--indirect-selection", "cautious")
 RELEASE_START = "2026-10-01"
 LATE_DAY = "2026-10-06"  # a day every build after the first has already staged and aggregated
+# The late rows land after several builds but carry an arrival stamp older than rows staged
+# before them (a replayed file, a device's wrong clock): what is new must not be read off
+# ingested_at.
+LATE_INGESTED_AT = "2026-10-07 00:00:00"
 
 STAGED = (
     "select participant_key, event_type, counts_as_door_opened, door_type, category, geohash3, city_code, "
@@ -35,7 +40,7 @@ def build_vars(as_of_day: int) -> dict:
 
 
 def land_late_rows(project: DbtProject, ingested_at: str) -> None:
-    """30 valid door opens of one participant in Tokyo on LATE_DAY, arriving at ingested_at
+    """30 valid door opens of one participant in Tokyo on LATE_DAY, stamped ingested_at
     (SQL that DuckDB and PostgreSQL both run)."""
     sql = f"""
         insert into raw.spots_interaction_events
@@ -79,9 +84,9 @@ def daily_and_full(daily: DbtProject, full: DbtProject, days: range, late_before
         project.dbt("seed")
     for day in days:
         if day == late_before:
-            land_late_rows(daily, f"2026-10-{day - 1:02d} 23:30:00")
+            land_late_rows(daily, LATE_INGESTED_AT)
         daily.dbt("build", *SELECT, vars=build_vars(day))
-    land_late_rows(full, f"2026-10-{late_before - 1:02d} 23:30:00")
+    land_late_rows(full, LATE_INGESTED_AT)
     full.dbt("build", *SELECT, vars=build_vars(days[-1]))
 
 

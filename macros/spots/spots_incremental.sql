@@ -2,10 +2,11 @@
     Incremental builds of the SPOTS pipeline (README "Incremental builds").
 
     stg_spots__interaction_events and int_spots__cell_aggregates are incremental by period:
-    - staging restages whole UTC days: every day from the last staged hour's day on (events
-      held back by the release delay and events of open periods land there), and every
-      day that a newly landed row belongs to (its ingested hour is at or after the latest
-      staged one and not after as_of: a late event of an older day);
+    - staging restages whole UTC days: every day whose count of stageable raw rows (valid,
+      not held back by the delay) differs from its count of staged rows. Raw rows are only
+      ever added, so these are the days with new rows: events the delay no longer holds
+      back, events no longer after as_of, and late arrivals of older days, whatever their
+      ingested_at says;
     - the aggregates recompute every period from the aggregation horizon on (below).
     So each period's aggregates are always those of all its staged events, exactly as a
     full build computes them; released cells still never change (the release models

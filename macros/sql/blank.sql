@@ -22,6 +22,17 @@
     trim({{ expression }}, {{ blank_chars() }})
 {%- endmacro %}
 
+{#- DuckDB: the same value, but the 31-character trim only where an end is not printable
+    ASCII (33-126, never blank). Almost every identifier is skipped, which made the SPOTS
+    validation several times faster at 10^6 events. -#}
+{% macro duckdb__trim_blank(expression) -%}
+    case
+        when ascii({{ expression }}) between 33 and 126 and ascii(right({{ expression }}, 1)) between 33 and 126
+            then {{ expression }}
+        else trim({{ expression }}, {{ blank_chars() }})
+    end
+{%- endmacro %}
+
 {#- True when `expression` contains a blank character anywhere (null stays null). -#}
 {% macro has_blank(expression) -%}
     (length(translate({{ expression }}, {{ blank_chars() }}, '')) <> length({{ expression }}))

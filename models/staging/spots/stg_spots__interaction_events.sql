@@ -5,8 +5,7 @@
 -- the precise coordinates, the exact time and the free text.
 -- Held back: events whose hour bucket ends after as_of - reporting_delay_hours.
 -- Incremental by UTC day (macros/spots/spots_incremental.sql): a build restages every day
--- from the last staged hour's day on, and every older day a newly landed row belongs to
--- (arrived in or after the latest staged arrival hour: rows land in ingested_at order).
+-- whose count of stageable raw rows differs from its count of staged rows.
 
 {{ config(
     materialized='incremental',
@@ -23,41 +22,39 @@ checked as (
 ),
 
 {% if is_incremental() %}
-    {% set as_of = "cast('" ~ as_of_timestamp() ~ "' as timestamp)" %}
-    -- an empty table (nothing was eligible yet) restages everything; arrival times after
-    -- as_of (bad clocks) neither set the high-water mark nor restage a day
-    staged as (
+    {% set occurred_utc = "cast(checked.occurred_at at time zone 'UTC' as timestamp)" %}
+    -- per UTC day, the rows this build would stage (valid, not held back)...
+    stageable_days as (
         select
-            coalesce({{ dbt.date_trunc('day', 'max(hour_start)') }}, cast('0001-01-01' as timestamp)) as first_open_day,
-            coalesce(
-                max(case when ingested_hour_start <= {{ as_of }} then ingested_hour_start end),
-                cast('0001-01-01' as timestamp)
-            ) as last_ingested_hour
-        from {{ this }}
-    ),
-
-    {% set occurred_day = dbt.date_trunc('day', "cast(checked.occurred_at at time zone 'UTC' as timestamp)") %}
-    {% set ingested_hour = dbt.date_trunc('hour', "cast(checked.ingested_at at time zone 'UTC' as timestamp)") %}
-    landed as (
-        select
-            {{ occurred_day }} as day_start,
-            {{ ingested_hour }} as ingested_hour_start
+            {{ dbt.date_trunc('day', occurred_utc) }} as day_start,
+            count(*) as stageable_rows
         from checked
+        where {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', occurred_utc)) }} <= {{ release_cutoff() }}
+        group by 1
     ),
 
+    -- ...and the rows staged so far
+    staged_days as (
+        select
+            day_start,
+            count(*) as staged_rows
+        from {{ this }}
+        group by 1
+    ),
+
+    -- raw rows are only ever added, so a day whose counts differ has new rows: events no
+    -- longer held back, events no longer in the future of as_of, late arrivals
     days_to_stage as (
-        select distinct landed.day_start
-        from landed
-        cross join staged
-        where
-            landed.day_start >= staged.first_open_day
-            or landed.ingested_hour_start between staged.last_ingested_hour and {{ as_of }}
+        select stageable_days.day_start
+        from stageable_days
+        left join staged_days on stageable_days.day_start = staged_days.day_start
+        where staged_days.staged_rows is null or staged_days.staged_rows != stageable_days.stageable_rows
     ),
 
     to_stage as (
         select checked.*
         from checked
-        where {{ occurred_day }} in (select days_to_stage.day_start from days_to_stage)
+        where {{ dbt.date_trunc('day', occurred_utc) }} in (select days_to_stage.day_start from days_to_stage)
     ),
 {% else %}
     to_stage as (

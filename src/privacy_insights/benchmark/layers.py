@@ -78,6 +78,8 @@ def read_profile(target_path: Path) -> RunProfile:
     nodes = []
     for result in results["results"]:
         uid = result["unique_id"]
+        if uid in manifest.get("exposures", {}):
+            continue  # dbt lists exposures as no-op results: they run nothing
         # dbt keeps unit tests apart from the other nodes in the manifest
         node = manifest["nodes"].get(uid) or manifest.get("unit_tests", {}).get(uid)
         if node is None:
