@@ -23,14 +23,6 @@ source as (
     select * from {{ source('spots', 'spots_interaction_events') }}
 ),
 
-repeated_event_ids as (
-    select source.event_id
-    from source
-    where source.event_id is not null
-    group by source.event_id
-    having count(*) > 1
-),
-
 event_types as (
     select * from {{ ref('event_types') }}
 ),
@@ -72,19 +64,7 @@ checked as (
 ),
 
 {% set rankable = "(checked.rule_broken is null or checked.rule_broken = '" ~ future_rule ~ "')" %}
--- only rows of an event_id with several raw rows need ranking: most ids are unique, and a
--- window over every raw row was the costliest step of staging (10^7 events: about a minute
--- in each of the four models and tests that read this one)
-unique_event_rows as (
-    select
-        checked.*,
-        case when {{ rankable }} then 1 end as event_id_rank
-    from checked
-    left join repeated_event_ids on checked.event_id = repeated_event_ids.event_id
-    where repeated_event_ids.event_id is null
-),
-
-repeated_event_rows as (
+ranked as (
     select
         checked.*,
         case
@@ -101,13 +81,6 @@ repeated_event_rows as (
                 )
         end as event_id_rank
     from checked
-    inner join repeated_event_ids on checked.event_id = repeated_event_ids.event_id
-),
-
-ranked as (
-    select * from unique_event_rows
-    union all
-    select * from repeated_event_rows
 )
 
 -- the raw columns pass through as the source defines them (ephemeral, never written)
