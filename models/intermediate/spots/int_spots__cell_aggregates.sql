@@ -25,9 +25,8 @@ with
 {% set horizon = spots_aggregation_horizon() if is_incremental() else none %}
 domain as (
     select * from {{ ref('int_spots__cell_domain') }}
-    {%- if horizon is not none %}
-        where period_start >= {{ horizon }}
-    {%- endif %}
+    -- every period of a full build (none starts before release_start_date), or those from the horizon on
+    where period_start >= {{ horizon or "cast('" ~ var('release_start_date') ~ "' as timestamp)" }}
 ),
 
 bounded as (

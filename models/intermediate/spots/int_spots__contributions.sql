@@ -10,6 +10,8 @@
 -- nor are events before release_start_date. In an incremental build, only the periods
 -- from the aggregation horizon on (macros/spots/spots_incremental.sql).
 
+{% set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
+
 with
 
 events as (
@@ -19,12 +21,9 @@ events as (
     where
         counts_as_door_opened
         and city_code is not null
-        and day_start >= cast('{{ var("release_start_date") }}' as timestamp)
-        {%- set horizon = spots_aggregation_horizon() %}
-        {%- if horizon is not none %}
-            -- incremental build: only the periods int_spots__cell_aggregates recomputes
-            and day_start >= {{ horizon }}
-        {%- endif %}
+        and day_start >= {{ release_start }}
+        -- in an incremental build, only the periods int_spots__cell_aggregates recomputes
+        and day_start >= {{ spots_aggregation_horizon() or release_start }}
 ),
 
 {% set granularities = spots_enabled_granularities() %}
