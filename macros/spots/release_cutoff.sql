@@ -35,3 +35,18 @@
 {% macro release_cutoff() -%}
     ({{ dbt.dateadd('hour', -1 * reporting_delay_hours(), "cast('" ~ as_of_timestamp() ~ "' as timestamp)") }})
 {%- endmacro %}
+
+{#- The first instant any period may start: var release_start_date (UTC, no zone). -#}
+{% macro release_start_timestamp() -%}
+    cast('{{ var("release_start_date") }}' as timestamp)
+{%- endmacro %}
+
+{#- The first week period: the Monday on or after release_start_date. -#}
+{% macro first_release_week_start() -%}
+    {{ dbt.date_trunc('week', dbt.dateadd('day', 6, release_start_timestamp())) }}
+{%- endmacro %}
+
+{#- True when the hour bucket starting at `hour_start` ends by the release cutoff; otherwise its events are held back. -#}
+{% macro hour_is_past_delay(hour_start) -%}
+    ({{ dbt.dateadd('hour', 1, hour_start) }} <= {{ release_cutoff() }})
+{%- endmacro %}

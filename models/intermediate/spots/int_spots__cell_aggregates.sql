@@ -26,7 +26,7 @@ with
 domain as (
     select * from {{ ref('int_spots__cell_domain') }}
     -- every period of a full build (none starts before release_start_date), or those from the horizon on
-    where period_start >= {{ horizon or "cast('" ~ var('release_start_date') ~ "' as timestamp)" }}
+    where period_start >= {{ horizon or release_start_timestamp() }}
 ),
 
 bounded as (

@@ -25,8 +25,6 @@ contexts as (
 ),
 
 {% set granularities = spots_enabled_granularities() %}
-{% set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
-{% set first_monday = dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)) %}
 
 {% if 'hour' in granularities %}
     hours as (
@@ -73,7 +71,7 @@ contexts as (
 
 {% if 'week' in granularities %}
     weeks as (
-        {{ timestamp_spine(first_monday, release_cutoff(), '7 days') }}
+        {{ timestamp_spine(first_release_week_start(), release_cutoff(), '7 days') }}
     ),
 
     week_cells as (

@@ -10,8 +10,6 @@
 -- nor are events before release_start_date. In an incremental build, only the periods
 -- from the aggregation horizon on (macros/spots/spots_incremental.sql).
 
-{% set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
-
 with
 
 events as (
@@ -21,9 +19,9 @@ events as (
     where
         counts_as_door_opened
         and city_code is not null
-        and day_start >= {{ release_start }}
+        and day_start >= {{ release_start_timestamp() }}
         -- in an incremental build, only the periods int_spots__cell_aggregates recomputes
-        and day_start >= {{ spots_aggregation_horizon() or release_start }}
+        and day_start >= {{ spots_aggregation_horizon() or release_start_timestamp() }}
 ),
 
 {% set granularities = spots_enabled_granularities() %}

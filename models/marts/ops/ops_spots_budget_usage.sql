@@ -14,7 +14,7 @@
 {%- set window_days = release['budget_window_days'] | int %}
 {%- set gaussian = release['mechanism'] == 'gaussian' %}
 {%- set granularities = spots_enabled_granularities() %}
-{%- set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
+{%- set release_start = release_start_timestamp() %}
 {%- set as_of_day = dbt.date_trunc('day', "cast('" ~ as_of_timestamp() ~ "' as timestamp)") %}
 {%- set horizon = dbt.dateadd('day', window_days, as_of_day) %}
 
@@ -59,7 +59,7 @@ days as (
 ),
 
 weeks as (
-    {{ timestamp_spine(dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)), horizon, '7 days') }}
+    {{ timestamp_spine(first_release_week_start(), horizon, '7 days') }}
 ),
 
 -- every period of an enabled granularity that may be released, with its configured cost

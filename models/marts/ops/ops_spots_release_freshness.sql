@@ -9,7 +9,7 @@
 
 {%- set granularities = spots_enabled_granularities() %}
 {%- set as_of = "cast('" ~ as_of_timestamp() ~ "' as timestamp)" %}
-{%- set release_start = "cast('" ~ var('release_start_date') ~ "' as timestamp)" %}
+{%- set release_start = release_start_timestamp() %}
 
 with
 
@@ -33,7 +33,7 @@ calendar as (
         case when time_granularity = 'week' then 7 else 1 end as period_days,
         case
             when time_granularity = 'week'
-                then {{ dbt.date_trunc('week', dbt.dateadd('day', 6, release_start)) }}
+                then {{ first_release_week_start() }}
             else {{ release_start }}
         end as first_period_start,
         case
