@@ -25,8 +25,7 @@ held_back as (
     from {{ ref('base_spots__interaction_events_checked') }}
     where
         rejection_reason is null
-        and {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }}
-        > {{ release_cutoff() }}
+        and not {{ hour_is_past_delay(dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }}
 )
 
 select

@@ -29,7 +29,7 @@ checked as (
             {{ dbt.date_trunc('day', occurred_utc) }} as day_start,
             count(*) as stageable_rows
         from checked
-        where {{ dbt.dateadd('hour', 1, dbt.date_trunc('hour', occurred_utc)) }} <= {{ release_cutoff() }}
+        where {{ hour_is_past_delay(dbt.date_trunc('hour', occurred_utc)) }}
         group by 1
     ),
 
@@ -111,4 +111,4 @@ placed as (
 )
 
 select * from placed
-where {{ dbt.dateadd('hour', 1, 'hour_start') }} <= {{ release_cutoff() }}
+where {{ hour_is_past_delay('hour_start') }}
