@@ -11,7 +11,7 @@
 {% macro local_context(local_timestamp) -%}
     case
         when {{ local_timestamp }} is null then 'unknown'
-        when extract(isodow from {{ local_timestamp }}) in (6, 7) then 'weekend'
+        when {{ iso_day_of_week(local_timestamp) }} in (6, 7) then 'weekend'
         when extract(hour from {{ local_timestamp }}) between 5 and 10 then 'morning'
         when extract(hour from {{ local_timestamp }}) between 11 and 16 then 'midday'
         when extract(hour from {{ local_timestamp }}) between 17 and 23 then 'evening'

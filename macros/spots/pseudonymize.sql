@@ -8,6 +8,15 @@
     A connection without the variable (the plugin missing from the profile) fails on
     the first row instead of hashing with a null key.
 
+    On Spark the profile sets the key as the session configuration value
+    spark.privacy_insights.pseudonym_key (profiles.yml.example, from the environment) and
+    SQL names it with Spark's variable substitution, ${spark.privacy_insights.pseudonym_key},
+    which Spark resolves when it parses the statement: dbt still writes only the name. A
+    session without it (Spark then substitutes '') fails on the first row, as does one whose
+    spark.redaction.regex matches the key (Spark then substitutes '*********(redacted)'; the
+    profile sets a regex that matches nothing).
+    The digest is the same hex SHA-256 as DuckDB's, so both engines give the same pseudonyms.
+
     keyed_hash(parts): sha256(key || '|' || part1 || '|' || part2 ...), hex text.
     pseudonymize(identifier): the participant pseudonym, sha256(key || '|' || identifier)
         (the same value the project produced when the key was rendered into SQL).
@@ -26,6 +35,19 @@
     )
 {%- endmacro %}
 
+{% macro spark__keyed_hash(parts) -%}
+    {%- set key = "'${spark.privacy_insights.pseudonym_key}'" -%}
+    sha2(
+        case
+            when {{ key }} = '' or {{ key }} like '%(redacted)'
+                then raise_error('SPOTS_PSEUDONYM_KEY: not set on this Spark session (the spark target of profiles.yml sets spark.privacy_insights.pseudonym_key from it)')
+            else {{ key }}
+        end
+        {%- for part in parts %} || '|' || {{ part }}{% endfor %},
+        256
+    )
+{%- endmacro %}
+
 {% macro pseudonymize(identifier_sql) -%}
     {{ privacy_insights.keyed_hash([identifier_sql]) }}
 {%- endmacro %}
@@ -33,6 +55,8 @@
 {#-
     A number in [0, 1) from a keyed hash: the first 13 hex digits (52 bits) of
     keyed_hash(parts), scaled. Deterministic for a key, unpredictable without it.
+    A double on every engine (DuckDB divides a bigint by that literal in doubles; Spark would
+    use decimals), and exact: a 52-bit integer over 2^52.
 -#}
 {% macro keyed_uniform(parts) -%}
     {{ return(adapter.dispatch('keyed_uniform', 'privacy_insights')(parts)) }}
@@ -40,4 +64,8 @@
 
 {% macro default__keyed_uniform(parts) -%}
     (cast(('0x' || substr({{ privacy_insights.keyed_hash(parts) }}, 1, 13)) as bigint) / 4503599627370496.0)
+{%- endmacro %}
+
+{% macro spark__keyed_uniform(parts) -%}
+    (cast(conv(substr({{ privacy_insights.keyed_hash(parts) }}, 1, 13), 16, 10) as double) / cast(4503599627370496 as double))
 {%- endmacro %}

@@ -81,7 +81,7 @@
             {%- endfor %} false as granularity_missing,
             cast({{ dbt.date_trunc('week', 'case when aggregated.aggregated_at = ' ~ spots_run_started_at()
                 ~ ' then last_aggregation.first_period else coalesce(least(' ~ firsts | join(', ')
-                ~ '), last_aggregation.first_period) end') }} as varchar) as horizon
+                ~ '), last_aggregation.first_period) end') }} as string) as horizon
         from aggregated, last_aggregation, restaged
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}

@@ -10,7 +10,27 @@
 
 {#- The set as a text expression: chr(9) || chr(10) || ... -#}
 {% macro blank_chars() -%}
+    {{ return(adapter.dispatch('blank_chars', 'privacy_insights')()) }}
+{%- endmacro %}
+
+{% macro default__blank_chars() -%}
     ({% for cp in blank_codepoints() %}chr({{ cp }}){% if not loop.last %} || {% endif %}{% endfor %})
+{%- endmacro %}
+
+{#- Spark's chr() takes the code point modulo 256, so the set is decoded from its UTF-8 bytes. -#}
+{% macro spark__blank_chars() -%}
+    {%- set hex = namespace(text='') -%}
+    {%- for cp in blank_codepoints() -%}
+        {%- if cp < 128 -%}
+            {%- set utf8 = [cp] -%}
+        {%- elif cp < 2048 -%}
+            {%- set utf8 = [192 + cp // 64, 128 + cp % 64] -%}
+        {%- else -%}
+            {%- set utf8 = [224 + cp // 4096, 128 + (cp // 64) % 64, 128 + cp % 64] -%}
+        {%- endif -%}
+        {%- for byte in utf8 -%}{%- set hex.text = hex.text ~ '%02X' | format(byte) -%}{%- endfor -%}
+    {%- endfor -%}
+    decode(unhex('{{ hex.text }}'), 'UTF-8')
 {%- endmacro %}
 
 {#- `expression` without blank characters at either end. -#}
@@ -20,6 +40,10 @@
 
 {% macro default__trim_blank(expression) -%}
     trim({{ expression }}, {{ blank_chars() }})
+{%- endmacro %}
+
+{% macro spark__trim_blank(expression) -%}
+    btrim({{ expression }}, {{ blank_chars() }})
 {%- endmacro %}
 
 {#- DuckDB: the same value, but the 31-character trim only where an end is not printable

@@ -52,8 +52,8 @@
                 {%- set table.text = table.text ~ alphabet[value.v] -%}
             {%- endfor -%}
         {%- endfor -%}
-        {%- set lon_slice = "((" ~ lon_i ~ " >> " ~ lon_shift ~ ") & " ~ (2 ** n_lon - 1) ~ ")" -%}
-        {%- set lat_slice = "((" ~ lat_i ~ " >> " ~ lat_shift ~ ") & " ~ (2 ** n_lat - 1) ~ ")" -%}
+        {%- set lon_slice = "(" ~ privacy_insights.shift_right(lon_i, lon_shift) ~ " & " ~ (2 ** n_lon - 1) ~ ")" -%}
+        {%- set lat_slice = "(" ~ privacy_insights.shift_right(lat_i, lat_shift) ~ " & " ~ (2 ** n_lat - 1) ~ ")" -%}
         {%- set ns.chars = ns.chars + ["substr('" ~ table.text ~ "', cast(" ~ lon_slice ~ " * " ~ (2 ** n_lat)
                                         ~ " + " ~ lat_slice ~ " + 1 as integer), 1)"] -%}
     {%- endfor -%}
@@ -67,4 +67,17 @@
         when {{ guess }} < {{ cells - 1 }} and {{ x }} >= {{ lower }} + ({{ guess }} + 1) * {{ width }} then {{ guess }} + 1
         else {{ guess }}
     end)
+{%- endmacro %}
+
+{#- `integer` shifted right by `bits` (Spark 3.5 has no >> operator). -#}
+{% macro shift_right(integer, bits) -%}
+    {{ return(adapter.dispatch('shift_right', 'privacy_insights')(integer, bits)) }}
+{%- endmacro %}
+
+{% macro default__shift_right(integer, bits) -%}
+    ({{ integer }} >> {{ bits }})
+{%- endmacro %}
+
+{% macro spark__shift_right(integer, bits) -%}
+    shiftright({{ integer }}, {{ bits }})
 {%- endmacro %}

@@ -10,3 +10,7 @@
 {% macro postgres__matches_pattern(expression, pattern) -%}
     ({{ expression }} ~ '^(?:{{ pattern }})$')
 {%- endmacro %}
+
+{% macro spark__matches_pattern(expression, pattern) -%}
+    ({{ expression }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}

@@ -3,5 +3,5 @@
 select {{ column_name }}
 from {{ model }}
 where {{ column_name }} is not null
-    and not regexp_matches({{ column_name }}, '^[0123456789bcdefghjkmnpqrstuvwxyz]{ {{- precision -}} }$')
+    and not {{ matches_pattern(column_name, '[0123456789bcdefghjkmnpqrstuvwxyz]{' ~ precision ~ '}') }}
 {% endtest %}

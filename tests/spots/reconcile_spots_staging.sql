@@ -25,7 +25,7 @@ held_back as (
     from {{ ref('base_spots__interaction_events_checked') }}
     where
         rejection_reason is null
-        and not {{ hour_is_past_delay(dbt.date_trunc('hour', "cast(occurred_at at time zone 'UTC' as timestamp)")) }}
+        and not {{ hour_is_past_delay(dbt.date_trunc('hour', utc_timestamp('occurred_at'))) }}
 )
 
 select

@@ -24,7 +24,7 @@ ranked as (
             partition by contributions.granularity, contributions.period_start, contributions.participant_key
             order by
                 -ln(1 - {{ keyed_uniform(["'bound'", 'participant_key', 'granularity',
-                    'cast(time_bucket_start_utc as varchar)', 'geo_bucket_id', 'door_type', 'category',
+                    'cast(time_bucket_start_utc as string)', 'geo_bucket_id', 'door_type', 'category',
                     'context']) }}) / contributions.doors_opened,
                 contributions.geo_bucket_id,
                 contributions.door_type,

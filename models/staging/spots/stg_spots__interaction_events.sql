@@ -7,12 +7,7 @@
 -- Incremental by UTC day (macros/spots/spots_incremental.sql): a build restages every day
 -- whose count of stageable raw rows differs from its count of staged rows.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='day_start',
-    on_schema_change='fail',
-) }}
+{{ config(**period_incremental('day_start')) }}
 
 with
 
@@ -22,7 +17,7 @@ checked as (
 ),
 
 {% if is_incremental() %}
-    {% set occurred_utc = "cast(checked.occurred_at at time zone 'UTC' as timestamp)" %}
+    {% set occurred_utc = utc_timestamp('checked.occurred_at') %}
     -- per UTC day, the rows this build would stage (valid, not held back)...
     stageable_days as (
         select
@@ -85,8 +80,8 @@ coarsened as (
         {{ geohash('to_stage.latitude', 'to_stage.longitude', 3) }} as geohash3,
 
         -- when (UTC, without zone)
-        cast(to_stage.occurred_at at time zone 'UTC' as timestamp) as occurred_at_utc,
-        cast(to_stage.ingested_at at time zone 'UTC' as timestamp) as ingested_at_utc
+        {{ utc_timestamp('to_stage.occurred_at') }} as occurred_at_utc,
+        {{ utc_timestamp('to_stage.ingested_at') }} as ingested_at_utc
     from to_stage
 ),
 

@@ -43,12 +43,12 @@ checked as (
             when source.event_id is null or {{ trim_blank('source.event_id') }} = '' then 'event_id: missing'
             when source.user_id is null or {{ trim_blank('source.user_id') }} = '' then 'user_id: missing'
             when source.occurred_at is null then 'occurred_at: missing'
-            when not isfinite(source.occurred_at) then 'occurred_at: not a finite timestamp'
+            when not {{ timestamp_is_finite('source.occurred_at') }} then 'occurred_at: not a finite timestamp'
             when
-                cast(source.occurred_at at time zone 'UTC' as timestamp)
+                {{ utc_timestamp('source.occurred_at') }}
                 < cast('{{ var("spots_occurred_at_floor", "2000-01-01") }}' as timestamp)
                 then 'occurred_at: before {{ var("spots_occurred_at_floor", "2000-01-01") }}'
-            when cast(source.occurred_at at time zone 'UTC' as timestamp) > cast('{{ as_of_timestamp() }}' as timestamp)
+            when {{ utc_timestamp('source.occurred_at') }} > cast('{{ as_of_timestamp() }}' as timestamp)
                 then '{{ future_rule }}'
             when source.latitude is null or source.longitude is null then 'latitude/longitude: missing'
             when source.latitude not between -90 and 90 then 'latitude: outside [-90, 90]'
@@ -83,9 +83,19 @@ ranked as (
     from checked
 )
 
--- the raw columns pass through as the source defines them (ephemeral, never written)
+-- the raw columns staging reads, as the source defines them (ephemeral, never written);
+-- the other identifiers (agent, device, IP, AI signature) and the free text stop here
 select
-    ranked.* exclude (ranked.rule_broken, ranked.event_id_rank),  -- noqa: AM04
+    ranked.event_id,
+    ranked.user_id,
+    ranked.event_type,
+    ranked.counts_as_door_opened,
+    ranked.door_type,
+    ranked.category,
+    ranked.occurred_at,
+    ranked.latitude,
+    ranked.longitude,
+    ranked.ingested_at,
     coalesce(ranked.event_id_rank, 1) > 1 as is_duplicate,
     case
         when ranked.event_id_rank > 1 then 'event_id: duplicate (the first copy by ingested_at is kept)'
