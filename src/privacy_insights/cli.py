@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import resource
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -56,15 +57,22 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         tables=tuple(args.tables),
         profile=args.profile,
     )
-    warehouse = targets.connect(args.target, memory_limit=args.duckdb_memory_limit)
     started = time.perf_counter()
-    try:
-        counts = generate(cfg, warehouse, targets.project_root() / "seeds")
-    finally:
-        warehouse.close()
+    if args.parquet_dir:
+        from privacy_insights.synthetic import generate_parquet
+
+        counts = generate_parquet(
+            cfg, Path(args.parquet_dir).resolve(), targets.project_root() / "seeds", args.duckdb_memory_limit
+        )
+    else:
+        warehouse = targets.connect(args.target, memory_limit=args.duckdb_memory_limit)
+        try:
+            counts = generate(cfg, warehouse, targets.project_root() / "seeds")
+        finally:
+            warehouse.close()
     seconds = time.perf_counter() - started
     report = {
-        "target": args.target,
+        "target": f"parquet:{args.parquet_dir}" if args.parquet_dir else args.target,
         "rows": counts,
         "seconds": round(seconds, 2),
         "spots_rows_per_second": round(counts.get("spots_interaction_events", 0) / seconds) if seconds else None,
@@ -300,6 +308,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return run(args.target, args.out)
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    dbt_vars = _vars_argument(args.vars)
+    if args.engine == "duckdb":
+        from privacy_insights.clock.release import dbt_executable
+
+        command = [dbt_executable(), "build", "--target", args.target, "--vars", json.dumps(dbt_vars)]
+        return subprocess.run(command, cwd=targets.project_root()).returncode
+    if not args.raw_parquet:
+        raise ValueError("--raw-parquet: required with --engine spark (a folder written by `generate --parquet-dir`)")
+    from privacy_insights.spark.split_build import run_split_build
+
+    result = run_split_build(
+        Path(args.raw_parquet), Path(args.handoff_dir), duckdb_target=args.target, dbt_vars=dbt_vars
+    )
+    print(json.dumps({"handoff_dir": str(result.handoff_dir), "seconds": result.seconds}, indent=2))
+    return 0
+
+
+def _vars_argument(text: str | None) -> dict:
+    import yaml
+
+    try:
+        value = yaml.safe_load(text) if text else {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"--vars: not a YAML/JSON mapping ({exc})") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"--vars: expected a mapping like '{{as_of: \"2026-11-03T00:00:00Z\"}}', got {text!r}")
+    return value
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
     from privacy_insights.clock.release import main as release_main
 
@@ -367,7 +405,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=["spots", "outreach", "attribution"],
         choices=["spots", "outreach", "attribution"],
     )
+    gen.add_argument(
+        "--parquet-dir",
+        help="write the raw tables as Parquet into this folder (one folder per table) instead of into --target; "
+        "the spark engine reads them (`build --engine spark --raw-parquet`)",
+    )
     gen.set_defaults(func=_cmd_generate)
+
+    build = sub.add_parser(
+        "build",
+        help='dbt build: on DuckDB/PostgreSQL (--engine duckdb), or split (--engine spark, README "Spark")',
+    )
+    build.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="duckdb: the whole project on --target; spark: SPOTS staging and intermediate on Spark, "
+        "then the release step on --target from the hand-off",
+    )
+    build.add_argument("--target", choices=targets.TARGETS, default="dev", help="the DuckDB or PostgreSQL target")
+    build.add_argument("--raw-parquet", help="spark: folder of raw Parquet tables (`generate --parquet-dir`)")
+    build.add_argument(
+        "--handoff-dir", default="data/spark/handoff", help="spark: where Spark writes the cell aggregates and manifest"
+    )
+    build.add_argument("--vars", help="dbt vars as YAML, passed to every dbt step (e.g. '{as_of: ...}')")
+    build.set_defaults(func=_cmd_build)
 
     pg = sub.add_parser("postgres", help="PostgreSQL-only objects (RLS, RPCs, triggers, BI role) and retention")
     pg_sub = pg.add_subparsers(dest="postgres_command", required=True)

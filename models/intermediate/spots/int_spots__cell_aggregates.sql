@@ -2,12 +2,12 @@
     through a join, which on an attached PostgreSQL sends every target row's ctid once per
     matching new row (minutes for one day of cells). period_start alone is enough: a build
     writes every enabled granularity of every period from the horizon on. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='period_start',
-    on_schema_change='fail',
-) }}
+{%- if spots_handoff_dir() %}
+    -- split build (README "Spark"): the aggregates Spark wrote, checked against this build's vars
+    {{ config(materialized='view') }}
+    {{ spots_handoff_select('int_spots__cell_aggregates') }}
+{%- else %}
+{{ config(**period_incremental('period_start')) }}
 
 -- Exact per-cell aggregates of the bounded contributions over the public cell domain
 -- (empty cells get zeros). The last layer with true counts: only the Python release model
@@ -71,3 +71,4 @@ left join aggregated
         and domain.door_type = aggregated.door_type
         and domain.category = aggregated.category
         and domain.context = aggregated.context
+{%- endif %}

@@ -23,9 +23,8 @@ frozen as (
     group by 1, 2
 ),
 
-events as (
-    select * from {{ ref('stg_spots__interaction_events') }}
-    where counts_as_door_opened and city_code is not null
+arrivals as (
+    select * from {{ ref('int_spots__door_open_arrivals') }}
 ),
 
 late as (
@@ -33,14 +32,14 @@ late as (
         frozen.granularity,
         frozen.period_start,
         frozen.frozen_at,
-        count(events.ingested_hour_start) as late_events,
-        max(events.ingested_hour_start) as last_late_arrival_hour
+        cast(coalesce(sum(arrivals.door_open_events), 0) as bigint) as late_events,
+        max(arrivals.ingested_hour_start) as last_late_arrival_hour
     from frozen
-    left join events
+    left join arrivals
         on
-            events.ingested_hour_start > {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
+            arrivals.ingested_hour_start > {{ dbt.date_trunc('hour', 'frozen.frozen_at') }}
             and frozen.period_start
-            = case frozen.granularity when 'week' then events.week_start else events.day_start end
+            = case frozen.granularity when 'week' then arrivals.week_start else arrivals.day_start end
     group by 1, 2, 3
 )
 

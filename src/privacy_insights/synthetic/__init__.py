@@ -97,3 +97,37 @@ def generate(cfg: GeneratorConfig, warehouse: Warehouse, seeds_dir: Path, schema
         for name in TABLES_BY_CONTRACT[contract]:
             counts[name] = warehouse.connection.sql(f"select count(*) from {sink.table(name)}").fetchone()[0]
     return counts
+
+
+def generate_parquet(cfg: GeneratorConfig, folder: Path, seeds_dir: Path, memory_limit: str | None = None) -> dict:
+    """The same rows as ``generate``, written as Parquet: ``folder/<table>/part-0.parquet`` per raw table.
+
+    The rows are generated into a scratch DuckDB file in ``folder`` (deleted afterwards) and
+    copied out; each file is written under a temporary name and renamed when complete, so a
+    failure never leaves a partial file. Timestamps keep their zone (Parquet
+    isAdjustedToUTC), which Spark reads as instants (README "Spark").
+    """
+    import duckdb
+
+    from privacy_insights.targets import offline_config
+
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / f".generate-{cfg.seed}.duckdb"
+    scratch.unlink(missing_ok=True)
+    config = offline_config() | ({"memory_limit": memory_limit} if memory_limit else {})
+    con = duckdb.connect(str(scratch), config=config)
+    try:
+        warehouse = Warehouse(con, con.sql("select current_database()").fetchone()[0], "dev")
+        counts = generate(cfg, warehouse, seeds_dir)
+        for name in counts:
+            table_dir = folder / name
+            table_dir.mkdir(exist_ok=True)
+            partial = table_dir / ".part-0.parquet.writing"
+            table = warehouse.qualify("raw", name, prefixed=False)
+            con.execute(f"copy (select * from {table}) to '{partial}' (format parquet)")
+            partial.rename(table_dir / "part-0.parquet")
+    finally:
+        con.close()
+        scratch.unlink(missing_ok=True)
+        scratch.with_name(scratch.name + ".wal").unlink(missing_ok=True)
+    return counts

@@ -1,0 +1,134 @@
+"""``privacy-insights build --engine spark``: the split build, end to end.
+
+1. Spark (the ``spark`` target of profiles.yml, dbt-spark's session method, in this process):
+   register the raw SPOTS Parquet files as the source table, build the selector
+   ``spots_event_scale`` (staging and the intermediate models up to the cell aggregates,
+   with their tests), then write the hand-off (macro ``spots_write_handoff``: the cell
+   aggregates and the door-open arrivals as Parquet, and a manifest of the vars they were
+   computed with) into a new folder, which replaces the previous hand-off only once it is
+   complete.
+2. DuckDB (``--target``, the embedded dev file by default): ``dbt build --selector
+   spots_release_from_handoff`` with var ``spots_handoff_dir``: the release step, ledger,
+   marts and contract tests, reading the hand-off through views that refuse a manifest
+   which does not match the build's vars.
+
+The release step runs on DuckDB only: dbt-spark runs Python models only on Databricks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from privacy_insights import targets
+
+DEVELOPMENT_KEY = "development-only-pseudonym-key"  # the dev target's fallback (privacy_insights.dbt_plugin)
+
+
+class SplitBuildError(RuntimeError):
+    """A step of the split build failed; the message names the step and what to do."""
+
+
+@dataclass
+class SplitBuildResult:
+    handoff_dir: Path
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def check_spark_available() -> None:
+    """Fail with the install hint when pyspark, dbt-spark or a Java runtime is missing."""
+    missing = []
+    for module, package in (("pyspark", "pyspark"), ("dbt.adapters.spark", "dbt-spark[session]")):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise SplitBuildError(
+            f"the spark engine needs {', '.join(missing)}: install the optional extra with "
+            "`pip install -e '.[spark]'` (README \"Spark\")"
+        )
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        raise SplitBuildError("the spark engine needs a Java runtime (17): none on PATH and JAVA_HOME is unset")
+
+
+def _dbt_in_process(args: list[str]) -> None:
+    """One dbt command in this process, so every Spark step shares one SparkSession (one JVM start)."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(args)
+    if not result.success:
+        detail = f": {result.exception}" if result.exception else " (see the dbt log above)"
+        raise SplitBuildError(f"spark half: `dbt {' '.join(args[:2])}` failed{detail}")
+
+
+def _dbt_subprocess(args: list[str]) -> None:
+    dbt = Path(sys.executable).parent / "dbt"
+    status = subprocess.run([str(dbt) if dbt.exists() else "dbt", *args], cwd=targets.project_root()).returncode
+    if status != 0:
+        raise SplitBuildError(f"duckdb half: `dbt {' '.join(args[:2])}` failed with status {status}")
+
+
+def _replace_folder(new: Path, final: Path) -> None:
+    """Put the complete hand-off ``new`` at ``final``; the previous one is removed only after."""
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def run_split_build(
+    raw_parquet_dir: Path,
+    handoff_dir: Path,
+    duckdb_target: str = "dev",
+    dbt_vars: dict | None = None,
+) -> SplitBuildResult:
+    check_spark_available()
+    targets.check_target(duckdb_target)
+    raw_parquet_dir = raw_parquet_dir.resolve()
+    handoff_dir = handoff_dir.resolve()
+    events = raw_parquet_dir / "spots_interaction_events"
+    if not any(events.glob("*.parquet")):
+        raise SplitBuildError(
+            f"--raw-parquet {raw_parquet_dir}: no Parquet files in {events} "
+            "(write them with `privacy-insights generate --parquet-dir DIR`)"
+        )
+    if not os.environ.get("SPOTS_PSEUDONYM_KEY"):
+        print(f"SPOTS_PSEUDONYM_KEY is unset: using the development key ({DEVELOPMENT_KEY!r})", file=sys.stderr)
+        os.environ["SPOTS_PSEUDONYM_KEY"] = DEVELOPMENT_KEY
+    vars_json = json.dumps(dbt_vars or {})
+    result = SplitBuildResult(handoff_dir)
+    handoff_dir.parent.mkdir(parents=True, exist_ok=True)
+    writing = handoff_dir.with_name(f".{handoff_dir.name}.writing-{uuid.uuid4().hex[:8]}")
+
+    started = time.perf_counter()
+    spark = ["--target", "spark", "--vars", vars_json]
+    register = json.dumps({"folder": str(events)})
+    _dbt_in_process(["run-operation", "spots_register_raw_parquet", "--args", register, *spark])
+    _dbt_in_process(["build", "--selector", "spots_event_scale", "--exclude-resource-type", "unit_test", *spark])
+    writing.mkdir()
+    try:
+        write = json.dumps({"folder": str(writing)})
+        _dbt_in_process(["run-operation", "spots_write_handoff", "--args", write, *spark])
+        _replace_folder(writing, handoff_dir)
+    finally:
+        if writing.exists():
+            shutil.rmtree(writing)
+    result.seconds["spark"] = round(time.perf_counter() - started, 1)
+
+    started = time.perf_counter()
+    release_vars = json.dumps((dbt_vars or {}) | {"spots_handoff_dir": str(handoff_dir)})
+    _dbt_subprocess(
+        ["build", "--selector", "spots_release_from_handoff", "--target", duckdb_target, "--vars", release_vars]
+    )
+    result.seconds["duckdb"] = round(time.perf_counter() - started, 1)
+    return result
