@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (README "Quick start"):
 #   make demo   install, set up, generate sample data, dbt build on the embedded DuckDB file
 #   make report the reviewer's report of the built warehouse (docs/report/), after make demo
-#   make test   every test (pytest: package, dbt end to end on DuckDB and PostgreSQL)
+#   make test   every test (pytest: package, dbt end to end on DuckDB, PostgreSQL and Spark)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 100000
 SEED ?= 42
 
-.PHONY: install demo generate build report test lint lint-python benchmark utility privacy-table clean
+.PHONY: install install-spark demo generate build report test lint lint-python benchmark utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 	$(BIN)/privacy-insights setup
+
+# The optional extra of the split build (README "Spark"): dbt-spark and pyspark; the tests need it.
+$(BIN)/.installed-spark: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[spark]"
+	touch $@
+
+install-spark: install $(BIN)/.installed-spark
 
 generate: install
 	$(BIN)/privacy-insights generate --events $(EVENTS) --seed $(SEED)
@@ -39,7 +46,7 @@ report: install
 	$(BIN)/privacy-insights report
 
 # Two workers, each module's tests on one worker (module-scoped builds are shared by its tests).
-test: install
+test: install-spark
 	$(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 # Python lint and format (ruff, [tool.ruff] in pyproject.toml): clean, and run by CI (.ci/run).

@@ -282,12 +282,17 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
     results = run_benchmark(root, runs, args.seed, root / "results.json")
+    spark_results = []
+    if args.spark_events:
+        from privacy_insights.benchmark.spark import run_spark
+
+        spark_results = [run_spark(root, n, args.seed) for n in args.spark_events]
     command = (
         " ".join(["privacy-insights benchmark", *sys.argv[2:]])
         if sys.argv[1:2] == ["benchmark"]
         else "privacy-insights benchmark"
     )
-    markdown = results_markdown(results, command)
+    markdown = results_markdown(results, command, spark_results)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(markdown)
     print(markdown)
@@ -534,6 +539,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[100_000, 1_000_000],
         help="event counts on the postgres target (needs a local PostgreSQL)",
+    )
+    bench.add_argument(
+        "--spark-events",
+        type=int,
+        nargs="*",
+        default=[1_000, 100_000, 1_000_000],
+        help="event counts of the split build on Spark (needs the spark extra and Java); the smallest run "
+        "shows the fixed start-up cost",
     )
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")

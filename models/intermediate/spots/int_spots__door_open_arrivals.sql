@@ -9,18 +9,18 @@
     {{ spots_handoff_select('int_spots__door_open_arrivals') }}
 {%- else %}
 
-with
+    with
 
-events as (
-    select * from {{ ref('stg_spots__interaction_events') }}
-    where counts_as_door_opened and city_code is not null
-)
+    events as (
+        select * from {{ ref('stg_spots__interaction_events') }}
+        where counts_as_door_opened and city_code is not null
+    )
 
-select
-    day_start,
-    week_start,
-    ingested_hour_start,
-    cast(count(*) as bigint) as door_open_events
-from events
-group by day_start, week_start, ingested_hour_start
+    select
+        day_start,
+        week_start,
+        ingested_hour_start,
+        cast(count(*) as bigint) as door_open_events
+    from events
+    group by day_start, week_start, ingested_hour_start
 {%- endif %}

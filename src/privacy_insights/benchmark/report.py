@@ -93,23 +93,29 @@ def slowest_nodes(result: RunResult, count: int = 8) -> str:
     return "\n".join(rows)
 
 
-def results_markdown(results: list[RunResult], command: str) -> str:
+def results_markdown(results: list[RunResult], command: str, spark_results: list | None = None) -> str:
     """The measured part of docs/benchmark.md (the analysis around it is written by hand)."""
-    largest = max(results, key=lambda r: (r.target == "dev", r.events))
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        "\n\n".join(
-            [
-                f"Measured {generated} with `{command}` on: {machine()}.",
-                f"Full build: a fresh warehouse, `as_of` {AS_OF_30_DAYS} (30 days eligible). "
-                f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}. "
-                "Ratios are of wall times; every step is its own process.",
-                "### End to end\n\n" + summary_table(results),
-                "### Share of dbt node time per layer, full build\n\n" + layer_table(results, "full_build"),
-                "### Share of dbt node time per layer, +1 day\n\n" + layer_table(results, "incremental_build"),
-                "### Baselines in detail\n\n" + baseline_table(results),
-                f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
-            ]
+    sections = [
+        f"Measured {generated} with `{command}` on: {machine()}.",
+        f"Full build: a fresh warehouse, `as_of` {AS_OF_30_DAYS} (30 days eligible). "
+        f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}. "
+        "Ratios are of wall times; every step is its own process.",
+    ]
+    if results:
+        largest = max(results, key=lambda r: (r.target == "dev", r.events))
+        sections += [
+            "### End to end\n\n" + summary_table(results),
+            "### Share of dbt node time per layer, full build\n\n" + layer_table(results, "full_build"),
+            "### Share of dbt node time per layer, +1 day\n\n" + layer_table(results, "incremental_build"),
+            "### Baselines in detail\n\n" + baseline_table(results),
+            f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
+        ]
+    if spark_results:
+        from privacy_insights.benchmark.spark import spark_table
+
+        sections.append(
+            "### Split build: SPOTS staging and intermediate on Spark, the release on DuckDB\n\n"
+            + spark_table(spark_results)
         )
-        + "\n"
-    )
+    return "\n\n".join(sections) + "\n"

@@ -59,11 +59,19 @@ def check_spark_available() -> None:
         raise SplitBuildError("the spark engine needs a Java runtime (17): none on PATH and JAVA_HOME is unset")
 
 
-def _dbt_in_process(args: list[str]) -> None:
-    """One dbt command in this process, so every Spark step shares one SparkSession (one JVM start)."""
+def _target_path() -> Path:
+    """dbt's target folder (DBT_TARGET_PATH, else ``target`` in the project)."""
+    return Path(os.environ.get("DBT_TARGET_PATH") or targets.project_root() / "target")
+
+
+def _dbt_in_process(args: list[str], artifacts: str = "spark") -> None:
+    """One dbt command on the spark target in this process, so every Spark step shares one
+    SparkSession (one JVM start). Its artifacts go to ``<target>/<artifacts>``: the Spark
+    build's run_results.json stays beside the DuckDB half's, not replaced by it."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(args)
+    project = ["--project-dir", str(targets.project_root()), "--target-path", str(_target_path() / artifacts)]
+    result = dbtRunner().invoke([*args, *project])
     if not result.success:
         detail = f": {result.exception}" if result.exception else " (see the dbt log above)"
         raise SplitBuildError(f"spark half: `dbt {' '.join(args[:2])}` failed{detail}")
@@ -71,7 +79,8 @@ def _dbt_in_process(args: list[str]) -> None:
 
 def _dbt_subprocess(args: list[str]) -> None:
     dbt = Path(sys.executable).parent / "dbt"
-    status = subprocess.run([str(dbt) if dbt.exists() else "dbt", *args], cwd=targets.project_root()).returncode
+    command = [str(dbt) if dbt.exists() else "dbt", *args, "--target-path", str(_target_path())]
+    status = subprocess.run(command, cwd=targets.project_root()).returncode
     if status != 0:
         raise SplitBuildError(f"duckdb half: `dbt {' '.join(args[:2])}` failed with status {status}")
 
@@ -92,7 +101,6 @@ def run_split_build(
     duckdb_target: str = "dev",
     dbt_vars: dict | None = None,
 ) -> SplitBuildResult:
-    check_spark_available()
     targets.check_target(duckdb_target)
     raw_parquet_dir = raw_parquet_dir.resolve()
     handoff_dir = handoff_dir.resolve()
@@ -102,6 +110,7 @@ def run_split_build(
             f"--raw-parquet {raw_parquet_dir}: no Parquet files in {events} "
             "(write them with `privacy-insights generate --parquet-dir DIR`)"
         )
+    check_spark_available()
     if not os.environ.get("SPOTS_PSEUDONYM_KEY"):
         print(f"SPOTS_PSEUDONYM_KEY is unset: using the development key ({DEVELOPMENT_KEY!r})", file=sys.stderr)
         os.environ["SPOTS_PSEUDONYM_KEY"] = DEVELOPMENT_KEY
@@ -118,7 +127,7 @@ def run_split_build(
     writing.mkdir()
     try:
         write = json.dumps({"folder": str(writing)})
-        _dbt_in_process(["run-operation", "spots_write_handoff", "--args", write, *spark])
+        _dbt_in_process(["run-operation", "spots_write_handoff", "--args", write, *spark], "spark_handoff")
         _replace_folder(writing, handoff_dir)
     finally:
         if writing.exists():

@@ -1,0 +1,104 @@
+"""The benchmark's Spark rows: the split build (README "Spark") beside the same half on DuckDB.
+
+For each event count, on freshly generated rows written as Parquet:
+1. ``privacy-insights build --engine spark``: Spark half (dbt-spark session, local mode),
+   hand-off, DuckDB release half; wall time and peak RSS of the whole command, and each
+   half's seconds as the command reports them;
+2. the same event-scale half on DuckDB: the rows loaded into a DuckDB warehouse, then
+   ``dbt build --selector spots_event_scale`` (what the Spark half does, on one machine).
+The Spark half's fixed cost (JVM, SparkSession, Derby metastore, dbt parse) is read off
+the smallest run, where the data is negligible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from privacy_insights.benchmark.runner import AS_OF_30_DAYS, BIN, Workspace, _step_figures
+
+
+@dataclass
+class SparkRunResult:
+    events: int
+    split_build: dict = field(default_factory=dict)
+    duckdb_event_scale: dict = field(default_factory=dict)
+
+
+def run_spark(root: Path, events: int, seed: int) -> SparkRunResult:
+    print(f"[spark split build, {events:,} events]", flush=True)
+    ws = Workspace(root, "dev", events, name=f"spark-{events}")
+    raw = ws.dir / "raw"
+    ws.env |= {
+        "PRIVACY_INSIGHTS_SPARK_WAREHOUSE": str(ws.dir / "spark" / "warehouse"),
+        "PRIVACY_INSIGHTS_SPARK_METASTORE": str(ws.dir / "spark" / "metastore_db"),
+        "DBT_TARGET_PATH": str(ws.dir / "target_split"),
+        "DBT_LOG_PATH": str(ws.dir / "logs"),
+    }
+    result = SparkRunResult(events)
+    ws.run(
+        "generate (Parquet)",
+        [
+            str(BIN / "privacy-insights"),
+            "generate",
+            "--events",
+            str(events),
+            "--seed",
+            str(seed),
+            "--tables",
+            "spots",
+            "--parquet-dir",
+            str(raw),
+        ],
+    )
+    split = ws.run(
+        "split build (Spark, then DuckDB)",
+        [
+            str(BIN / "privacy-insights"),
+            "build",
+            "--engine",
+            "spark",
+            "--raw-parquet",
+            str(raw),
+            "--handoff-dir",
+            str(ws.dir / "spark" / "handoff"),
+            "--vars",
+            yaml.safe_dump({"as_of": AS_OF_30_DAYS}, default_flow_style=True),
+        ],
+    )
+    result.split_build = _step_figures(split) | {"seconds": split.last_json()["seconds"]}
+
+    # the same half on DuckDB, from a warehouse holding the same rows
+    con = duckdb.connect(ws.env["PRIVACY_INSIGHTS_DUCKDB"])
+    try:
+        con.execute("create schema if not exists raw")
+        con.execute(
+            "create or replace table raw.spots_interaction_events as "
+            f"select * from read_parquet('{raw}/spots_interaction_events/*.parquet')"
+        )
+    finally:
+        con.close()
+    duck, _ = ws.dbt("DuckDB: spots_event_scale", ["build", "--selector", "spots_event_scale"], AS_OF_30_DAYS)
+    result.duckdb_event_scale = _step_figures(duck)
+    return result
+
+
+def spark_table(results: list[SparkRunResult]) -> str:
+    rows = [
+        "| events | split build (local[2] + DuckDB) | of which Spark half | of which DuckDB release half "
+        "| peak RSS (split) | same half on DuckDB | Spark half / DuckDB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        seconds = r.split_build["seconds"]
+        duck = r.duckdb_event_scale["wall_s"]
+        exponent = len(str(r.events)) - 1
+        n = f"10^{exponent}" if r.events == 10**exponent else f"{r.events:,}"
+        rows.append(
+            f"| {n} | {r.split_build['wall_s']:.1f} s | {seconds['spark']:.1f} s | {seconds['duckdb']:.1f} s "
+            f"| {r.split_build['peak_rss_mib']:,.0f} MiB | {duck:.1f} s | **{seconds['spark'] / duck:.1f}x** |"
+        )
+    return "\n".join(rows)
