@@ -8,13 +8,12 @@
     A connection without the variable (the plugin missing from the profile) fails on
     the first row instead of hashing with a null key.
 
-    On Spark the profile sets the key as the session configuration value
-    spark.privacy_insights.pseudonym_key (profiles.yml.example, from the environment) and
-    SQL names it with Spark's variable substitution, ${spark.privacy_insights.pseudonym_key},
-    which Spark resolves when it parses the statement: dbt still writes only the name. A
-    session without it (Spark then substitutes '') fails on the first row, as does one whose
-    spark.redaction.regex matches the key (Spark then substitutes '*********(redacted)'; the
-    profile sets a regex that matches nothing).
+    On Spark the key is a one-row global temporary view, global_temp.spots_pseudonym_key,
+    that `privacy-insights build --engine spark` creates in the SparkSession from the
+    environment (privacy_insights.spark.split_build) before any model runs; SQL reads it
+    with a scalar subquery. Not Spark's ${...} variable substitution: Spark substitutes
+    before parsing, so a statement that fails to parse would print the key into dbt's log.
+    A session without the view fails on the first statement ("TABLE_OR_VIEW_NOT_FOUND").
     The digest is the same hex SHA-256 as DuckDB's, so both engines give the same pseudonyms.
 
     keyed_hash(parts): sha256(key || '|' || part1 || '|' || part2 ...), hex text.
@@ -36,13 +35,8 @@
 {%- endmacro %}
 
 {% macro spark__keyed_hash(parts) -%}
-    {%- set key = "'${spark.privacy_insights.pseudonym_key}'" -%}
     sha2(
-        case
-            when {{ key }} = '' or {{ key }} like '%(redacted)'
-                then raise_error('SPOTS_PSEUDONYM_KEY: not set on this Spark session (the spark target of profiles.yml sets spark.privacy_insights.pseudonym_key from it)')
-            else {{ key }}
-        end
+        (select spots_pseudonym_key.pseudonym_key from global_temp.spots_pseudonym_key)
         {%- for part in parts %} || '|' || {{ part }}{% endfor %},
         256
     )

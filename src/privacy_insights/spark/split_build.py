@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from privacy_insights import targets
-
-DEVELOPMENT_KEY = "development-only-pseudonym-key"  # the dev target's fallback (privacy_insights.dbt_plugin)
+from privacy_insights.dbt_plugin import DEVELOPMENT_KEY, MIN_KEY_LENGTH  # the dev target's fallback and rule
 
 
 class SplitBuildError(RuntimeError):
@@ -85,6 +84,17 @@ def _dbt_subprocess(args: list[str]) -> None:
         raise SplitBuildError(f"duckdb half: `dbt {' '.join(args[:2])}` failed with status {status}")
 
 
+def _register_pseudonym_key(key: str) -> None:
+    """The key as the one-row global temporary view global_temp.spots_pseudonym_key of the
+    SparkSession dbt-spark opened in this process (macro keyed_hash reads it): it travels
+    as data, so no SQL text, log line or file dbt writes carries it."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.getOrCreate()  # the session dbt-spark's session method created
+    frame = session.createDataFrame([(key,)], "pseudonym_key string")
+    frame.createOrReplaceGlobalTempView("spots_pseudonym_key")
+
+
 def _replace_folder(new: Path, final: Path) -> None:
     """Put the complete hand-off ``new`` at ``final``; the previous one is removed only after."""
     old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
@@ -111,9 +121,14 @@ def run_split_build(
             "(write them with `privacy-insights generate --parquet-dir DIR`)"
         )
     check_spark_available()
-    if not os.environ.get("SPOTS_PSEUDONYM_KEY"):
+    key = os.environ.get("SPOTS_PSEUDONYM_KEY", "")
+    if not key:
+        if duckdb_target != "dev":
+            raise SplitBuildError(f"SPOTS_PSEUDONYM_KEY: required when the release half runs on {duckdb_target}")
         print(f"SPOTS_PSEUDONYM_KEY is unset: using the development key ({DEVELOPMENT_KEY!r})", file=sys.stderr)
-        os.environ["SPOTS_PSEUDONYM_KEY"] = DEVELOPMENT_KEY
+        key = DEVELOPMENT_KEY
+    elif len(key) < MIN_KEY_LENGTH:
+        raise SplitBuildError(f"SPOTS_PSEUDONYM_KEY: must be at least {MIN_KEY_LENGTH} characters")
     vars_json = json.dumps(dbt_vars or {})
     result = SplitBuildResult(handoff_dir)
     handoff_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +138,7 @@ def run_split_build(
     spark = ["--target", "spark", "--vars", vars_json]
     register = json.dumps({"folder": str(events)})
     _dbt_in_process(["run-operation", "spots_register_raw_parquet", "--args", register, *spark])
+    _register_pseudonym_key(key)
     _dbt_in_process(["build", "--selector", "spots_event_scale", "--exclude-resource-type", "unit_test", *spark])
     writing.mkdir()
     try:
