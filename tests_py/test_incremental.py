@@ -19,7 +19,14 @@ from harness import PSEUDONYM_KEY, DbtProject, postgres_admin, scratch_database
 pytestmark = pytest.mark.e2e
 
 GENERATE = ("--events", "20000", "--start", "2026-10-01", "--days", "20", "--seed", "11")
-SELECT = ("--select", "+int_spots__cell_aggregates", "--indirect-selection", "cautious")
+SELECT = (
+    "--select",
+    "+int_spots__cell_aggregates",
+    "stg_spots__interaction_events_quarantine",
+    "stg_spots__interaction_events_duplicates",
+    "--indirect-selection",
+    "cautious",
+)
 RELEASE_START = "2026-10-01"
 LATE_DAY = "2026-10-06"  # a day every build after the first has already staged and aggregated
 # The late rows land after several builds but carry an arrival stamp older than rows staged
@@ -31,6 +38,14 @@ STAGED = (
     "select participant_key, event_type, counts_as_door_opened, door_type, category, geohash3, city_code, "
     "context, hour_start, day_start, week_start, ingested_hour_start from staging.stg_spots__interaction_events"
 )
+QUARANTINE = (
+    "select event_id, ingested_at, rejection_reason, occurred_day from staging.stg_spots__interaction_events_quarantine"
+)
+DUPLICATES = "select event_id, ingested_at, reason, occurred_day from staging.stg_spots__interaction_events_duplicates"
+# A copy of an event staged on an early day (ORIGINAL_DAY, there from the first build) lands
+# with the late rows: it occurred on LATE_DAY but carries an earlier ingested_at, so it is
+# now the copy kept and the original on ORIGINAL_DAY becomes a duplicate.
+ORIGINAL_DAY = "2026-10-03"
 AGGREGATES = (
     "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
@@ -41,15 +56,7 @@ def build_vars(as_of_day: int) -> dict:
     return {"as_of": f"2026-10-{as_of_day:02d}T00:00:00Z", "release_start_date": RELEASE_START}
 
 
-def land_late_rows(project: DbtProject, ingested_at: str) -> None:
-    """30 valid door opens of one participant in Tokyo on LATE_DAY, stamped ingested_at
-    (SQL that DuckDB and PostgreSQL both run)."""
-    sql = f"""
-        insert into raw.spots_interaction_events
-        select 'late-' || i, 'usr_late_arrival', 'agt_l', 'sig_l', 'dev_l', '10.0.0.2', 'door_opened',
-            'spot', 'coffee', timestamptz '{LATE_DAY} 09:00:00+00' + i * interval '7 minute',
-            35.68, 139.69, null, timestamptz '{ingested_at}+00'
-        from generate_series(0, 29) as t(i)"""
+def run_sql(project: DbtProject, sql: str) -> None:
     if project.target == "dev":
         con = duckdb.connect(project.env["PRIVACY_INSIGHTS_DUCKDB"])
         try:
@@ -59,6 +66,34 @@ def land_late_rows(project: DbtProject, ingested_at: str) -> None:
     else:
         with postgres_admin(project.pg_database) as conn:
             conn.execute(sql)
+
+
+def land_original(project: DbtProject) -> None:
+    """One valid event on ORIGINAL_DAY, there from the first build (SQL both engines run)."""
+    run_sql(
+        project,
+        f"""
+        insert into raw.spots_interaction_events values ('copied-event', 'usr_copied', 'agt_c', 'sig_c', 'dev_c',
+            '10.0.0.3', 'door_opened', 'spot', 'coffee', timestamptz '{ORIGINAL_DAY} 09:00:00+00', 35.68, 139.69,
+            null, timestamptz '{ORIGINAL_DAY} 09:10:00+00')""",
+    )
+
+
+def land_late_rows(project: DbtProject, ingested_at: str) -> None:
+    """30 valid door opens of one participant in Tokyo on LATE_DAY, stamped ingested_at, and
+    a copy of the event land_original landed, on LATE_DAY, stamped before it (SQL that
+    DuckDB and PostgreSQL both run)."""
+    sql = f"""
+        insert into raw.spots_interaction_events
+        select 'late-' || i, 'usr_late_arrival', 'agt_l', 'sig_l', 'dev_l', '10.0.0.2', 'door_opened',
+            'spot', 'coffee', timestamptz '{LATE_DAY} 09:00:00+00' + i * interval '7 minute',
+            35.68, 139.69, null, timestamptz '{ingested_at}+00'
+        from generate_series(0, 29) as t(i)
+        union all
+        select 'copied-event', 'usr_copied', 'agt_c', 'sig_c', 'dev_c', '10.0.0.3', 'door_opened', 'spot',
+            'coffee', timestamptz '{LATE_DAY} 10:00:00+00', 35.68, 139.69, null,
+            timestamptz '{ORIGINAL_DAY} 09:00:00+00'"""
+    run_sql(project, sql)
 
 
 def as_bag(rows: list[tuple]) -> dict[tuple, int]:
@@ -83,6 +118,7 @@ def assert_same_rows(daily: DbtProject, full: DbtProject, sql: str, what: str) -
 def daily_and_full(daily: DbtProject, full: DbtProject, days: range, late_before: int) -> None:
     for project in (daily, full):
         project.generate(*GENERATE)
+        land_original(project)
         project.dbt("seed")
     for day in days:
         if day == late_before:
@@ -95,6 +131,15 @@ def daily_and_full(daily: DbtProject, full: DbtProject, days: range, late_before
 def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
     staged = assert_same_rows(daily, full, STAGED, "staged events")
     cells = assert_same_rows(daily, full, AGGREGATES, "cell aggregates")
+    quarantined = assert_same_rows(daily, full, QUARANTINE, "quarantine")
+    duplicates = assert_same_rows(daily, full, DUPLICATES, "duplicates")
+    assert quarantined > 0 and duplicates > 0
+    # the original, staged by the first daily builds, became a duplicate when its earlier copy landed
+    moved = daily.query(
+        "select cast(occurred_day as date) from staging.stg_spots__interaction_events_duplicates "
+        "where event_id = 'copied-event'"
+    )
+    assert [str(d) for (d,) in moved] == [ORIGINAL_DAY], moved
     periods = full.query("select distinct granularity, period_start from intermediate.int_spots__cell_aggregates")
     assert staged > 10_000 and cells > 0 and len(periods) > 5
     late_participant = hashlib.sha256(f"{PSEUDONYM_KEY}|usr_late_arrival".encode()).hexdigest()
@@ -106,6 +151,10 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
     # the daily builds really were incremental: the earliest periods were written by an earlier run
     runs = daily.query("select count(distinct aggregated_at) from intermediate.int_spots__cell_aggregates")
     assert runs[0][0] > 1, "every period was recomputed by the last build: nothing was incremental"
+    # and the last one re-validated a few days only
+    checked = daily.query("select count(*) from staging.stg_spots__interaction_events_days where to_check")
+    days = daily.query("select count(*) from staging.stg_spots__interaction_events_days")
+    assert 0 < checked[0][0] <= 6 < days[0][0], (checked, days)
 
 
 def test_daily_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):

@@ -4,56 +4,28 @@
 -- count late arrivals against frozen releases). Dropped: every identifier,
 -- the precise coordinates, the exact time and the free text.
 -- Held back: events whose hour bucket ends after as_of - reporting_delay_hours.
--- Incremental by UTC day (macros/spots/spots_incremental.sql): a build restages every day
--- whose count of stageable raw rows differs from its count of staged rows.
+-- Incremental by UTC day (README "Incremental builds"): a build restages the days
+-- stg_spots__interaction_events_days marks to check (new raw rows, rows the delay held back
+-- or the clock put after as_of, a copy of an event now first on another day), re-validating
+-- only their raw rows (base_spots__interaction_events_to_check).
 
 {{ config(**period_incremental('day_start')) }}
+{{ config(pre_hook="{{ spots_clear_checked_days('day_start') }}") }}
+-- depends_on: {{ ref('stg_spots__interaction_events_days') }}
+-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}
 
 with
 
-checked as (
-    select * from {{ ref('base_spots__interaction_events_checked') }}
-    where rejection_reason is null
-),
-
 {% if is_incremental() %}
-    {% set occurred_utc = utc_timestamp('checked.occurred_at') %}
-    -- per UTC day, the rows this build would stage (valid, not held back)...
-    stageable_days as (
-        select
-            {{ dbt.date_trunc('day', occurred_utc) }} as day_start,
-            count(*) as stageable_rows
-        from checked
-        where {{ hour_is_past_delay(dbt.date_trunc('hour', occurred_utc)) }}
-        group by 1
-    ),
-
-    -- ...and the rows staged so far
-    staged_days as (
-        select
-            day_start,
-            count(*) as staged_rows
-        from {{ this }}
-        group by 1
-    ),
-
-    -- raw rows are only ever added, so a day whose counts differ has new rows: events no
-    -- longer held back, events no longer in the future of as_of, late arrivals
-    days_to_stage as (
-        select stageable_days.day_start
-        from stageable_days
-        left join staged_days on stageable_days.day_start = staged_days.day_start
-        where staged_days.staged_rows is null or staged_days.staged_rows != stageable_days.stageable_rows
-    ),
-
+    {% do spots_days_to_check() %}
     to_stage as (
-        select checked.*
-        from checked
-        where {{ dbt.date_trunc('day', occurred_utc) }} in (select days_to_stage.day_start from days_to_stage)
+        select * from {{ ref('base_spots__interaction_events_to_check') }}
+        where rejection_reason is null
     ),
 {% else %}
     to_stage as (
-        select * from checked
+        select * from {{ ref('base_spots__interaction_events_checked') }}
+        where rejection_reason is null
     ),
 {% endif %}
 

@@ -1,16 +1,30 @@
 -- Later copies of a SPOTS event_id: not counted again. The first copy by ingested_at
 -- (ties broken by the row's other fields) is the one staged; these are the rest.
--- Only the event id, arrival time and reason are kept (no personal data).
+-- Only the event id, arrival time, reason and the UTC day the copy occurred on (its check
+-- day, macro spots_check_day) are kept (no personal data).
+-- Incremental by that day, like stg_spots__interaction_events (README "Incremental builds").
+
+{{ config(**period_incremental('occurred_day')) }}
+{{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}
+-- depends_on: {{ ref('stg_spots__interaction_events_days') }}
+-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}
+-- depends_on: {{ ref('stg_spots__interaction_events') }}
 
 with
 
 checked as (
-    select * from {{ ref('base_spots__interaction_events_checked') }}
+    {% if is_incremental() %}
+        {% do spots_days_to_check() %}
+        select * from {{ ref('base_spots__interaction_events_to_check') }}
+    {% else %}
+        select * from {{ ref('base_spots__interaction_events_checked') }}
+    {% endif %}
     where is_duplicate
 )
 
 select
     event_id,
     ingested_at,
-    rejection_reason as reason
+    rejection_reason as reason,
+    check_day as occurred_day
 from checked

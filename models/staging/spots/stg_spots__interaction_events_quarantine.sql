@@ -1,11 +1,25 @@
 -- SPOTS events that break a staging rule, with the rule. Never silently dropped:
 -- raw = staged + held back by the delay + quarantined + duplicates (tested).
--- Only the event id and arrival time are kept, so quarantine copies no personal data.
+-- Only the event id, arrival time and the UTC day the row occurred on (its check day,
+-- macro spots_check_day: one day before spots_occurred_at_floor when occurred_at is
+-- missing, infinite or too early) are kept, so quarantine copies no personal data.
+-- Incremental by that day, like stg_spots__interaction_events (README "Incremental builds").
+
+{{ config(**period_incremental('occurred_day')) }}
+{{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}
+-- depends_on: {{ ref('stg_spots__interaction_events_days') }}
+-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}
+-- depends_on: {{ ref('stg_spots__interaction_events') }}
 
 with
 
 checked as (
-    select * from {{ ref('base_spots__interaction_events_checked') }}
+    {% if is_incremental() %}
+        {% do spots_days_to_check() %}
+        select * from {{ ref('base_spots__interaction_events_to_check') }}
+    {% else %}
+        select * from {{ ref('base_spots__interaction_events_checked') }}
+    {% endif %}
     where
         rejection_reason is not null
         and not is_duplicate
@@ -14,5 +28,6 @@ checked as (
 select
     event_id,
     ingested_at,
-    rejection_reason
+    rejection_reason,
+    check_day as occurred_day
 from checked

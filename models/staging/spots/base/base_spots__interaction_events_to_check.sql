@@ -1,0 +1,9 @@
+{{ config(materialized='ephemeral') }}
+
+-- The raw SPOTS rows of the days stg_spots__interaction_events_days marks to check, each
+-- with the first staging rule it breaks, ranked among every copy of its event_id (macro
+-- spots_checked_events): what the incremental builds of the staging models re-validate.
+-- Ephemeral: it carries raw identifiers, so it is never written anywhere.
+
+{{ spots_checked_events('select checked_days.check_day from '
+    ~ ref('stg_spots__interaction_events_days') ~ ' as checked_days where checked_days.to_check') }}

@@ -1,0 +1,161 @@
+-- Incremental SPOTS staging, step one (README "Incremental builds"): one row per check day
+-- of the raw table (the UTC day of occurred_at; one bucket for missing, infinite or too
+-- early timestamps, macro spots_check_day) with its raw row count and whether this build
+-- must check the day again. Built before the three staging models, from their state as the
+-- last build left it; they re-validate only the days marked to_check.
+--
+-- A day is checked again when
+--   - its raw rows differ in number from the rows staged, quarantined and listed as
+--     duplicates for it: raw rows are only ever added, so it has new rows (whatever their
+--     ingested_at says) or rows the delay held back the last time;
+--   - it holds rows quarantined as after as_of and starts no later than as_of (the clock
+--     moved past some of them), or staged rows the delay now holds back (an earlier as_of);
+--   - a copy of an event_id on another day that was checked (above) now comes first, and
+--     this day holds the copy that came first until now (its copies of that event_id
+--     outnumber its rows in the duplicates): that copy becomes a duplicate.
+-- Every other day's staged rows, quarantine and duplicates stay exactly what a full build
+-- computes. On a first build or --full-refresh every day is checked.
+-- depends_on: {{ ref('event_types') }}
+-- depends_on: {{ ref('door_types') }}
+-- depends_on: {{ ref('categories') }}
+
+{% set future_rule = 'occurred_at: after as_of (in the future)' %}
+{% set incremental = execute and not flags.FULL_REFRESH %}
+{% if incremental %}
+    {% set staging = spots_model_relation('stg_spots__interaction_events') %}
+    {% set quarantine = spots_model_relation('stg_spots__interaction_events_quarantine') %}
+    {% set duplicates = spots_model_relation('stg_spots__interaction_events_duplicates') %}
+    {% set incremental = staging is not none and quarantine is not none and duplicates is not none %}
+{% endif %}
+{% if incremental %}
+    {#- a warehouse built before the quarantine carried occurred_day: every day, until --full-refresh -#}
+    {% set quarantine_columns = adapter.get_columns_in_relation(quarantine) | map(attribute='name') | map('lower') | list %}
+    {% set incremental = 'occurred_day' in quarantine_columns %}
+{% endif %}
+
+with
+
+raw_days as (
+    select
+        {{ spots_check_day('raw_events.occurred_at') }} as check_day,
+        count(*) as raw_rows
+    from {{ source('spots', 'spots_interaction_events') }} as raw_events
+    group by 1
+),
+
+{% if incremental %}
+    accounted as (
+        select
+            staged.day_start as check_day,
+            count(*) as accounted_rows,
+            0 as future_rows,
+            sum(case when {{ hour_is_past_delay('staged.hour_start') }} then 0 else 1 end) as staged_held_back_rows
+        from {{ staging }} as staged
+        group by 1
+        union all
+        select
+            quarantined.occurred_day as check_day,
+            count(*) as accounted_rows,
+            sum(case when quarantined.rejection_reason = '{{ future_rule }}' then 1 else 0 end) as future_rows,
+            0 as staged_held_back_rows
+        from {{ quarantine }} as quarantined
+        group by 1
+        union all
+        select
+            copies.occurred_day as check_day,
+            count(*) as accounted_rows,
+            0 as future_rows,
+            0 as staged_held_back_rows
+        from {{ duplicates }} as copies
+        group by 1
+    ),
+
+    accounted_days as (
+        select
+            check_day,
+            sum(accounted_rows) as accounted_rows,
+            sum(future_rows) as future_rows,
+            sum(staged_held_back_rows) as staged_held_back_rows
+        from accounted
+        group by 1
+    ),
+
+    changed_days as (
+        select raw_days.check_day
+        from raw_days
+        left join accounted_days on raw_days.check_day = accounted_days.check_day
+        where
+            raw_days.raw_rows != coalesce(accounted_days.accounted_rows, 0)
+            or (
+                accounted_days.future_rows > 0
+                and raw_days.check_day <= cast('{{ as_of_timestamp() }}' as timestamp)
+            )
+            or accounted_days.staged_held_back_rows > 0
+    ),
+
+    -- the changed days' rows and every copy of their event ids, ranked
+    copies as (
+        {{ spots_checked_events('select changed_days.check_day from changed_days', keep_copies=true) }}
+    ),
+
+    first_copies as (
+        select
+            copies.event_id,
+            copies.check_day
+        from copies
+        where copies.event_id_rank = 1
+    ),
+
+    -- event ids whose first copy is on a changed day, with their copies on other days
+    other_day_copies as (
+        select
+            copies.event_id,
+            copies.check_day,
+            count(*) as copies
+        from copies
+        inner join first_copies on copies.event_id = first_copies.event_id
+        where
+            copies.event_id_rank is not null
+            and first_copies.check_day in (select changed_days.check_day from changed_days)
+            and copies.check_day not in (select changed_days.check_day from changed_days)
+        group by 1, 2
+    ),
+
+    listed_duplicates as (
+        select
+            listed.event_id,
+            listed.occurred_day as check_day,
+            count(*) as duplicates
+        from {{ duplicates }} as listed
+        where listed.event_id in (select other_day_copies.event_id from other_day_copies)
+        group by 1, 2
+    ),
+
+    -- days holding the copy that came first until this build
+    displaced_days as (
+        select distinct other_day_copies.check_day
+        from other_day_copies
+        left join listed_duplicates
+            on
+                other_day_copies.event_id = listed_duplicates.event_id
+                and other_day_copies.check_day = listed_duplicates.check_day
+        where other_day_copies.copies > coalesce(listed_duplicates.duplicates, 0)
+    ),
+
+    days_to_check as (
+        select changed_days.check_day from changed_days
+        union
+        select displaced_days.check_day from displaced_days
+    )
+{% else %}
+    days_to_check as (
+        select raw_days.check_day from raw_days
+    )
+{% endif %}
+
+select
+    raw_days.check_day,
+    raw_days.raw_rows,
+    raw_days.check_day in (select days_to_check.check_day from days_to_check) as to_check,
+    {{ spots_run_started_at() }} as checked_at
+from raw_days
