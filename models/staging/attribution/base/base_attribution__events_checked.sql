@@ -1,10 +1,13 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table') }}
 
 -- Raw attribution events with what the PostgreSQL landing zone would have enforced:
 -- the first PII key in the payload (the trigger would have rejected the row), the rank
 -- among rows of the same (tenant, idempotency key) (the unique index would have kept
--- the first), and whether the row is past the 90-day retention. Ephemeral: it carries
--- the payload, which is never written to the warehouse.
+-- the first), and whether the row is past the 90-day retention. A table, built once per
+-- build: the three models and the test that read it (events, quarantine, duplicates,
+-- reconcile_attribution_staging) each walked every payload's JSON tree again when it was
+-- ephemeral. The payload is read here only and never written: the table holds the ids, the
+-- PII key found (a key name) and the event's fields, as staging and quarantine do.
 -- PII keys: every object key at any depth (json_tree decodes escapes such as \u0065),
 -- normalised and matched exactly as the trigger and the Python stripper do
 -- (macros/attribution/pii_keys.sql, generated from privacy_insights.attribution.pii_keys).
