@@ -174,3 +174,63 @@ def test_daily_builds_equal_one_full_build_on_postgres(tmp_path, extension_dir, 
         daily = DbtProject(tmp_path / "daily", "prod", extension_dir, pg_database=second)
         daily_and_full(daily, full, range(16, 18), late_before=17)
         assert_incremental_equals_full(daily, full)
+
+
+OUTREACH_SELECT = ("--select", "+path:models/staging/outreach")
+OUTREACH_TABLES = {
+    "staged": "select * from staging.stg_outreach__event_logs",
+    "quarantine": "select * from staging.stg_outreach__event_logs_quarantine",
+    "duplicates": "select * from staging.stg_outreach__event_logs_duplicates",
+}
+
+
+def land_outreach_rows(project: DbtProject) -> None:
+    """Rows landing after a build: a copy of the last valid event's client_event_id stamped
+    ten days before it (now the row kept; the original and its duplicates change days), a
+    valid new event and a rejected one on an old day (DuckDB SQL)."""
+    run_sql(
+        project,
+        """
+        insert into raw.outreach_event_logs
+        select '00000000-0000-4000-8000-000000000001', event, app_key, page_key, utm_campaign, utm_source,
+            utm_medium, source_id_resolved, store, session_id, country, ui_locale, client_event_id,
+            created_at - interval 10 day
+        from raw.outreach_event_logs
+        where id = (
+            select outreach_event_id from staging.stg_outreach__event_logs
+            where client_event_id is not null order by created_at_utc desc, outreach_event_id limit 1
+        );
+        insert into raw.outreach_event_logs
+        select '00000000-0000-4000-8000-00000000000' || i, 'page_view', 'kinly-web', 'home', 'late', 'google',
+            'cpc', 'unknown', 'web', 'anon_latearrival0000001', 'DE', 'de-DE',
+            case when i = 2 then '00000000-0000-4000-8000-0000000000aa' end,
+            case when i = 2 then timestamptz '2026-10-04 08:00:00+00' else timestamptz '2026-10-05 08:00:00+00' end
+        from generate_series(2, 3) as t(i);
+        update raw.outreach_event_logs set event = 'click' where id = '00000000-0000-4000-8000-000000000003'
+        """,
+    )
+
+
+def test_daily_outreach_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
+    """Outreach staging (incremental by UTC day of created_at): a build, rows landing on old
+    days (one a copy of an event that now comes first), a second build, and one full build
+    of the same rows hold the same staged rows, quarantine and duplicates."""
+    daily = DbtProject(tmp_path / "daily", "dev", extension_dir)
+    full = DbtProject(tmp_path / "full", "dev", extension_dir)
+    for project in (daily, full):
+        project.generate(*GENERATE, "--tables", "outreach")
+        project.dbt("seed")
+        project.dbt("build", *OUTREACH_SELECT, vars=build_vars(17))
+        land_outreach_rows(project)
+    daily.dbt("build", *OUTREACH_SELECT, vars=build_vars(18))
+    full.dbt("build", *OUTREACH_SELECT, "--full-refresh", vars=build_vars(18))
+    for what, sql in OUTREACH_TABLES.items():
+        assert assert_same_rows(daily, full, sql, what) > 0
+    kept = full.query(
+        "select count(*) from staging.stg_outreach__event_logs_duplicates "
+        "where kept_outreach_event_id = '00000000-0000-4000-8000-000000000001'"
+    )
+    assert kept[0][0] >= 1, "the landed copy did not become the row kept for its client_event_id"
+    checked = daily.query("select count(*) from staging.stg_outreach__event_logs_days where to_check")
+    days = daily.query("select count(*) from staging.stg_outreach__event_logs_days")
+    assert 0 < checked[0][0] < days[0][0], (checked, days)

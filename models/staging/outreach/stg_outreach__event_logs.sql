@@ -7,11 +7,24 @@
 -- The RPC checks the global bucket first, so a globally limited event does not count
 -- against its session. Flagged events stay here; marts exclude them. This is the last
 -- model with per-event rows and session ids: marts only aggregate it.
+-- Incremental by UTC day of created_at (macros/outreach/outreach_incremental.sql): a build
+-- rewrites the days stg_outreach__event_logs_days marks to check; rate-limit windows never
+-- cross a day.
+
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(pre_hook="{{ outreach_clear_checked_days() }}") }}
+-- depends_on: {{ ref('stg_outreach__event_logs_days') }}
+-- depends_on: {{ ref('base_outreach__event_logs_to_check') }}
 
 with
 
 checked as (
-    select * from {{ ref('base_outreach__event_logs_checked') }}
+    {% if is_incremental() %}
+        {% do outreach_days_to_check() %}
+        select * from {{ ref('base_outreach__event_logs_to_check') }}
+    {% else %}
+        select * from {{ ref('base_outreach__event_logs_checked') }}
+    {% endif %}
     where rejection is null and coalesce(client_event_rank, 1) = 1
 ),
 

@@ -1,10 +1,22 @@
 -- Valid outreach rows repeating an earlier client_event_id: not counted again (contract
 -- 004 idempotency). Each row names the event that was kept.
+-- Incremental by UTC day of created_at, like stg_outreach__event_logs.
+
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(pre_hook="{{ outreach_clear_checked_days() }}") }}
+-- depends_on: {{ ref('stg_outreach__event_logs_days') }}
+-- depends_on: {{ ref('base_outreach__event_logs_to_check') }}
+-- depends_on: {{ ref('stg_outreach__event_logs') }}
 
 with
 
 checked as (
-    select * from {{ ref('base_outreach__event_logs_checked') }}
+    {% if is_incremental() %}
+        {% do outreach_days_to_check() %}
+        select * from {{ ref('base_outreach__event_logs_to_check') }}
+    {% else %}
+        select * from {{ ref('base_outreach__event_logs_checked') }}
+    {% endif %}
     where client_event_rank > 1
 )
 
