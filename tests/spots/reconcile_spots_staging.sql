@@ -63,22 +63,22 @@ held_back_days as (
     where {{ spots_day_may_hold_back('raw_rows.check_day') }}
 ),
 
-checked as (
+held_back_candidates as (
     {{ spots_checked_events('select held_back_days.check_day from held_back_days') }}
 ),
 
 held_back as (
     select
-        checked.check_day,
+        held_back_candidates.check_day,
         0 as raw_rows,
         0 as staged_rows,
         count(*) as held_back_rows,
         0 as quarantined_rows,
         0 as duplicate_rows
-    from checked
+    from held_back_candidates
     where
-        checked.rejection_reason is null
-        and not {{ hour_is_past_delay(dbt.date_trunc('hour', utc_timestamp('checked.occurred_at'))) }}
+        held_back_candidates.rejection_reason is null
+        and not {{ hour_is_past_delay(dbt.date_trunc('hour', utc_timestamp('held_back_candidates.occurred_at'))) }}
     group by 1
 ),
 

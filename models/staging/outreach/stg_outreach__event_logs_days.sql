@@ -95,6 +95,7 @@ raw_days as (
 select
     raw_days.check_day,
     raw_days.raw_rows,
-    raw_days.check_day in (select days_to_check.check_day from days_to_check) as to_check,
+    days_to_check.check_day is not null as to_check,
     {{ spots_run_started_at() }} as checked_at
 from raw_days
+left join days_to_check on raw_days.check_day = days_to_check.check_day
