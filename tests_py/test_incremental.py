@@ -45,7 +45,7 @@ DUPLICATES = "select event_id, ingested_at, reason, occurred_day from staging.st
 # A copy of an event staged on an early day (ORIGINAL_DAY, there from the first build) lands
 # with the late rows: it occurred on LATE_DAY but carries an earlier ingested_at, so it is
 # now the copy kept and the original on ORIGINAL_DAY becomes a duplicate.
-ORIGINAL_DAY = "2026-10-03"
+ORIGINAL_DAY = "2026-10-05"  # the Monday of LATE_DAY's week: no earlier period is recomputed
 AGGREGATES = (
     "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
@@ -151,10 +151,10 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
     # the daily builds really were incremental: the earliest periods were written by an earlier run
     runs = daily.query("select count(distinct aggregated_at) from intermediate.int_spots__cell_aggregates")
     assert runs[0][0] > 1, "every period was recomputed by the last build: nothing was incremental"
-    # and the last one re-validated a few days only
+    # and the last one re-validated a few days only (held back, late, displaced), not all of them
     checked = daily.query("select count(*) from staging.stg_spots__interaction_events_days where to_check")
     days = daily.query("select count(*) from staging.stg_spots__interaction_events_days")
-    assert 0 < checked[0][0] <= 6 < days[0][0], (checked, days)
+    assert 0 < checked[0][0] < days[0][0] // 2, (checked, days)
 
 
 def test_daily_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
