@@ -140,27 +140,20 @@ select * from ranked
 {%- endif %}
 {%- endmacro %}
 
-{#-
-    The days stg_outreach__event_logs_days marks to check in this invocation; stops the
-    build when that model was not built in it (its marks would be stale).
--#}
+{#- The days stg_outreach__event_logs_days marks to check in this invocation. -#}
 {% macro outreach_days_to_check() -%}
-    {%- set days = ref('stg_outreach__event_logs_days') -%}
-    {%- if execute -%}
-        {%- set row = run_query('select count(*), sum(case when checked_at = ' ~ spots_run_started_at()
-            ~ ' then 1 else 0 end) from ' ~ days).rows[0] -%}
-        {%- if row[0] > 0 and not row[1] -%}
-            {{ exceptions.raise_compiler_error(model.name ~ ': ' ~ days ~ ' was not built in this invocation, '
-                ~ 'so its days to check are stale; build it too (select +' ~ model.name ~ ')') }}
-        {%- endif -%}
-    {%- endif -%}
-    select checked_days.check_day from {{ days }} as checked_days where checked_days.to_check
+    select checked_days.check_day
+    from {{ ref('stg_outreach__event_logs_days') }} as checked_days
+    where checked_days.to_check
 {%- endmacro %}
 
-{#- Pre-hook of the incremental outreach staging models: deletes the rows of the days this build checks. -#}
+{#- Pre-hook of the incremental outreach staging models: deletes the rows of the days this
+    build checks (every row when the days model was not built in this invocation). -#}
 {% macro outreach_clear_checked_days() -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and days_checked_now('stg_outreach__event_logs_days') -%}
         delete from {{ this }}
         where {{ outreach_check_day('created_at_utc') }} in ({{ outreach_days_to_check() }})
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}

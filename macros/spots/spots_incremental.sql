@@ -92,27 +92,33 @@
 {%- endmacro %}
 
 {#-
-    The raw rows of the check days stg_spots__interaction_events_days marked to_check in
-    this invocation, validated and ranked (macro spots_checked_events): what the incremental
-    SPOTS staging models re-validate. Stops the build when that model was not built in this
-    invocation (its marks would be stale): select it with them (e.g. `+stg_spots__interaction_events`).
+    True when days_model (stg_spots__interaction_events_days or stg_outreach__event_logs_days)
+    was built in this invocation, so its to_check marks are current. When it was not (a build
+    that selects a staging model without it), the incremental staging models re-validate
+    every day instead: slower, never stale.
 -#}
-{% macro spots_days_to_check() -%}
-    {%- set days = ref('stg_spots__interaction_events_days') -%}
-    {%- if execute -%}
-        {%- set row = run_query('select count(*), sum(case when checked_at = ' ~ spots_run_started_at()
-            ~ ' then 1 else 0 end) from ' ~ days).rows[0] -%}
-        {%- if row[0] > 0 and not row[1] -%}
-            {{ exceptions.raise_compiler_error(model.name ~ ': ' ~ days ~ ' was not built in this invocation, '
-                ~ 'so its days to check are stale; build it too (select +' ~ model.name ~ ')') }}
-        {%- endif -%}
+{% macro days_checked_now(days_model) -%}
+    {%- if not execute -%}
+        {{ return(false) }}
     {%- endif -%}
-    select checked_days.check_day from {{ days }} as checked_days where checked_days.to_check
+    {%- set days = spots_model_relation(days_model) -%}
+    {%- if days is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set row = run_query('select count(*) from ' ~ days ~ ' where checked_at = ' ~ spots_run_started_at()).rows[0] -%}
+    {{ return(row[0] > 0) }}
+{%- endmacro %}
+
+{#- The check days stg_spots__interaction_events_days marks to check in this invocation. -#}
+{% macro spots_days_to_check() -%}
+    select checked_days.check_day
+    from {{ ref('stg_spots__interaction_events_days') }} as checked_days
+    where checked_days.to_check
 {%- endmacro %}
 
 {#-
     Pre-hook of the incremental SPOTS staging models: deletes the rows of every day this
-    build checks, so a day whose rows all leave the model (quarantined as after an earlier
+    build checks (every row when the days model was not built in this invocation), so a day whose rows all leave the model (quarantined as after an earlier
     as_of, now staged or held back) is emptied too; delete+insert alone only replaces the
     days the build writes rows for. Spark: nothing (insert_overwrite replaces the partitions
     the build writes; a partition the build writes nothing to keeps its rows).
@@ -122,9 +128,11 @@
 {%- endmacro %}
 
 {% macro default__spots_clear_checked_days(day_column) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and days_checked_now('stg_spots__interaction_events_days') -%}
         delete from {{ this }}
         where {{ day_column }} in ({{ spots_days_to_check() }})
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
 

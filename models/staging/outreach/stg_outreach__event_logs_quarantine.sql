@@ -5,14 +5,13 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 {{ config(pre_hook="{{ outreach_clear_checked_days() }}") }}
 -- depends_on: {{ ref('stg_outreach__event_logs_days') }}
--- depends_on: {{ ref('base_outreach__event_logs_to_check') }}
+{% if not execute %}-- depends_on: {{ ref('base_outreach__event_logs_to_check') }}{% endif %}
 -- depends_on: {{ ref('stg_outreach__event_logs') }}
 
 with
 
 checked as (
-    {% if is_incremental() %}
-        {% do outreach_days_to_check() %}
+    {% if is_incremental() and days_checked_now('stg_outreach__event_logs_days') %}
         select * from {{ ref('base_outreach__event_logs_to_check') }}
     {% else %}
         select * from {{ ref('base_outreach__event_logs_checked') }}

@@ -12,12 +12,11 @@
 {{ config(**period_incremental('day_start')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('day_start') }}") }}
 -- depends_on: {{ ref('stg_spots__interaction_events_days') }}
--- depends_on: {{ ref('base_spots__interaction_events_to_check') }}
+{% if not execute %}-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}{% endif %}
 
 with
 
-{% if is_incremental() %}
-    {% do spots_days_to_check() %}
+{% if is_incremental() and days_checked_now('stg_spots__interaction_events_days') %}
     to_stage as (
         select * from {{ ref('base_spots__interaction_events_to_check') }}
         where rejection_reason is null

@@ -7,14 +7,13 @@
 {{ config(**period_incremental('occurred_day')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}
 -- depends_on: {{ ref('stg_spots__interaction_events_days') }}
--- depends_on: {{ ref('base_spots__interaction_events_to_check') }}
+{% if not execute %}-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}{% endif %}
 -- depends_on: {{ ref('stg_spots__interaction_events') }}
 
 with
 
 checked as (
-    {% if is_incremental() %}
-        {% do spots_days_to_check() %}
+    {% if is_incremental() and days_checked_now('stg_spots__interaction_events_days') %}
         select * from {{ ref('base_spots__interaction_events_to_check') }}
     {% else %}
         select * from {{ ref('base_spots__interaction_events_checked') }}
