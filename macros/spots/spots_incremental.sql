@@ -118,10 +118,11 @@
 
 {#-
     Pre-hook of the incremental SPOTS staging models: deletes the rows of every day this
-    build checks (every row when the days model was not built in this invocation), so a day whose rows all leave the model (quarantined as after an earlier
-    as_of, now staged or held back) is emptied too; delete+insert alone only replaces the
-    days the build writes rows for. Spark: nothing (insert_overwrite replaces the partitions
-    the build writes; a partition the build writes nothing to keeps its rows).
+    build checks (every row when the days model was not built in this invocation), so a
+    day whose rows all leave the model (quarantined as after an earlier as_of, now staged
+    or held back) is emptied too; delete+insert alone only replaces the days the build
+    writes rows for. Spark (Parquet tables have no DELETE; insert_overwrite replaces only
+    the partitions the build writes): the checked days' partitions are dropped.
 -#}
 {% macro spots_clear_checked_days(day_column) -%}
     {{ return(adapter.dispatch('spots_clear_checked_days', 'privacy_insights')(day_column)) }}
@@ -137,4 +138,15 @@
 {%- endmacro %}
 
 {% macro spark__spots_clear_checked_days(day_column) -%}
+    {%- if is_incremental() and days_checked_now('stg_spots__interaction_events_days') -%}
+        {%- set days = run_query(spots_days_to_check()).columns[0].values() -%}
+        {%- if days | length > 0 -%}
+            alter table {{ this }} drop if exists
+            {%- for day in days %}
+                partition ({{ day_column }} = '{{ day.strftime("%Y-%m-%d %H:%M:%S") }}'){{ ',' if not loop.last }}
+            {%- endfor %}
+        {%- endif -%}
+    {%- elif is_incremental() -%}
+        truncate table {{ this }}
+    {%- endif -%}
 {%- endmacro %}

@@ -3,8 +3,9 @@
 
     utc_timestamp(x)       the instant x (a timestamp with time zone) as a UTC timestamp
                            without zone. DuckDB (every target but spark: PostgreSQL is
-                           attached to DuckDB): from its epoch microseconds. Spark: a plain cast, since the spark target's session
-                           time zone is UTC (profiles.yml.example).
+                           attached to DuckDB): from its epoch microseconds. Spark: a plain
+                           cast, since the spark target's session time zone is UTC
+                           (profiles.yml.example).
     timestamp_is_finite(x) false for DuckDB's +/-infinity. Spark has no infinite timestamps,
                            but a Parquet file written by DuckDB stores them as the largest and
                            smallest 64-bit microsecond counts, which Spark reads as ordinary
