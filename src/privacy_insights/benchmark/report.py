@@ -11,6 +11,7 @@ from privacy_insights.benchmark.layers import LAYERS
 from privacy_insights.benchmark.runner import AS_OF_30_DAYS, AS_OF_31_DAYS, RunResult
 
 PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "opendp", "polars")
+OPTIONAL_PACKAGES = ("dbt-spark", "pyspark")  # the spark extra, when installed
 
 
 def machine() -> str:
@@ -24,7 +25,14 @@ def machine() -> str:
         memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
         memory_gib = float("nan")
-    versions = ", ".join(f"{p} {metadata.version(p)}" for p in PACKAGES)
+    installed = []
+    for package in (*PACKAGES, *OPTIONAL_PACKAGES):
+        try:
+            installed.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            if package in PACKAGES:
+                raise
+    versions = ", ".join(installed)
     return (
         f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB RAM, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}; {versions}"
