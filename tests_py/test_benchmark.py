@@ -18,6 +18,8 @@ from privacy_insights import targets
 from privacy_insights.benchmark import opendp_direct
 from privacy_insights.benchmark.layers import LAYERS, layer_of, read_profile
 from privacy_insights.benchmark.measure import StepFailed, run_step
+from privacy_insights.benchmark.report import daily_cost_table
+from privacy_insights.benchmark.runner import RunResult
 from privacy_insights.dp.mechanisms import period_mechanism
 from privacy_insights.dp.params import parse_policy
 
@@ -122,6 +124,23 @@ def test_profile_sums_node_times_per_layer(tmp_path):
     assert profile.layer_shares()["tests"] == pytest.approx(6.5 / 10.5)
     assert [n.unique_id for n in profile.slowest(2)] == ["test.p.t2", "model.p.rel"]
     assert profile.elapsed_s == 9.5
+    assert profile.to_dict()["nodes"] == 5  # the exposure runs nothing
+
+
+def test_daily_cost_table_splits_one_day_from_a_build_with_nothing_new():
+    slowest = [
+        {"unique_id": "test.p.contribution_bounds_respected_x.3e009e42ac", "layer": "tests", "seconds": 5.28},
+        {"unique_id": "model.p.stg_a", "layer": "staging", "seconds": 4.0},
+    ]
+    measured = RunResult("dev", 10**7, incremental_build={"wall_s": 57.4})
+    measured.unchanged_build = {"wall_s": 53.9, "profile": {"nodes": 254, "slowest": slowest}}
+    not_measured = RunResult("prod", 10**6, incremental_build={"wall_s": 48.5})
+    rows = daily_cost_table([measured, not_measured]).splitlines()
+    assert rows[2] == (
+        "| dev | 10^7 | 57.4 s | 53.9 s | 3.5 s | **0.94** | 254 "
+        "| `contribution_bounds_respected_x` 5.3 s, `stg_a` 4.0 s |"
+    )
+    assert len(rows) == 3  # a run without the third build has no row
 
 
 # ---- baseline (b): OpenDP's Polars interface used directly ----------------------------

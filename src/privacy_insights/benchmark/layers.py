@@ -66,6 +66,7 @@ class RunProfile:
     def to_dict(self) -> dict:
         return {
             "elapsed_s": self.elapsed_s,
+            "nodes": len(self.nodes),
             "layer_seconds": self.layer_seconds(),
             "slowest": [vars(n) for n in self.slowest(8)],
         }

@@ -66,6 +66,28 @@ def summary_table(results: list[RunResult]) -> str:
     return "\n".join(rows)
 
 
+def daily_cost_table(results: list[RunResult]) -> str:
+    """Splits the +1 day build into what one more day costs and what any build of the graph costs."""
+    rows = [
+        "| target | events | +1 day build | the same build with nothing new | +1 day minus nothing new "
+        "| nothing new / +1 day | dbt nodes | slowest nodes with nothing new |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if not r.unchanged_build:
+            continue
+        incr, unchanged = r.incremental_build["wall_s"], r.unchanged_build["wall_s"]
+        profile = r.unchanged_build["profile"]
+        slowest = ", ".join(
+            f"`{node['unique_id'].split('.')[2]}` {node['seconds']:.1f} s" for node in profile["slowest"][:4]
+        )
+        rows.append(
+            f"| {r.target} | {_n(r.events)} | {incr:.1f} s | {unchanged:.1f} s | {incr - unchanged:.1f} s "
+            f"| **{unchanged / incr:.2f}** | {profile['nodes']} | {slowest} |"
+        )
+    return "\n".join(rows)
+
+
 def layer_table(results: list[RunResult], which: str) -> str:
     header = "| target | events | " + " | ".join(LAYERS) + " | dbt overhead (s) |"
     rows = [header, "|---|---|" + "---|" * (len(LAYERS) + 1)]
@@ -107,7 +129,8 @@ def results_markdown(results: list[RunResult], command: str, spark_results: list
     sections = [
         f"Measured {generated} with `{command}` on: {machine()}.",
         f"Full build: a fresh warehouse, `as_of` {AS_OF_30_DAYS} (30 days eligible). "
-        f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}. "
+        f"+1 day: the same warehouse rebuilt at `as_of` {AS_OF_31_DAYS}; nothing new: rebuilt once more at "
+        "that clock. "
         "Ratios are of wall times; every step is its own process.",
     ]
     if results:
@@ -116,6 +139,8 @@ def results_markdown(results: list[RunResult], command: str, spark_results: list
             "### End to end\n\n" + summary_table(results),
             "### Share of dbt node time per layer, full build\n\n" + layer_table(results, "full_build"),
             "### Share of dbt node time per layer, +1 day\n\n" + layer_table(results, "incremental_build"),
+            "### What a daily build costs: one more day, and a build with nothing new to do\n\n"
+            + daily_cost_table(results),
             "### Baselines in detail\n\n" + baseline_table(results),
             f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
         ]
