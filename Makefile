@@ -59,7 +59,7 @@ lint: lint-python
 	$(BIN)/sqlfluff lint --processes 2 models tests analyses
 
 # dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines, then the
-# split build on Spark at 10^3, 10^5, 10^6 (hence the spark extra): about 40 minutes on
+# split build on Spark at 10^3, 10^5, 10^6 (hence the spark extra): about 25 minutes on
 # 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
 benchmark: install-spark
 	$(BIN)/privacy-insights benchmark
