@@ -18,7 +18,7 @@ from privacy_insights import targets
 from privacy_insights.benchmark import opendp_direct
 from privacy_insights.benchmark.layers import LAYERS, layer_of, read_profile
 from privacy_insights.benchmark.measure import StepFailed, run_step
-from privacy_insights.benchmark.report import daily_cost_table
+from privacy_insights.benchmark.report import daily_cost_table, events_label
 from privacy_insights.benchmark.runner import RunResult
 from privacy_insights.dp.mechanisms import period_mechanism
 from privacy_insights.dp.params import parse_policy
@@ -125,6 +125,10 @@ def test_profile_sums_node_times_per_layer(tmp_path):
     assert [n.unique_id for n in profile.slowest(2)] == ["test.p.t2", "model.p.rel"]
     assert profile.elapsed_s == 9.5
     assert profile.to_dict()["nodes"] == 5  # the exposure runs nothing
+
+
+def test_events_label_names_powers_of_ten_and_spells_out_the_rest():
+    assert [events_label(n) for n in (1_000, 10**7, 250_000)] == ["10^3", "10^7", "250,000"]
 
 
 def test_daily_cost_table_splits_one_day_from_a_build_with_nothing_new():

@@ -39,7 +39,8 @@ def machine() -> str:
     )
 
 
-def _n(events: int) -> str:
+def events_label(events: int) -> str:
+    """10^k for a power of ten, else the count with thousands separators (every table of the report)."""
     exponent = len(str(events)) - 1
     return f"10^{exponent}" if events == 10**exponent else f"{events:,}"
 
@@ -58,7 +59,7 @@ def summary_table(results: list[RunResult]) -> str:
         full, incr = r.full_build["wall_s"], r.incremental_build["wall_s"]
         dp_models = r.full_build["profile"]["layer_seconds"]["Python DP models"]
         rows.append(
-            f"| {r.target} | {_n(r.events)} | {full:.1f} s | {r.events / full:,.0f} "
+            f"| {r.target} | {events_label(r.events)} | {full:.1f} s | {r.events / full:,.0f} "
             f"| {r.full_build['peak_rss_mib']:,.0f} MiB | {r.plain['wall_s']:.1f} s | {r.opendp['wall_s']:.1f} s "
             f"| **{_ratio(full, r.plain['wall_s'])}** | **{_ratio(full, r.opendp['wall_s'])}** "
             f"| {_ratio(dp_models, r.opendp['wall_s'])} | {incr:.1f} s | **{incr / full:.2f}** |"
@@ -82,7 +83,7 @@ def daily_cost_table(results: list[RunResult]) -> str:
             f"`{node['unique_id'].split('.')[2]}` {node['seconds']:.1f} s" for node in profile["slowest"][:4]
         )
         rows.append(
-            f"| {r.target} | {_n(r.events)} | {incr:.1f} s | {unchanged:.1f} s | {incr - unchanged:.1f} s "
+            f"| {r.target} | {events_label(r.events)} | {incr:.1f} s | {unchanged:.1f} s | {incr - unchanged:.1f} s "
             f"| **{unchanged / incr:.2f}** | {profile['nodes']} | {slowest} |"
         )
     return "\n".join(rows)
@@ -97,7 +98,7 @@ def layer_table(results: list[RunResult], which: str) -> str:
         whole = sum(seconds.values()) or 1.0
         shares = " | ".join(f"{100 * seconds[layer] / whole:.0f} % ({seconds[layer]:.1f} s)" for layer in LAYERS)
         overhead = build["wall_s"] - build["profile"]["elapsed_s"]
-        rows.append(f"| {r.target} | {_n(r.events)} | {shares} | {overhead:.1f} |")
+        rows.append(f"| {r.target} | {events_label(r.events)} | {shares} | {overhead:.1f} |")
     return "\n".join(rows)
 
 
@@ -109,7 +110,8 @@ def baseline_table(results: list[RunResult]) -> str:
     ]
     for r in results:
         rows.append(
-            f"| {r.target} | {_n(r.events)} | {r.plain['query_s']:.1f} s | {r.plain['peak_rss_mib']:,.0f} MiB "
+            f"| {r.target} | {events_label(r.events)} | {r.plain['query_s']:.1f} s "
+            f"| {r.plain['peak_rss_mib']:,.0f} MiB "
             f"| {r.opendp['load_s']:.1f} s | {r.opendp['release_s']:.1f} s | {r.opendp['peak_rss_mib']:,.0f} MiB "
             f"| {r.opendp['contribution_rows']:,} | {r.opendp['cells']:,} = {r.pipeline_day_cells:,} |"
         )
@@ -142,7 +144,8 @@ def results_markdown(results: list[RunResult], command: str, spark_results: list
             "### What a daily build costs: one more day, and a build with nothing new to do\n\n"
             + daily_cost_table(results),
             "### Baselines in detail\n\n" + baseline_table(results),
-            f"### Slowest nodes, full build, {largest.target} at {_n(largest.events)}\n\n" + slowest_nodes(largest),
+            f"### Slowest nodes, full build, {largest.target} at {events_label(largest.events)}\n\n"
+            + slowest_nodes(largest),
         ]
     if spark_results:
         from privacy_insights.benchmark.spark import spark_table

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from privacy_insights.benchmark.report import events_label
 from privacy_insights.benchmark.runner import AS_OF_30_DAYS, BIN, Workspace, _step_figures
 
 
@@ -138,10 +139,9 @@ def spark_table(results: list[SparkRunResult]) -> str:
     for r in results:
         seconds = r.split_build["seconds"]
         duck = r.duckdb_event_scale["wall_s"]
-        exponent = len(str(r.events)) - 1
-        n = f"10^{exponent}" if r.events == 10**exponent else f"{r.events:,}"
         rows.append(
-            f"| {n} | {r.split_build['wall_s']:.1f} s | {seconds['spark']:.1f} s | {seconds['duckdb']:.1f} s "
+            f"| {events_label(r.events)} | {r.split_build['wall_s']:.1f} s | {seconds['spark']:.1f} s "
+            f"| {seconds['duckdb']:.1f} s "
             f"| {r.split_build['peak_rss_mib']:,.0f} / {r.split_build['jvm_peak_rss_mib']:,.0f} MiB | {duck:.1f} s "
             f"| {r.duckdb_event_scale['peak_rss_mib']:,.0f} MiB | **{seconds['spark'] / duck:.1f}x** |"
         )
