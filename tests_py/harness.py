@@ -69,7 +69,8 @@ class DbtProject:
         self.workdir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO / "profiles.yml.example", self.workdir / "profiles.yml")
         self.env = {
-            **os.environ,
+            # the tests give the clock as --vars as_of; one from the caller's shell would conflict
+            **{k: v for k, v in os.environ.items() if k != "PRIVACY_INSIGHTS_AS_OF"},
             "DBT_TARGET": self.target,
             "DBT_PROFILES_DIR": str(self.workdir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

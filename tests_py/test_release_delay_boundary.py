@@ -51,3 +51,29 @@ def test_bad_as_of_is_refused(dev_project: DbtProject, as_of: str, message: str)
     result = dev_project.dbt("compile", "--select", "stg_spots__interaction_events", vars={"as_of": as_of}, check=False)
     assert result.returncode != 0
     assert message in result.stdout
+
+
+def test_a_clock_given_twice_differently_is_refused_before_any_node_runs(dev_project: DbtProject):
+    """PRIVACY_INSIGHTS_AS_OF (what the scheduler sets) and --vars as_of must agree. The
+    selection is the release model alone, which reads its clock from its config, not
+    from the macro; the check (at parse, and in the on-run-start hook whatever partial
+    parsing skipped) refuses the run before any node runs."""
+    dev_project.env["PRIVACY_INSIGHTS_AS_OF"] = "2026-10-20T00:00:00Z"
+    twice = dev_project.dbt(
+        "run", "--select", "spots_insights_v1_releases", vars={"as_of": "2026-10-21T00:00:00Z"}, check=False
+    )
+    assert twice.returncode != 0
+    assert (
+        "as_of given twice and differently: --vars as_of '2026-10-21T00:00:00Z' and "
+        "PRIVACY_INSIGHTS_AS_OF '2026-10-20T00:00:00Z'; give the clock one way"
+    ) in twice.stdout
+    assert "START python" not in twice.stdout
+
+    # the same clock both ways is accepted; the environment's clock is validated like the var
+    agreed = dev_project.dbt(
+        "compile", "--select", "stg_spots__interaction_events", vars={"as_of": "2026-10-20T00:00:00Z"}, check=False
+    )
+    assert agreed.returncode == 0, agreed.stdout[-3000:]
+    dev_project.env["PRIVACY_INSIGHTS_AS_OF"] = "next tuesday"
+    bad = dev_project.dbt("compile", "--select", "stg_spots__interaction_events", check=False)
+    assert bad.returncode != 0 and "PRIVACY_INSIGHTS_AS_OF: must be a UTC timestamp" in bad.stdout
