@@ -17,7 +17,7 @@ import pytest
 from privacy_insights import targets
 from privacy_insights.benchmark import opendp_direct
 from privacy_insights.benchmark.layers import LAYERS, layer_of, read_profile
-from privacy_insights.benchmark.measure import StepFailed, run_step
+from privacy_insights.benchmark.measure import StepFailed, drop_page_cache, run_step
 from privacy_insights.benchmark.report import daily_cost_table, events_label
 from privacy_insights.benchmark.runner import RunResult
 from privacy_insights.dp.mechanisms import period_mechanism
@@ -54,6 +54,12 @@ def test_last_json_reads_an_indented_summary_after_logs(tmp_path):
     script = "import json; print('log line {not json'); print(json.dumps({'rows': {'a': 2}}, indent=2))"
     step = run_step("gen", [sys.executable, "-c", script], env={}, cwd=tmp_path)
     assert step.last_json() == {"rows": {"a": 2}}
+
+
+def test_cold_cache_is_refused_with_the_reason_when_the_cache_cannot_be_dropped(tmp_path):
+    # a control file that cannot be written (its folder does not exist), as for a non-root user
+    with pytest.raises(RuntimeError, match=r"--cold-cache: cannot drop the OS page cache .*needs root on Linux"):
+        drop_page_cache(tmp_path / "no-such-folder" / "drop_caches")
 
 
 # ---- per-layer attribution ---------------------------------------------------------------

@@ -281,7 +281,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
-    results = run_benchmark(root, runs, args.seed, root / "results.json")
+    results = run_benchmark(root, runs, args.seed, root / "results.json", cold_cache=args.cold_cache)
     spark_results = []
     if args.spark_events:
         from privacy_insights.benchmark.spark import run_spark
@@ -549,6 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
         "shows the fixed start-up cost",
     )
     bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="drop the OS page cache before each measured step, so every build and baseline reads the "
+        "warehouse from disk as a daily build does (root on Linux only; refused otherwise)",
+    )
     bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")
     bench.add_argument(
         "--output",

@@ -21,6 +21,25 @@ class StepFailed(RuntimeError):
     """A benchmark step exited non-zero; the message carries the end of its output."""
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def drop_page_cache(control: Path = DROP_CACHES) -> None:
+    """Write dirty pages out and drop the OS page cache, so the next step reads the warehouse
+    from disk, as a build does that runs a day after the last one touched the file.
+
+    Linux only, and only as root: anything else is refused with the reason, never ignored.
+    """
+    os.sync()
+    try:
+        control.write_text("1\n")
+    except OSError as error:
+        raise RuntimeError(
+            f"--cold-cache: cannot drop the OS page cache ({control}: {error.strerror or error}); "
+            "it needs root on Linux. Run without --cold-cache to measure with whatever the cache holds."
+        ) from error
+
+
 @dataclass(frozen=True)
 class Step:
     label: str

@@ -9,6 +9,9 @@
    of this project's graph (start-up, every node, the checks over all history), which the
    +1 day build pays too.
 
+With ``--cold-cache`` the OS page cache is dropped before every step but the generator, so
+each reads the warehouse from disk, as a daily build does (root on Linux only).
+
 The three builds run as the scheduler (``privacy-insights release``) runs them: in one
 shared target folder, the clock in ``PRIVACY_INSIGHTS_AS_OF``, so the second and third keep
 dbt's partial parsing (a changed ``--vars`` value would make dbt reparse everything).
@@ -31,7 +34,7 @@ import yaml
 
 from privacy_insights import targets
 from privacy_insights.benchmark.layers import read_profile
-from privacy_insights.benchmark.measure import Step, run_step
+from privacy_insights.benchmark.measure import Step, drop_page_cache, run_step
 
 # release_start_date is 2026-10-01 and the delay 72 h: at this clock the days 10-01 to
 # 10-30 (30 days) are eligible; one day later 10-31 is added (a Saturday, so no week
@@ -53,6 +56,7 @@ class RunResult:
     plain: dict = field(default_factory=dict)
     opendp: dict = field(default_factory=dict)
     pipeline_day_cells: int = 0
+    cold_cache: bool = False  # the OS page cache was dropped before each measured step
 
 
 def _step_figures(step: Step) -> dict:
@@ -62,8 +66,9 @@ def _step_figures(step: Step) -> dict:
 class Workspace:
     """One benchmark run's isolated folder (and PostgreSQL database) and its environment."""
 
-    def __init__(self, root: Path, target: str, events: int, name: str | None = None):
+    def __init__(self, root: Path, target: str, events: int, name: str | None = None, cold_cache: bool = False):
         self.target = target
+        self.cold_cache = cold_cache
         self.dir = root / (name or f"{target}-{events}")
         if self.dir.exists():
             shutil.rmtree(self.dir)
@@ -98,6 +103,8 @@ class Workspace:
             self._admin(f'drop database if exists "{self.pg_database}" with (force)')
 
     def run(self, label: str, args: list[str], env: dict[str, str] | None = None) -> Step:
+        if self.cold_cache and label != "generate":
+            drop_page_cache()
         print(f"  {label} ...", flush=True)
         step = run_step(label, args, env or self.env, targets.project_root())
         print(f"  {label}: {step.wall_s:.1f} s, peak RSS {step.peak_rss_mib:,.0f} MiB", flush=True)
@@ -144,10 +151,10 @@ class Workspace:
             return int(conn.execute(sql).fetchone()[0])
 
 
-def run_one(root: Path, target: str, events: int, seed: int) -> RunResult:
+def run_one(root: Path, target: str, events: int, seed: int, cold_cache: bool = False) -> RunResult:
     print(f"[{target}, {events:,} events]", flush=True)
-    ws = Workspace(root, target, events)
-    result = RunResult(target, events)
+    ws = Workspace(root, target, events, cold_cache=cold_cache)
+    result = RunResult(target, events, cold_cache=cold_cache)
     try:
         generated = ws.run(
             "generate",
@@ -194,11 +201,15 @@ def run_one(root: Path, target: str, events: int, seed: int) -> RunResult:
     return result
 
 
-def run_benchmark(root: Path, runs: list[tuple[str, int]], seed: int, results_file: Path) -> list[RunResult]:
+def run_benchmark(
+    root: Path, runs: list[tuple[str, int]], seed: int, results_file: Path, cold_cache: bool = False
+) -> list[RunResult]:
     """Run every (target, events) pair, appending each result to ``results_file`` as it finishes."""
+    if cold_cache:
+        drop_page_cache()  # refused at once, before any data is generated, when not permitted
     results = []
     for target, events in runs:
-        results.append(run_one(root, target, events, seed))
+        results.append(run_one(root, target, events, seed, cold_cache))
         results_file.parent.mkdir(parents=True, exist_ok=True)
         results_file.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
     return results
