@@ -22,6 +22,8 @@ import duckdb
 import psycopg
 import yaml
 
+from privacy_insights.clock.policy import AS_OF_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
@@ -70,7 +72,7 @@ class DbtProject:
         shutil.copyfile(REPO / "profiles.yml.example", self.workdir / "profiles.yml")
         self.env = {
             # the tests give the clock as --vars as_of; one from the caller's shell would conflict
-            **{k: v for k, v in os.environ.items() if k != "PRIVACY_INSIGHTS_AS_OF"},
+            **{k: v for k, v in os.environ.items() if k != AS_OF_ENV},
             "DBT_TARGET": self.target,
             "DBT_PROFILES_DIR": str(self.workdir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

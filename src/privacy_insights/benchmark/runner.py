@@ -35,6 +35,7 @@ import yaml
 from privacy_insights import targets
 from privacy_insights.benchmark.layers import read_profile
 from privacy_insights.benchmark.measure import Step, drop_page_cache, run_step
+from privacy_insights.clock.policy import AS_OF_ENV
 
 # release_start_date is 2026-10-01 and the delay 72 h: at this clock the days 10-01 to
 # 10-30 (30 days) are eligible; one day later 10-31 is added (a Saturday, so no week
@@ -77,7 +78,7 @@ class Workspace:
         shutil.copyfile(repo / "profiles.yml.example", self.dir / "profiles.yml")
         self.pg_database = f"privacy_insights_bench_{events}" if target == "prod" else None
         self.env = {
-            **{k: v for k, v in os.environ.items() if k != "PRIVACY_INSIGHTS_AS_OF"},  # each step sets its clock
+            **{k: v for k, v in os.environ.items() if k != AS_OF_ENV},  # each step sets its clock
             "DBT_TARGET": target,
             "DBT_PROFILES_DIR": str(self.dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -110,10 +111,13 @@ class Workspace:
         print(f"  {label}: {step.wall_s:.1f} s, peak RSS {step.peak_rss_mib:,.0f} MiB", flush=True)
         return step
 
+    def _dbt_args(self, command: list[str], target_path: Path) -> list[str]:
+        return [str(BIN / "dbt"), *command, "--target-path", str(target_path), "--log-path", str(self.dir / "logs")]
+
     def dbt(self, label: str, command: list[str], as_of: str) -> tuple[Step, Path]:
         """One dbt command in its own target folder (a full parse), the clock as --vars."""
         target_path = self.dir / f"target_{label}"
-        args = [str(BIN / "dbt"), *command, "--target-path", str(target_path), "--log-path", str(self.dir / "logs")]
+        args = self._dbt_args(command, target_path)
         step = self.run(label, [*args, "--vars", yaml.safe_dump({"as_of": as_of}, default_flow_style=True)])
         return step, target_path
 
@@ -123,8 +127,7 @@ class Workspace:
         the first parses only what the new clock changes. Its run results are copied to a
         folder of their own."""
         shared = self.dir / "target_scheduled"
-        args = [str(BIN / "dbt"), "build", "--target-path", str(shared), "--log-path", str(self.dir / "logs")]
-        step = self.run(label, args, self.env | {"PRIVACY_INSIGHTS_AS_OF": as_of})
+        step = self.run(label, self._dbt_args(["build"], shared), self.env | {AS_OF_ENV: as_of})
         own = self.dir / f"target_{label}"
         own.mkdir()
         for artifact in ("run_results.json", "manifest.json"):

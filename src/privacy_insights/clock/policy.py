@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 NOW_ENV = "PRIVACY_INSIGHTS_NOW"
+# The release clock as dbt reads it from the environment (macro as_of_timestamp), beside --vars as_of.
+AS_OF_ENV = "PRIVACY_INSIGHTS_AS_OF"
 JOB_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 MINUTES_PER_DAY = 24 * 60
 

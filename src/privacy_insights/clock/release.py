@@ -26,7 +26,14 @@ from pathlib import Path
 from privacy_insights import targets
 from privacy_insights.clock import runs
 from privacy_insights.clock.lock import ReleaseLock, lock_path
-from privacy_insights.clock.policy import TimingPolicy, as_of_for, as_of_var, get_policy, now_from_environment
+from privacy_insights.clock.policy import (
+    AS_OF_ENV,
+    TimingPolicy,
+    as_of_for,
+    as_of_var,
+    get_policy,
+    now_from_environment,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 4
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -103,7 +110,7 @@ def run_dbt_build(target: str, as_of: datetime) -> tuple[int, str | None]:
     partial parsing. Returns the exit status and, on failure, the first error as one line.
     """
     command = [dbt_executable(), "--log-format", "json", "build", "--target", target]
-    env = os.environ | {"PRIVACY_INSIGHTS_AS_OF": as_of_var(as_of)}
+    env = os.environ | {AS_OF_ENV: as_of_var(as_of)}
     first_error: str | None = None
     with subprocess.Popen(
         command, cwd=targets.project_root(), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
