@@ -27,13 +27,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import opendp.prelude as dp
+
+# OpenDP's modules one by one, not opendp.prelude: the prelude also imports its scikit-learn
+# and Polars extras, 1.3 s of every dbt build that runs the release model (0.15 s this way).
+import opendp.combinators as dpc
+import opendp.measurements as dpm
+from opendp.domains import atom_domain, vector_domain
+from opendp.metrics import absolute_distance, l1_distance, l2_distance
+from opendp.mod import enable_features
 
 from privacy_insights.dp.params import METRICS, ReleasePolicy
 
-dp.enable_features("contrib")
+enable_features("contrib")
 
-_INT_VECTOR = dp.vector_domain(dp.atom_domain(T=int))
+_INT_VECTOR = vector_domain(atom_domain(T=int))
 MECHANISM_NAMES = {"laplace": "discrete_laplace", "gaussian": "discrete_gaussian"}
 
 
@@ -55,10 +62,10 @@ class MetricNoise:
 @lru_cache(maxsize=256)
 def metric_noise(mechanism: str, metric: str, sensitivity: int, scale: float) -> MetricNoise:
     if mechanism == "laplace":
-        meas = dp.m.make_laplace(_INT_VECTOR, dp.l1_distance(T=int), scale=scale)
+        meas = dpm.make_laplace(_INT_VECTOR, l1_distance(T=int), scale=scale)
         cost = meas.map(sensitivity)
     else:
-        meas = dp.m.make_gaussian(_INT_VECTOR, dp.l2_distance(T=float), scale=scale)
+        meas = dpm.make_gaussian(_INT_VECTOR, l2_distance(T=float), scale=scale)
         cost = meas.map(float(sensitivity))
     return MetricNoise(metric, sensitivity, scale, float(cost), meas)
 
@@ -82,8 +89,8 @@ def sensitivities(max_opens_per_participant: int) -> dict[str, int]:
 
 def zcdp_epsilon(rho: float, delta: float) -> float:
     """OpenDP's conversion of rho-zCDP to (epsilon, delta)-DP."""
-    probe = dp.m.make_gaussian(dp.atom_domain(T=float, nan=False), dp.absolute_distance(T=float), scale=1.0)
-    approx = dp.c.make_zCDP_to_approxDP(probe)
+    probe = dpm.make_gaussian(atom_domain(T=float, nan=False), absolute_distance(T=float), scale=1.0)
+    approx = dpc.make_zCDP_to_approxDP(probe)
     # The probe's rho at sensitivity d is d^2 / 2; pick d so that it equals `rho`.
     return approx.map(math.sqrt(2 * rho)).epsilon(delta)
 

@@ -21,7 +21,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import opendp.prelude as dp
+from opendp.accuracy import discrete_gaussian_scale_to_accuracy, discrete_laplacian_scale_to_accuracy
 
 
 def _gaussian_pmf(scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -64,5 +64,5 @@ def variance(family: str, scale: float) -> float:
 def margin_of_error(family: str, scale: float, alpha: float = 0.05) -> float:
     """Half-width that the noise stays within with probability 1 - alpha (OpenDP's accuracy)."""
     if family == "laplace":
-        return float(dp.discrete_laplacian_scale_to_accuracy(scale, alpha))
-    return float(dp.discrete_gaussian_scale_to_accuracy(scale, alpha))
+        return float(discrete_laplacian_scale_to_accuracy(scale, alpha))
+    return float(discrete_gaussian_scale_to_accuracy(scale, alpha))
