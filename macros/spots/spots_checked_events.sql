@@ -39,12 +39,49 @@
 {%- endmacro %}
 
 {#-
+    A predicate on occurred_at (a raw timestamp with time zone) true for every raw row whose
+    check day is one of the scope's (a query of check days that runs on its own), run when
+    the model compiles: a constant range, [first day, last day + 1 day) in UTC, or false for an
+    empty scope. It changes no result beside the check-day test; it lets a scan filter
+    before any check day is computed: the postgres target's scanner sends a constant range to
+    PostgreSQL as a WHERE (the check-day expression stays in DuckDB, so without it the whole
+    raw table crosses over), and DuckDB and Spark compare a stored column first. True (no
+    filter) outside execution and when the scope holds the bucket of missing, infinite and
+    too early timestamps, whose rows lie in no range.
+-#}
+{% macro spots_scope_prefilter(scope_days, occurred_at) -%}
+    {%- if not execute -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set bounds -%}
+        select
+            count(*) as days,
+            min(scope.check_day) as first_day,
+            max(scope.check_day) as last_day,
+            sum(case when scope.check_day < {{ spots_occurred_at_floor() }} then 1 else 0 end) as invalid_bucket
+        from ({{ scope_days }}) as scope
+    {%- endset -%}
+    {%- set row = run_query(bounds).rows[0] -%}
+    {%- if row[0] == 0 -%}
+        {{ return('false') }}
+    {%- elif row[3] > 0 -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set first_day = utc_instant(row[1].strftime('%Y-%m-%d %H:%M:%S')) -%}
+    {%- set end_day = utc_instant((row[2] + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d %H:%M:%S')) -%}
+    {{ return('(' ~ occurred_at ~ ' >= ' ~ first_day ~ ' and ' ~ occurred_at ~ ' < ' ~ end_day ~ ')') }}
+{%- endmacro %}
+
+{#-
     A select of raw SPOTS rows with the first staging rule each breaks.
 
     scope_days: none for every raw row; else a query returning one column of check days,
     and only rows of those days are returned (ranked among every copy of their event_id,
     whatever day the copy is on: the raw table is read twice, by check day and by event_id).
     keep_copies: with scope_days, also return the other days' copies of those rows' event_ids.
+    prefilter_scope: scope_days can run when the model compiles (it reads only tables, no CTE
+    of the caller, and they exist): the rows of the scope are then first filtered by the
+    constant range of occurred_at the scope's days span (macro spots_scope_prefilter).
 
     Rules, in order: identifiers present and not blank (blank = Unicode whitespace or
     zero-width characters only, macro trim_blank); occurred_at present, finite, not before
@@ -56,7 +93,7 @@
     another copy of an event already staged); the other copies get rejection_reason
     'event_id: duplicate ...' and is_duplicate.
 -#}
-{% macro spots_checked_events(scope_days=none, keep_copies=false) -%}
+{% macro spots_checked_events(scope_days=none, keep_copies=false, prefilter_scope=false) -%}
 {%- set future_rule = 'occurred_at: after as_of (in the future)' -%}
 with
 
@@ -77,7 +114,9 @@ with
             raw_events.*,
             {{ spots_check_day('raw_events.occurred_at') }} as check_day
         from {{ source('spots', 'spots_interaction_events') }} as raw_events
-        where {{ spots_check_day('raw_events.occurred_at') }} in (select scope_days.check_day from scope_days)
+        where
+            {% if prefilter_scope %}{{ spots_scope_prefilter(scope_days, 'raw_events.occurred_at') }} and {% endif %}
+            {{ spots_check_day('raw_events.occurred_at') }} in (select scope_days.check_day from scope_days)
     ),
 
     -- the other copies of the scope's event ids, wherever they are

@@ -11,6 +11,9 @@
                            smallest 64-bit microsecond counts, which Spark reads as ordinary
                            (year 294247) values: those two counts are the infinities.
     iso_day_of_week(x)     1 (Monday) to 7 (Sunday).
+    utc_instant(text)      a constant instant from 'YYYY-MM-DD HH:MM:SS' in UTC, of the raw
+                           columns' type (timestamp with time zone; Spark: timestamp, whose
+                           session time zone is UTC), so a scan can filter on it.
 -#}
 {% macro utc_timestamp(expression) -%}
     {{ return(adapter.dispatch('utc_timestamp', 'privacy_insights')(expression)) }}
@@ -56,4 +59,16 @@
 
 {% macro spark__iso_day_of_week(expression) -%}
     extract(dayofweek_iso from {{ expression }})
+{%- endmacro %}
+
+{% macro utc_instant(text) -%}
+    {{ return(adapter.dispatch('utc_instant', 'privacy_insights')(text)) }}
+{%- endmacro %}
+
+{% macro default__utc_instant(text) -%}
+    cast('{{ text }}+00:00' as timestamp with time zone)
+{%- endmacro %}
+
+{% macro spark__utc_instant(text) -%}
+    cast('{{ text }}' as timestamp)
 {%- endmacro %}
