@@ -67,8 +67,8 @@
     {%- elif row[3] > 0 -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set first_day = utc_instant(row[1].strftime('%Y-%m-%d %H:%M:%S')) -%}
-    {%- set end_day = utc_instant((row[2] + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d %H:%M:%S')) -%}
+    {%- set first_day = utc_instant(row[1]) -%}
+    {%- set end_day = utc_instant(row[2] + modules.datetime.timedelta(days=1)) -%}
     {{ return('(' ~ occurred_at ~ ' >= ' ~ first_day ~ ' and ' ~ occurred_at ~ ' < ' ~ end_day ~ ')') }}
 {%- endmacro %}
 

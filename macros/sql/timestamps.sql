@@ -11,7 +11,8 @@
                            smallest 64-bit microsecond counts, which Spark reads as ordinary
                            (year 294247) values: those two counts are the infinities.
     iso_day_of_week(x)     1 (Monday) to 7 (Sunday).
-    utc_instant(text)      a constant instant from 'YYYY-MM-DD HH:MM:SS' in UTC, of the raw
+    utc_instant(when)      a constant instant, to the second, from a Python datetime without
+                           zone read as UTC (a timestamp run_query returned), of the raw
                            columns' type (timestamp with time zone; Spark: timestamp, whose
                            session time zone is UTC), so a scan can filter on it.
 -#}
@@ -61,8 +62,8 @@
     extract(dayofweek_iso from {{ expression }})
 {%- endmacro %}
 
-{% macro utc_instant(text) -%}
-    {{ return(adapter.dispatch('utc_instant', 'privacy_insights')(text)) }}
+{% macro utc_instant(when) -%}
+    {{ return(adapter.dispatch('utc_instant', 'privacy_insights')(when.strftime('%Y-%m-%d %H:%M:%S'))) }}
 {%- endmacro %}
 
 {% macro default__utc_instant(text) -%}
