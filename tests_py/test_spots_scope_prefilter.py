@@ -132,12 +132,14 @@ def test_the_prefilter_reaches_postgresql_as_a_where(
     with postgres_admin(postgres_database) as pg:
         pg.execute("create table raw (n integer, occurred_at timestamptz)")
         pg.execute(f"insert into raw values {rows_sql()}")
+        # the server and user the harness reaches (PGHOST, PGUSER)
+        dsn = f"dbname={postgres_database} host={pg.info.host} port={pg.info.port} user={pg.info.user}"
     prefilters, check_day = compiled(dev_project)
     prefilter = prefilters["two days apart"]
 
     con = duckdb.connect(config={"extension_directory": str(extension_dir), "autoinstall_known_extensions": False})
     con.execute("load postgres")
-    con.execute(f"attach 'dbname={postgres_database} host=127.0.0.1 user=postgres' as pg (type postgres, read_only)")
+    con.execute(f"attach '{dsn}' as pg (type postgres, read_only)")
     kept = assert_superset_of_the_scope(con, "pg.public.raw", prefilter, check_day, SCOPES["two days apart"])
 
     assert scan_rows(con, f"select n from pg.public.raw where {prefilter}", tmp_path / "profile.json") == len(kept)
