@@ -53,6 +53,24 @@ def scratch_database() -> Iterator[str]:
             admin.execute(f'drop database if exists "{name}" with (force)')
 
 
+@contextmanager
+def owned_scratch_database() -> Iterator[tuple[str, str]]:
+    """A new database owned by a new login role that is not a superuser and has CREATEROLE only
+    (what a managed PostgreSQL gives its customer): (database, role). Both are dropped on the way
+    out; the role's name is unique, as roles are shared by every test on the cluster."""
+    role = f"pi_test_dbowner_{uuid.uuid4().hex[:12]}"
+    with postgres_admin() as admin:
+        admin.execute(f"create role {role} login nosuperuser nocreatedb createrole nobypassrls")
+    try:
+        with scratch_database() as name:
+            with postgres_admin() as admin:
+                admin.execute(f'alter database "{name}" owner to {role}')
+            yield name, role
+    finally:
+        with postgres_admin() as admin:
+            admin.execute(f"drop role if exists {role}")
+
+
 def default_release() -> dict[str, Any]:
     """The spots_release var as dbt_project.yml sets it (tests override parts of a copy)."""
     project = yaml.safe_load((REPO / "dbt_project.yml").read_text())

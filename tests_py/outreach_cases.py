@@ -93,6 +93,24 @@ CASES: list[tuple[str, dict, object]] = [
     ("client_event_id checked after utm", {"client_event_id": "x", "utm_medium": "m" * 129}, "INVALID_INPUT"),
     ("client_event_id upper case accepted", {"client_event_id": UUID_TEXT.upper()}, {"store": "unknown"}),
     ("client_event_id blank is absent", {"client_event_id": "\u00a0"}, {"store": "unknown"}),
+    # Confusables (issue 26): only ASCII letters are case-mapped (textrules), and country is
+    # validated in the form it was sent, so a look-alike never becomes the ASCII value it imitates.
+    ("country dotless i nulled", {"country": "\u0131t"}, {"country": None}),
+    ("country long s nulled", {"country": "\u017fe"}, {"country": None}),
+    ("country fullwidth nulled", {"country": "\uff29\uff34"}, {"country": None}),
+    ("country lower-case ASCII upper-cased", {"country": "it"}, {"country": "IT"}),
+    (
+        "source with Kelvin sign kept, not the registry's",
+        {"utm_source": "lin\u212aedin"},
+        {"utm_source": "lin\u212aedin", "source_id_resolved": "unknown"},
+    ),
+    ("source ASCII capitals lower-cased", {"utm_source": "LinkedIn"}, {"source_id_resolved": "linkedin"}),
+    (
+        "source dotted capital I kept",
+        {"utm_source": "\u0130G"},
+        {"utm_source": "\u0130g", "source_id_resolved": "unknown"},
+    ),
+    ("medium non-ASCII capital kept", {"utm_medium": "\u00c9MAIL"}, {"utm_medium": "\u00c9mail"}),
 ]
 
 

@@ -1,9 +1,11 @@
-"""Issue 12 point 6: retention works for the roles a real deployment has.
+"""Issue 12 point 6 (and issue 26): retention works for the roles a real deployment has.
 
-The landing zone is installed and owned by a database owner who is not a superuser (RLS is
-forced, so it applies to the owner too), and retention is run through the real CLI as that
-owner, as the README says. Rows past 90 days go, younger rows stay; a role that cannot purge,
-or a purge that could not see the tables, fails loudly; absurd --days are refused cleanly.
+The landing zone (and the outreach tables) are installed by a database owner who is not a
+superuser; every object is owned by the NOLOGIN owner role, RLS is forced on the landing
+tables (the owner too), and retention is run through the real CLI as the database owner, as
+the README says. Rows past 90 days go, younger rows stay; stale rate-limit buckets go too; a
+role that cannot purge, or a purge that could not see the tables, fails loudly; absurd --days
+are refused cleanly.
 """
 
 from __future__ import annotations
@@ -16,58 +18,56 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from harness import BIN, REPO
+from harness import BIN, REPO, owned_scratch_database
 from privacy_insights import postgres
 
 pytestmark = pytest.mark.postgres
 
-OWNER = "pi_test_lz_owner"
 TENANT = "aaaaaaaa-0000-4000-a000-000000000001"
 TABLES = ["attribution_events", "attribution_allocations", "revenue_ledger", "revenue_state_transitions", "dead_events"]
 
 
 @pytest.fixture
-def owned_database(postgres_database):
-    """The database and the landing zone owned by a non-superuser (CREATEROLE only, to create the app roles)."""
-    with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
-        admin.execute(
-            f"do $$ begin if not exists (select 1 from pg_roles where rolname = '{OWNER}') then "
-            f"create role {OWNER} login nosuperuser nobypassrls createrole; end if; end $$"
-        )
-        admin.execute(f'alter database "{postgres_database}" owner to {OWNER}')
-    with psycopg.connect(dbname=postgres_database, host="127.0.0.1", user=OWNER, autocommit=True) as owner:
-        assert owner.execute("select rolsuper, rolbypassrls from pg_roles where rolname = current_user").fetchone() == (
-            False,
-            False,
-        )
-        postgres.install(owner, "attribution", REPO / "seeds")
+def owned_database(postgres_available):
+    """(database, owner): installed by its non-superuser owner, rows written by the application role."""
+    with owned_scratch_database() as (database, owner):
+        with psycopg.connect(dbname=database, host="127.0.0.1", user=owner, autocommit=True) as conn:
+            assert conn.execute(
+                "select rolsuper, rolbypassrls from pg_roles where rolname = current_user"
+            ).fetchone() == (
+                False,
+                False,
+            )
+            for component in ("attribution", "outreach"):
+                postgres.install(conn, component, REPO / "seeds")
         now = datetime.now(UTC)
-        for age_days, key in [(200, "old"), (91, "old2"), (10, "young")]:
-            created = now - timedelta(days=age_days)
-            with owner.transaction():
-                owner.execute(f"set local app.current_tenant_id = '{TENANT}'")
-                event_id = owner.execute(
-                    "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
-                    "occurred_at, created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
-                    [TENANT, key, created, created],
-                ).fetchone()[0]
-                owner.execute(
-                    "insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
-                    "allocated_revenue_cents, confidence_score, created_at) "
-                    "values (%s, %s, 'email', 10, 0.9, %s)",
-                    [TENANT, event_id, created],
-                )
-                ledger = owner.execute(
-                    "insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
-                    "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
-                    [TENANT, event_id, created],
-                ).fetchone()[0]
-                owner.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
-                owner.execute(
-                    "insert into public.dead_events (tenant_id, error_reason, created_at) values (%s, 'x', %s)",
-                    [TENANT, created],
-                )
-    return postgres_database
+        with psycopg.connect(dbname=database, host="127.0.0.1", user="attribution_app", autocommit=True) as app:
+            for age_days, key in [(200, "old"), (91, "old2"), (10, "young")]:
+                created = now - timedelta(days=age_days)
+                with app.transaction():
+                    app.execute(f"set local app.current_tenant_id = '{TENANT}'")
+                    event_id = app.execute(
+                        "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
+                        "occurred_at, created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
+                        [TENANT, key, created, created],
+                    ).fetchone()[0]
+                    app.execute(
+                        "insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
+                        "allocated_revenue_cents, confidence_score, created_at) "
+                        "values (%s, %s, 'email', 10, 0.9, %s)",
+                        [TENANT, event_id, created],
+                    )
+                    ledger = app.execute(
+                        "insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
+                        "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
+                        [TENANT, event_id, created],
+                    ).fetchone()[0]
+                    app.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
+                    app.execute(
+                        "insert into public.dead_events (tenant_id, error_reason, created_at) values (%s, 'x', %s)",
+                        [TENANT, created],
+                    )
+        yield database, owner
 
 
 def counts(database: str) -> dict[str, int]:
@@ -92,31 +92,43 @@ def retention(database: str, user: str, *args: str) -> subprocess.CompletedProce
 
 
 def test_retention_as_the_non_superuser_owner_deletes_rows_past_90_days(owned_database):
-    assert counts(owned_database) == dict.fromkeys(TABLES, 3)
-    run = retention(owned_database, OWNER, "--days", "90")
+    database, owner = owned_database
+    assert counts(database) == dict.fromkeys(TABLES, 3)
+    with psycopg.connect(dbname=database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
+        admin.execute(  # a bucket whose hour has ended, one whose window has not
+            "insert into public.outreach_rate_limits (k, bucket_start, n) values "
+            "('stale', date_trunc('hour', now()) - interval '1 hour', 1), "
+            "('current', date_trunc('hour', now()) + interval '1 hour', 1)"
+        )
+    run = retention(database, owner, "--days", "90")
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["deleted"] == dict.fromkeys(TABLES, 2), run.stdout
-    assert counts(owned_database) == dict.fromkeys(TABLES, 1), "only the 10-day-old rows are left"
-    again = retention(owned_database, OWNER, "--days", "90")
-    assert again.returncode == 0 and json.loads(again.stdout)["deleted"] == dict.fromkeys(TABLES, 0)
+    result = json.loads(run.stdout)
+    assert result["deleted"] == dict.fromkeys(TABLES, 2) | {"outreach_rate_limits": 1}, run.stdout
+    assert result["not_installed"] == []
+    assert counts(database) == dict.fromkeys(TABLES, 1), "only the 10-day-old rows are left"
+    again = retention(database, owner, "--days", "90")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["deleted"] == dict.fromkeys(TABLES, 0) | {"outreach_rate_limits": 0}
 
 
 @pytest.mark.parametrize("days", ["1000000", "30", "89", "0", "-5"])
 def test_retention_refuses_days_outside_90_to_3650(owned_database, days):
-    run = retention(owned_database, OWNER, "--days", days)
+    database, owner = owned_database
+    run = retention(database, owner, "--days", days)
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert "days: must be a whole number of days between 90 (contract 003 retention) and 3650" in run.stderr
     assert "Traceback" not in run.stderr
-    assert counts(owned_database) == dict.fromkeys(TABLES, 3), "nothing deleted"
+    assert counts(database) == dict.fromkeys(TABLES, 3), "nothing deleted"
 
 
 def test_retention_fails_loudly_when_it_cannot_purge(owned_database):
-    app = retention(owned_database, "attribution_app", "--days", "90")
+    database, owner = owned_database
+    app = retention(database, "attribution_app", "--days", "90")
     assert app.returncode == 2 and "Traceback" not in app.stderr, app.stderr
     assert "retention: role attribution_app cannot purge the attribution tables" in app.stderr
-    with psycopg.connect(dbname=owned_database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
+    with psycopg.connect(dbname=database, host="127.0.0.1", user="postgres", autocommit=True) as admin:
         admin.execute("drop policy retention_purge on public.dead_events")
-    blind = retention(owned_database, OWNER, "--days", "90")
+    blind = retention(database, owner, "--days", "90")
     assert blind.returncode == 2 and "Traceback" not in blind.stderr, blind.stderr
     assert "policy retention_purge is missing on public.dead_events" in blind.stderr
-    assert counts(owned_database) == dict.fromkeys(TABLES, 3), "nothing deleted"
+    assert counts(database) == dict.fromkeys(TABLES, 3), "nothing deleted"

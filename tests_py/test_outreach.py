@@ -3,6 +3,7 @@ rate limits, idempotency and access control on a real PostgreSQL; aggregate-only
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -115,52 +116,6 @@ def test_rpc_takes_the_contract_argument_names_the_way_postgrest_calls_it(rpc_db
     assert names == [(ARGS,)], "exactly one signature, with the contract's names"
 
 
-@pytest.mark.postgres
-def test_rpc_search_path_exploit_through_pg_temp_fails(rpc_db, postgres_database):
-    """Issue 12 point 1: a login role that is a member of anon shadows `uuid` with a pg_temp
-    domain whose CHECK calls its own function; if the RPC resolved the type through pg_temp,
-    that function would run as the RPC's owner and read every session id. Even with TEMP
-    granted, it must not; and after install, anon members get no TEMP at all."""
-    secret = session(950)
-    rpc = "select public.outreach_log_event('page_view', 'kinly-web', '/', 'Spring', 'fb', 'cpc', %s)"
-    assert rpc_db.execute(rpc, [secret]).fetchone()[0]["ok"]
-    rpc_db.execute(
-        "do $$ begin if not exists (select 1 from pg_roles where rolname = 'pi_test_attacker') then "
-        "create role pi_test_attacker login; end if; end $$"
-    )
-    rpc_db.execute("grant anon to pi_test_attacker")
-    exploit = [
-        "create function pg_temp.leak(v text) returns boolean language plpgsql as $$ begin "
-        "perform pg_catalog.set_config('leak.sessions', coalesce((select pg_catalog.string_agg(session_id, ',') "
-        "from public.outreach_event_logs), '(none)'), false); return true; end $$",
-        "create domain pg_temp.uuid as pg_catalog.uuid check (pg_temp.leak(value::pg_catalog.text))",
-        "create domain pg_temp.text as pg_catalog.text check (pg_temp.leak(value))",
-        "create domain pg_temp.jsonb as pg_catalog.jsonb check (pg_temp.leak(value::pg_catalog.text))",
-    ]
-
-    def attack() -> tuple[dict, str | None]:
-        with psycopg.connect(
-            dbname=postgres_database, host="127.0.0.1", user="pi_test_attacker", autocommit=True
-        ) as attacker:
-            for statement in exploit:
-                attacker.execute(statement)
-            result = attacker.execute(rpc, [session(951)]).fetchone()[0]
-            return result, attacker.execute("select current_setting('leak.sessions', true)").fetchone()[0]
-
-    # With TEMP granted by name (as on a database where PUBLIC keeps it), the RPC ignores pg_temp.
-    rpc_db.execute(f'grant temporary on database "{postgres_database}" to pi_test_attacker')
-    try:
-        result, leaked = attack()
-    finally:
-        rpc_db.execute(f'revoke temporary on database "{postgres_database}" from pi_test_attacker')
-    assert not leaked, f"the RPC ran the attacker's function as its owner and leaked: {leaked}"
-    assert secret not in (leaked or "")
-    assert result["ok"] is True
-    # As installed, a member of anon cannot create temporary objects at all.
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        attack()
-
-
 def test_dbt_staging_gives_the_same_outcomes(dev_project: DbtProject):
     dev_project.generate("--events", "1000", "--seed", "5")
     created = datetime(2026, 9, 10, tzinfo=UTC)
@@ -223,6 +178,39 @@ def test_rpc_global_limit_rejects_the_501st_event_in_a_minute(rpc_db):
     assert rpc_db.execute("select count(*) from public.outreach_event_logs").fetchone()[0] == 500
     keys = [r[0] for r in rpc_db.execute("select k from public.outreach_rate_limits").fetchall()]
     assert all(len(k) == 64 and not k.startswith("anon_") for k in keys), "rate-limit keys are hashed"
+
+
+@pytest.mark.postgres
+def test_purge_deletes_the_buckets_whose_window_ended_and_keeps_the_current_ones(rpc_db):
+    """Issue 26 (contract 004: the service role cleans up outreach_rate_limits). 600 calls with
+    fresh session ids leave 501 buckets (the minute's global bucket and 500 session buckets; the
+    last 100 calls hit the global limit first) that nothing else ever deletes. Once their windows
+    have ended (moved two hours back), the purge deletes exactly them and keeps the buckets of
+    three later calls; a global bucket is stale after its minute, a session bucket after its hour."""
+    wait_for_fresh("minute", 15)  # the 600 calls in one minute (about 2 s)
+    results = [call(rpc_db, inputs(2000 + i, {})) for i in range(600)]
+    assert sum(r["ok"] for r in results) == 500
+    buckets = "select k, bucket_start from public.outreach_rate_limits"
+    assert len(rpc_db.execute(buckets).fetchall()) == 501
+    rpc_db.execute("update public.outreach_rate_limits set bucket_start = bucket_start - interval '2 hours'")
+    ended = set(rpc_db.execute(buckets).fetchall())
+    assert all(call(rpc_db, inputs(3000 + i, {}))["ok"] for i in range(3))
+    global_key = hashlib.sha256(b"global").hexdigest()
+    rpc_db.execute(  # the global bucket of the past minute; a session bucket of this hour
+        "insert into public.outreach_rate_limits (k, bucket_start, n) values "
+        "(%s, date_trunc('minute', now()) - interval '1 minute', 1), (%s, date_trunc('hour', now()), 1)",
+        [global_key, hashlib.sha256(b"session:anon_past_minute_0000").hexdigest()],
+    )
+    before = set(rpc_db.execute(buckets).fetchall())
+    with rpc_db.transaction():
+        rpc_db.execute("set local role service_role")
+        deleted = rpc_db.execute("select public.outreach_purge_rate_limits()").fetchone()[0]
+        minute, hour = rpc_db.execute("select date_trunc('minute', now()), date_trunc('hour', now())").fetchone()
+    stale = {(k, start) for k, start in before if start < (minute if k == global_key else hour)}
+    assert ended <= stale and len(stale) >= 502, "the aged buckets and the past minute's global bucket are stale"
+    assert deleted == len(stale)
+    assert set(rpc_db.execute(buckets).fetchall()) == before - stale
+    assert len(before - stale) >= 4, "the current buckets of the later calls (and this hour's session) stay"
 
 
 @pytest.mark.postgres

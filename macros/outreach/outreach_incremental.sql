@@ -82,14 +82,16 @@ normalised as (
 
         -- attribution fields: blank utm_* and store become 'unknown' before validation
         {{ outreach_or_unknown('cast(utm_campaign as varchar)') }} as utm_campaign,
-        lower({{ outreach_or_unknown('cast(utm_source as varchar)') }}) as utm_source,
-        lower({{ outreach_or_unknown('cast(utm_medium as varchar)') }}) as utm_medium,
+        -- case: ASCII letters only (macro ascii_lower), so a look-alike never becomes the ASCII value
+        {{ ascii_lower(outreach_or_unknown('cast(utm_source as varchar)')) }} as utm_source,
+        {{ ascii_lower(outreach_or_unknown('cast(utm_medium as varchar)')) }} as utm_medium,
         {{ outreach_or_unknown('cast(store as varchar)') }} as store,
 
         -- optional context: invalid values are nulled, never rejected
+        -- country: two ASCII letters as sent, then upper case (never upper() first: 'ıt' is not IT)
         case
-            when {{ matches_pattern("upper(" ~ trim_blank('cast(country as varchar)') ~ ")", "[A-Z]{2}") }}
-                then upper({{ trim_blank('cast(country as varchar)') }})
+            when {{ matches_pattern(trim_blank('cast(country as varchar)'), outreach_country_pattern()) }}
+                then {{ ascii_upper(trim_blank('cast(country as varchar)')) }}
         end as country,
         case
             when

@@ -5,6 +5,8 @@
 -#}
 {% macro outreach_events() %}{{ return(['page_view', 'cta_click']) }}{% endmacro %}
 {% macro outreach_stores() %}{{ return(['web', 'ios_app_store', 'google_play', 'unknown']) }}{% endmacro %}
+{#- country: two ASCII letters, matched on the trimmed input before it is upper-cased (textrules.COUNTRY_PATTERN). -#}
+{% macro outreach_country_pattern() %}{{ return('[A-Za-z]{2}') }}{% endmacro %}
 {% macro outreach_session_pattern() %}{{ return('anon_[A-Za-z0-9_-]{16,32}') }}{% endmacro %}
 {#- client_event_id: the canonical 8-4-4-4-12 form only, as the RPC checks it (not each engine's own UUID parser). -#}
 {% macro outreach_uuid_pattern() %}{{ return('[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}') }}{% endmacro %}

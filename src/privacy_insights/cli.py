@@ -103,11 +103,13 @@ def _cmd_postgres_install(args: argparse.Namespace) -> int:
 
 def _cmd_postgres_retention(args: argparse.Namespace) -> int:
     from privacy_insights import postgres
-    from privacy_insights.attribution.retention import purge
+    from privacy_insights.attribution.retention import check_days
+    from privacy_insights.postgres import retention
 
+    check_days(args.days)
     with postgres.connect() as conn:
-        counts = purge(conn, args.days)
-    print(json.dumps({"retention_days": args.days, "deleted": counts}, indent=2))
+        result = retention.run(conn, args.days)
+    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -445,7 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     pg_install.set_defaults(func=_cmd_postgres_install)
 
     retention = pg_sub.add_parser(
-        "retention", help="delete attribution rows older than --days (default 90); safe daily"
+        "retention",
+        help="delete attribution rows older than --days (default 90) and outreach rate-limit buckets "
+        "whose window has ended; safe daily",
     )
     retention.add_argument("--days", type=int, default=90)
     retention.set_defaults(func=_cmd_postgres_retention)

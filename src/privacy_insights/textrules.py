@@ -1,4 +1,4 @@
-"""One definition of "blank" text, shared by Python, PostgreSQL and the dbt staging models.
+"""One definition of "blank" text and of case mapping, shared by Python, PostgreSQL and the dbt staging models.
 
 A value is *blank* when nothing is left after trimming ``BLANK_CHARS`` from both ends:
 Unicode ``White_Space`` (tab, LF, VT, FF, CR, space, U+0085, U+00A0, U+1680, U+2000 to
@@ -13,9 +13,22 @@ U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) and the invisible zero-width cha
 
 Both SQL engines' ``trim``/``btrim`` and ``translate`` work on code points, so the three agree;
 ``tests_py/outreach_cases.py`` drives the RPC and the staging models through the edge cases.
+
+**Case** is mapped for the 26 ASCII letters only (``ASCII_UPPER`` <-> ``ASCII_LOWER``), with
+``translate``, never with ``lower``/``upper``: those fold look-alikes into ASCII (the Kelvin
+sign U+212A lower-cases to ``k``, the dotless ``ı`` upper-cases to ``I``, ``ſ`` to ``S``) and,
+in PostgreSQL, depend on the database's locale. So a value is validated in the form it was
+sent (contract 004's country: ``COUNTRY_PATTERN`` on the trimmed input, then upper case), and
+a look-alike never turns into the ASCII value it imitates: a ``utm_source`` spelled with a
+Kelvin sign stays distinct and resolves to ``unknown``, never to a registry source. Python:
+``ascii_lower``/``ascii_upper``; PostgreSQL: the installer renders the two alphabets into the
+RPC; dbt: macros ``ascii_lower``/``ascii_upper`` in ``macros/sql/ascii_case.sql`` (same letters,
+checked by ``tests_py/test_textrules.py``).
 """
 
 from __future__ import annotations
+
+import string
 
 WHITE_SPACE = (
     0x09,
@@ -39,6 +52,21 @@ BLANK_CODEPOINTS: tuple[int, ...] = tuple(sorted(WHITE_SPACE + ZERO_WIDTH))
 BLANK_CHARS = "".join(map(chr, BLANK_CODEPOINTS))
 
 
+ASCII_UPPER = string.ascii_uppercase
+ASCII_LOWER = string.ascii_lowercase
+COUNTRY_PATTERN = "[A-Za-z]{2}"  # contract 004 country, matched on the whole trimmed input
+
+
+def ascii_lower(value: str | None) -> str | None:
+    """``value`` with A-Z lower-cased and every other character kept."""
+    return None if value is None else value.translate(str.maketrans(ASCII_UPPER, ASCII_LOWER))
+
+
+def ascii_upper(value: str | None) -> str | None:
+    """``value`` with a-z upper-cased and every other character kept."""
+    return None if value is None else value.translate(str.maketrans(ASCII_LOWER, ASCII_UPPER))
+
+
 def trim_blank(value: str | None) -> str | None:
     """``value`` without blank characters at either end (None stays None)."""
     return None if value is None else value.strip(BLANK_CHARS)
@@ -52,6 +80,15 @@ def is_blank(value: str | None) -> bool:
 def has_blank(value: str) -> bool:
     """True when any blank character occurs anywhere in ``value``."""
     return any(c in BLANK_CHARS for c in value)
+
+
+def sql_placeholders() -> dict[str, str]:
+    """The definitions the PostgreSQL installer renders into its SQL, as SQL literals."""
+    return {
+        "__BLANK_CHARS__": sql_chars(),
+        "__ASCII_UPPER__": f"'{ASCII_UPPER}'",
+        "__ASCII_LOWER__": f"'{ASCII_LOWER}'",
+    }
 
 
 def sql_chars() -> str:

@@ -1,39 +1,27 @@
 -- Contract 003 (B0.3 guarantees): the attribution landing zone on PostgreSQL.
--- Idempotent: safe to run again. Every guarantee is a database object:
+-- Idempotent: safe to run again. Runs as the NOLOGIN owner role privacy_insights_owner
+-- (privacy_insights.postgres.roles), which owns every object below. Every guarantee is a
+-- database object:
 --   idempotency     unique index idx_events_idempotency on (idempotency_key, tenant_id):
 --                   one row per (tenant, key), and the contract's lookup by key uses it
---   tenant isolation RLS `tenant_isolation_policy` on every tenant-scoped table, keyed on
---                   current_setting('app.current_tenant_id', true): no tenant set, no rows
+--   tenant isolation RLS `tenant_isolation_policy` on every tenant-scoped table, forced (the
+--                   owner too), keyed on current_setting('app.current_tenant_id', true):
+--                   no tenant set, no rows
 --   PII guardrail   trg_events_pii_guardrail rejects a payload with a PII key at any depth
 --   audit           trg_revenue_state_audit records every ledger state change
 --   performance     the contract's indexes
 --   roles           attribution_app: login, not superuser, cannot bypass RLS, cannot write
 --                   revenue_state_transitions or delete anything
---   retention       public.attribution_purge(days): SECURITY DEFINER, owned by the NOLOGIN role
---                   attribution_retention, which RLS lets see and delete only rows past the
---                   90-day retention (policy retention_purge), so it works for a database
---                   owner who is not a superuser, and can never delete younger rows
+--   retention       public.attribution_purge(days): SECURITY DEFINER (runs as the owner, whom
+--                   RLS lets see and delete only rows past the 90-day retention: policy
+--                   retention_purge), executable by the database owner, who need not be a superuser
 --
 -- Every function sets `search_path = pg_catalog, pg_temp` (pg_temp explicitly last, so a
--- caller's temporary types cannot shadow built-in ones) and qualifies every name.
+-- caller's temporary types cannot shadow built-in ones) and qualifies every name. No function
+-- is executable by PUBLIC; trigger functions by no client role at all (privileges.yml).
 -- The PII_KEY placeholders below are filled in by the installer from
 -- privacy_insights.attribution.pii_keys, the one definition of PII keys that the Python
 -- stripper and the dbt staging models use too.
-
-do $roles$
-begin
-    if not exists (select 1 from pg_roles where rolname = 'attribution_app') then
-        create role attribution_app login nosuperuser nobypassrls nocreatedb nocreaterole;
-    end if;
-    if not exists (select 1 from pg_roles where rolname = 'attribution_retention') then
-        create role attribution_retention nologin nosuperuser nobypassrls nocreatedb nocreaterole;
-    end if;
-    -- The installer must be a member to hand the purge function to the role (PostgreSQL 15).
-    if not pg_has_role(current_user, 'attribution_retention', 'member') then
-        execute format('grant attribution_retention to %I', current_user);
-    end if;
-end
-$roles$;
 
 create table if not exists public.attribution_events (
     id uuid primary key default gen_random_uuid(),
@@ -185,9 +173,22 @@ create trigger trg_dead_events_pii_guardrail
 -- Audit: a state change writes exactly one transition row, numbered by the sequence so
 -- that several changes in one transaction keep their order. SECURITY DEFINER so the
 -- application role, which may not write transitions itself, still gets them written.
+-- A definer trigger function runs as its owner on whatever table it is attached to, and the
+-- row it gets has that table's types: attached to a caller's temporary table whose column is
+-- the caller's type with the caller's cast to text, the insert below would run the caller's
+-- cast as the owner. So it refuses, before it reads any value, to run anywhere but as the
+-- BEFORE UPDATE row trigger of public.revenue_ledger (and no client role may EXECUTE it, which
+-- CREATE TRIGGER requires). After that check every value has revenue_ledger's own types.
 create or replace function public.fn_revenue_state_audit() returns trigger
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
 begin
+    if tg_relid operator(pg_catalog.<>) 'public.revenue_ledger'::pg_catalog.regclass::pg_catalog.oid
+            or tg_op operator(pg_catalog.<>) 'UPDATE' or tg_when operator(pg_catalog.<>) 'BEFORE'
+            or tg_level operator(pg_catalog.<>) 'ROW' then
+        raise exception 'fn_revenue_state_audit: runs only as the BEFORE UPDATE row trigger of public.revenue_ledger, '
+            'not on %.% (%, %)', tg_table_schema, tg_table_name, tg_when, tg_op
+            using errcode = 'insufficient_privilege';
+    end if;
     insert into public.revenue_state_transitions (ledger_id, from_state, to_state, reason, transitioned_at)
     values (new.id, old.state, new.state,
             coalesce(nullif(pg_catalog.current_setting('app.transition_reason', true), ''), 'unspecified'),
@@ -248,11 +249,16 @@ alter table public.revenue_state_transitions force row level security;
 drop policy if exists tenant_isolation_policy on public.revenue_state_transitions;
 create policy tenant_isolation_policy on public.revenue_state_transitions
     using (exists (select 1 from public.revenue_ledger as l where l.id = ledger_id));
+-- The audit trigger (running as the owner) records every state change whoever makes it: a
+-- change the ledger's own policies allowed is recorded even when the owner, without the tenant
+-- set, could not see the ledger row (the foreign key still requires the row to exist).
+drop policy if exists audit_trigger_insert on public.revenue_state_transitions;
+create policy audit_trigger_insert on public.revenue_state_transitions for insert to privacy_insights_owner
+    with check (true);
 
 -- Grants: the application role ingests and reads; it cannot write transitions or delete.
 revoke all on public.attribution_events, public.attribution_allocations, public.revenue_ledger,
     public.revenue_state_transitions, public.dead_events, public.reconciliation_runs from public, attribution_app;
-grant usage on schema public to attribution_app;
 grant select, insert on public.attribution_events, public.attribution_allocations, public.dead_events,
     public.reconciliation_runs to attribution_app;
 grant update (processing_status, processed_at) on public.attribution_events to attribution_app;
@@ -261,31 +267,36 @@ grant select, insert on public.revenue_ledger to attribution_app;
 grant update (state) on public.revenue_ledger to attribution_app;
 grant select on public.revenue_state_transitions to attribution_app;
 
--- Retention (contract 003: analytics rows live 90 days). The purge runs as the NOLOGIN role
--- attribution_retention through a SECURITY DEFINER function. RLS is forced on the tables,
--- also for their owner, so the role gets its own policy: it sees, and may delete, only rows
--- past the 90-day retention (and rows hanging off an expired event or ledger row). No role
--- needs BYPASSRLS, and the purge can never reach a row younger than 90 days.
-grant usage on schema public to attribution_retention;
-grant select, delete on public.attribution_events, public.attribution_allocations, public.revenue_ledger,
-    public.revenue_state_transitions, public.dead_events to attribution_retention;
+-- Functions: none for PUBLIC. The PII trigger is SECURITY INVOKER, so it runs as the role that
+-- inserts (attribution_app) and calls the three helpers with that role's rights; the trigger
+-- functions themselves are for no client role (a trigger fires without EXECUTE).
+revoke all on function public.fn_jsonb_keys_deep(pg_catalog.jsonb), public.fn_pii_key_normalised(pg_catalog.text),
+    public.fn_pii_contract_key(pg_catalog.text), public.fn_detect_pii_keys(), public.fn_revenue_state_audit(),
+    public.fn_revenue_ledger_initial_state() from public, attribution_app;
+grant execute on function public.fn_jsonb_keys_deep(pg_catalog.jsonb), public.fn_pii_key_normalised(pg_catalog.text),
+    public.fn_pii_contract_key(pg_catalog.text) to attribution_app;
 
+-- Retention (contract 003: analytics rows live 90 days). The purge runs as the owner through a
+-- SECURITY DEFINER function. RLS is forced on the tables, also for their owner, so the owner
+-- gets its own policy: it sees, and may delete, only rows past the 90-day retention (and rows
+-- hanging off an expired event or ledger row). No role needs BYPASSRLS, and the purge can
+-- never reach a row younger than 90 days.
 drop policy if exists retention_purge on public.attribution_events;
-create policy retention_purge on public.attribution_events for all to attribution_retention
+create policy retention_purge on public.attribution_events for all to privacy_insights_owner
     using (created_at < now() - interval '90 days');
 drop policy if exists retention_purge on public.dead_events;
-create policy retention_purge on public.dead_events for all to attribution_retention
+create policy retention_purge on public.dead_events for all to privacy_insights_owner
     using (created_at < now() - interval '90 days');
 drop policy if exists retention_purge on public.attribution_allocations;
-create policy retention_purge on public.attribution_allocations for all to attribution_retention
+create policy retention_purge on public.attribution_allocations for all to privacy_insights_owner
     using (created_at < now() - interval '90 days'
            or exists (select 1 from public.attribution_events as e where e.id = event_id));
 drop policy if exists retention_purge on public.revenue_ledger;
-create policy retention_purge on public.revenue_ledger for all to attribution_retention
+create policy retention_purge on public.revenue_ledger for all to privacy_insights_owner
     using (created_at < now() - interval '90 days'
            or exists (select 1 from public.attribution_events as e where e.id = event_id));
 -- revenue_state_transitions: its tenant_isolation_policy already shows a transition when its
--- ledger row is visible, which for this role means expired.
+-- ledger row is visible, which for the owner means expired (or of the tenant set).
 
 create or replace function public.attribution_purge(days pg_catalog.int4)
 returns table (table_name pg_catalog.text, deleted pg_catalog.int8)
@@ -299,19 +310,19 @@ begin
         raise exception 'days: must be between 90 (contract 003 retention) and 3650, got %', days
             using errcode = 'invalid_parameter_value';
     end if;
-    -- Fail loudly rather than delete nothing: without its policies this role sees no rows.
+    -- Fail loudly rather than delete nothing: without its policies the owner sees no rows.
     foreach v_table in array array['attribution_events', 'attribution_allocations', 'revenue_ledger', 'dead_events']
     loop
         if not exists (select 1 from pg_catalog.pg_policies as p
                        where p.schemaname = 'public' and p.tablename = v_table and p.policyname = 'retention_purge'
-                         and 'attribution_retention' = any (p.roles)) then
+                         and 'privacy_insights_owner' = any (p.roles)) then
             raise exception 'retention: policy retention_purge is missing on public.%, so the purge cannot see '
                 'its rows; run `privacy-insights postgres install attribution`', v_table
                 using errcode = 'insufficient_privilege';
         end if;
     end loop;
-    if current_user <> 'attribution_retention' then
-        raise exception 'retention: attribution_purge must run as attribution_retention, runs as %', current_user
+    if current_user <> 'privacy_insights_owner' then
+        raise exception 'retention: attribution_purge must run as privacy_insights_owner, runs as %', current_user
             using errcode = 'insufficient_privilege';
     end if;
 
@@ -350,17 +361,7 @@ begin
 end;
 $fn$;
 
--- A new owner needs CREATE on the schema at the moment of ALTER OWNER (not afterwards).
-grant create on schema public to attribution_retention;
-alter function public.attribution_purge(pg_catalog.int4) owner to attribution_retention;
-revoke create on schema public from attribution_retention;
+-- Contract 003 retention ("a daily automated job"): `privacy-insights postgres retention`, run
+-- by the database owner (pg_database_owner follows whoever owns this database).
 revoke all on function public.attribution_purge(pg_catalog.int4) from public;
--- The installer and the database owner may run it; other operators need EXECUTE by name.
-do $grant$
-declare
-    v_owner text := (select pg_get_userbyid(d.datdba) from pg_database as d where d.datname = current_database());
-begin
-    execute format('grant execute on function public.attribution_purge(pg_catalog.int4) to %I, %I',
-                   session_user, v_owner);
-end
-$grant$;
+grant execute on function public.attribution_purge(pg_catalog.int4) to pg_database_owner;

@@ -2,24 +2,9 @@
 -- Idempotent: safe to run again. `privacy-insights postgres install clock` then loads the
 -- policies from seeds/timing_policies.csv (the one source; rows not in the seed are removed).
 --
+-- Runs as the NOLOGIN owner role privacy_insights_owner, which owns every object below.
 -- Every function is SECURITY INVOKER (nothing here needs more than the caller's rights),
 -- pins `search_path = pg_catalog, pg_temp` and names every object with its schema.
-
-do $roles$
-begin
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
-        create role anon nologin;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
-        create role service_role nologin;
-    end if;
-end
-$roles$;
-
-grant usage on schema public to anon, authenticated, service_role;
 
 -- The server's UTC clock for client/server time sync, callable before login (anon).
 -- Shape (stable, schema_version 1):

@@ -3,27 +3,12 @@
 -- row from the seeds (city_definitions, city_geohash3_map, geo_localities, geo_place_aliases)
 -- in the same transaction, so the tables always equal the seeds.
 --
+-- Runs as the NOLOGIN owner role privacy_insights_owner, which owns every object below.
 -- Reads are for `authenticated` only (not `anon`, not buyers). Every function is SECURITY
 -- INVOKER over tables `authenticated` may read anyway (public reference data), pins
 -- `search_path = pg_catalog, pg_temp` and names every object with its schema.
 -- Bad input raises SQLSTATE 22023 (invalid_parameter_value) naming the parameter and the
 -- rule; an unknown code raises P0002 (no_data_found). A name that matches nothing returns no rows.
-
-do $roles$
-begin
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
-        create role anon nologin;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin;
-    end if;
-    if not exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
-        create role service_role nologin;
-    end if;
-end
-$roles$;
-
-grant usage on schema public to anon, authenticated, service_role;
 
 -- The lookup key of a place name: Latin letters lower-cased, accents and ligatures folded
 -- to ASCII, separators collapsed to one space (privacy_insights.geo_names, which renders

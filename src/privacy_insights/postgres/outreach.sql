@@ -1,36 +1,24 @@
 -- Contract 004: outreach event logging on PostgreSQL. Idempotent: safe to run again.
 --
--- Tables and indexes as the contract lists them; RLS enabled on all four tables, no grants
--- to anon / authenticated (clients go through the RPC only); the RPC is SECURITY DEFINER,
--- owned by the NOLOGIN role outreach_rpc_owner (the only role with a policy on the tables).
+-- Runs as the NOLOGIN owner role privacy_insights_owner (privacy_insights.postgres.roles), which
+-- owns every object below. Tables and indexes as the contract lists them; RLS enabled on all four
+-- tables, no grants to anon / authenticated (clients go through the RPC only); the RPC is
+-- SECURITY DEFINER, so it runs as the owner. Who may reach what is listed, with the contract
+-- clause behind it, in privileges.yml (checked over the whole catalog by tests_py/pgtap/).
 -- Validation order and rules match the dbt staging models (macros/outreach/outreach_rules.sql).
 --
 -- Search-path safety: `search_path = ''` alone is not enough, because PostgreSQL still looks
 -- up type and table names in the caller's pg_temp first (a caller could shadow `uuid` with a
--- domain whose CHECK runs as the RPC's owner). So the RPC sets
+-- domain whose CHECK runs as the RPC's owner). So every SECURITY DEFINER function here sets
 -- `search_path = pg_catalog, pg_temp` (pg_temp explicitly last) and qualifies every type,
--- table and function; and anon/authenticated get no TEMP on the database (TEMP is revoked
--- from PUBLIC, through which every role has it by default; service_role gets it back).
+-- table and function. Operators are resolved in pg_catalog only: PostgreSQL never looks
+-- for operators (or functions) in pg_temp, and the path holds no other schema; every operand
+-- has a pg_catalog type fixed by the signature. And no client role gets TEMP on the
+-- database (the installer revokes it from PUBLIC and from every client role).
 --
 -- The BLANK_CHARS placeholder is replaced by the installer with the one definition of blank text
--- (privacy_insights.textrules: Unicode White_Space and zero-width characters).
-
-do $roles$
-begin
-    if not exists (select 1 from pg_roles where rolname = 'anon') then
-        create role anon nologin;
-    end if;
-    if not exists (select 1 from pg_roles where rolname = 'authenticated') then
-        create role authenticated nologin;
-    end if;
-    if not exists (select 1 from pg_roles where rolname = 'service_role') then
-        create role service_role nologin;
-    end if;
-    if not exists (select 1 from pg_roles where rolname = 'outreach_rpc_owner') then
-        create role outreach_rpc_owner nologin;
-    end if;
-end
-$roles$;
+-- (privacy_insights.textrules: Unicode White_Space and zero-width characters), ASCII_UPPER and
+-- ASCII_LOWER with the letters only whose case is mapped (textrules: ASCII case rule).
 
 create table if not exists public.outreach_sources (
     source_id text primary key,
@@ -52,8 +40,10 @@ create table if not exists public.outreach_event_logs (
     app_key text not null check (length(app_key) between 1 and 40),
     page_key text not null check (length(page_key) between 1 and 80),
     utm_campaign text not null check (length(utm_campaign) between 1 and 128),
-    utm_source text not null check (length(utm_source) between 1 and 128 and utm_source = lower(utm_source)),
-    utm_medium text not null check (length(utm_medium) between 1 and 128 and utm_medium = lower(utm_medium)),
+    utm_source text not null constraint outreach_event_logs_utm_source_rule
+        check (length(utm_source) between 1 and 128 and utm_source = translate(utm_source, __ASCII_UPPER__, __ASCII_LOWER__)),
+    utm_medium text not null constraint outreach_event_logs_utm_medium_rule
+        check (length(utm_medium) between 1 and 128 and utm_medium = translate(utm_medium, __ASCII_UPPER__, __ASCII_LOWER__)),
     source_id_resolved text not null default 'unknown',
     store text not null default 'unknown' check (store in ('web', 'ios_app_store', 'google_play', 'unknown')),
     session_id text not null check (length(session_id) <= 40 and session_id ~ '^anon_[A-Za-z0-9_-]{16,32}$'),
@@ -74,6 +64,27 @@ create index if not exists outreach_event_logs_session_idx
 create unique index if not exists outreach_event_logs_client_event_id_key
     on public.outreach_event_logs (client_event_id) where client_event_id is not null;
 
+-- utm_source and utm_medium hold no ASCII upper-case letter; any other character is kept as sent
+-- (textrules: only ASCII letters are case-mapped). Tables of earlier installs checked
+-- `= lower(...)`, which a value like 'K' (the Kelvin sign) breaks: their check is replaced.
+do $utm_rule$
+declare
+    v_column pg_catalog.text;
+begin
+    foreach v_column in array array['utm_source', 'utm_medium'] loop
+        if exists (select 1 from pg_catalog.pg_constraint as c
+                   where c.conrelid = 'public.outreach_event_logs'::pg_catalog.regclass
+                     and c.conname = 'outreach_event_logs_' || v_column || '_check') then
+            execute pg_catalog.format(
+                'alter table public.outreach_event_logs drop constraint %I, add constraint %I '
+                'check (length(%I) between 1 and 128 and %I = translate(%I, %L, %L))',
+                'outreach_event_logs_' || v_column || '_check', 'outreach_event_logs_' || v_column || '_rule',
+                v_column, v_column, v_column, __ASCII_UPPER__, __ASCII_LOWER__);
+        end if;
+    end loop;
+end
+$utm_rule$;
+
 create table if not exists public.outreach_rate_limits (
     k text not null,               -- sha256 (hex) of the limit key; no raw session id is stored
     bucket_start timestamptz not null,
@@ -84,34 +95,19 @@ create table if not exists public.outreach_rate_limits (
 create index if not exists outreach_rate_limits_bucket_start_idx on public.outreach_rate_limits (bucket_start);
 create index if not exists outreach_rate_limits_updated_at_idx on public.outreach_rate_limits (updated_at);
 
--- Access control: RLS on, nothing granted to clients; the RPC owner and the service role
--- get exactly what they need.
+-- Access control: RLS on, nothing granted to clients. The owner (who runs the RPC) owns the
+-- tables; the service role maintains the registry and cleans up rate limits (contract 004).
 alter table public.outreach_sources enable row level security;
 alter table public.outreach_source_aliases enable row level security;
 alter table public.outreach_event_logs enable row level security;
 alter table public.outreach_rate_limits enable row level security;
 
 revoke all on public.outreach_sources, public.outreach_source_aliases, public.outreach_event_logs,
-    public.outreach_rate_limits from public, anon, authenticated;
-
-grant usage on schema public to outreach_rpc_owner, service_role, anon, authenticated;
-grant select on public.outreach_sources, public.outreach_source_aliases to outreach_rpc_owner;
-grant select, insert on public.outreach_event_logs to outreach_rpc_owner;
-grant select, insert, update on public.outreach_rate_limits to outreach_rpc_owner;
-grant select, insert, update, delete on public.outreach_sources, public.outreach_source_aliases,
-    public.outreach_rate_limits to service_role;
+    public.outreach_rate_limits from public, anon, authenticated, service_role;
+grant select, insert, update, delete on public.outreach_sources, public.outreach_source_aliases to service_role;
+grant select, delete on public.outreach_rate_limits to service_role;
 grant select on public.outreach_event_logs to service_role;
 
-drop policy if exists outreach_rpc_owner_all on public.outreach_sources;
-create policy outreach_rpc_owner_all on public.outreach_sources for select to outreach_rpc_owner using (true);
-drop policy if exists outreach_rpc_owner_all on public.outreach_source_aliases;
-create policy outreach_rpc_owner_all on public.outreach_source_aliases for select to outreach_rpc_owner using (true);
-drop policy if exists outreach_rpc_owner_all on public.outreach_event_logs;
-create policy outreach_rpc_owner_all on public.outreach_event_logs for all to outreach_rpc_owner
-    using (true) with check (true);
-drop policy if exists outreach_rpc_owner_all on public.outreach_rate_limits;
-create policy outreach_rpc_owner_all on public.outreach_rate_limits for all to outreach_rpc_owner
-    using (true) with check (true);
 drop policy if exists service_role_all on public.outreach_sources;
 create policy service_role_all on public.outreach_sources for all to service_role using (true) with check (true);
 drop policy if exists service_role_all on public.outreach_source_aliases;
@@ -120,6 +116,12 @@ drop policy if exists service_role_all on public.outreach_rate_limits;
 create policy service_role_all on public.outreach_rate_limits for all to service_role using (true) with check (true);
 drop policy if exists service_role_read on public.outreach_event_logs;
 create policy service_role_read on public.outreach_event_logs for select to service_role using (true);
+
+-- Earlier installs gave the RPC to a role of its own (outreach_rpc_owner), with policies of its own.
+drop policy if exists outreach_rpc_owner_all on public.outreach_sources;
+drop policy if exists outreach_rpc_owner_all on public.outreach_source_aliases;
+drop policy if exists outreach_rpc_owner_all on public.outreach_event_logs;
+drop policy if exists outreach_rpc_owner_all on public.outreach_rate_limits;
 
 -- Client-facing signature: the contract's input names, so a PostgREST/Supabase client
 -- calling with a JSON body {"event": ..., "app_key": ...} finds it. client_event_id is text
@@ -151,11 +153,15 @@ declare
     v_app_key pg_catalog.text := pg_catalog.btrim(outreach_log_event.app_key, v_blank);
     v_page_key pg_catalog.text := pg_catalog.btrim(outreach_log_event.page_key, v_blank);
     v_campaign pg_catalog.text := coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_campaign, v_blank), ''), 'unknown');
-    v_source pg_catalog.text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_source, v_blank), ''), 'unknown'));
-    v_medium pg_catalog.text := pg_catalog.lower(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_medium, v_blank), ''), 'unknown'));
+    -- Case: only ASCII letters are mapped (never lower()/upper(), which fold 'K' (Kelvin) to 'k'
+    -- and 'ı' to 'I', and depend on the database's locale); anything else is kept as sent.
+    v_source pg_catalog.text := pg_catalog.translate(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_source, v_blank), ''),
+        'unknown'), __ASCII_UPPER__, __ASCII_LOWER__);
+    v_medium pg_catalog.text := pg_catalog.translate(coalesce(nullif(pg_catalog.btrim(outreach_log_event.utm_medium, v_blank), ''),
+        'unknown'), __ASCII_UPPER__, __ASCII_LOWER__);
     v_store pg_catalog.text := coalesce(nullif(pg_catalog.btrim(outreach_log_event.store, v_blank), ''), 'unknown');
     v_session pg_catalog.text := pg_catalog.btrim(outreach_log_event.session_id, v_blank);
-    v_country pg_catalog.text := pg_catalog.upper(pg_catalog.btrim(outreach_log_event.country, v_blank));
+    v_country pg_catalog.text := pg_catalog.btrim(outreach_log_event.country, v_blank);
     v_locale pg_catalog.text := pg_catalog.btrim(outreach_log_event.ui_locale, v_blank);
     v_client_id_text pg_catalog.text := nullif(pg_catalog.btrim(outreach_log_event.client_event_id, v_blank), '');
     v_client_id pg_catalog.uuid;
@@ -204,9 +210,11 @@ begin
         v_client_id := v_client_id_text::pg_catalog.uuid;
     end if;
     -- Optional context is nulled when invalid, never rejected.
-    if v_country is not null and v_country !~ '^[A-Z]{2}$' then
+    -- country: two ASCII letters (checked before any case mapping), then upper case; else null.
+    if v_country !~ '^[A-Za-z]{2}$' then
         v_country := null;
     end if;
+    v_country := pg_catalog.translate(v_country, __ASCII_LOWER__, __ASCII_UPPER__);
     if v_locale is not null and (pg_catalog.length(v_locale) not between 2 and 35
             or pg_catalog.length(pg_catalog.translate(v_locale, v_blank, '')) <> pg_catalog.length(v_locale)) then
         v_locale := null;
@@ -260,21 +268,36 @@ begin
 end;
 $fn$;
 
--- A new owner needs CREATE on the schema at the moment of ALTER OWNER (not afterwards).
-grant create on schema public to outreach_rpc_owner;
-alter function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text) owner to outreach_rpc_owner;
-revoke create on schema public from outreach_rpc_owner;
 revoke all on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
-    from public;
+    from public, service_role;
+-- Contract 004, insert path: "anon and authenticated may call".
 grant execute on function public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)
-    to anon, authenticated, service_role;
+    to anon, authenticated;
 
--- No temporary objects for client roles: TEMP comes from PUBLIC by default, so revoke it
--- there (and from the client roles directly); roles that need temporary tables get it by name.
-do $temp$
+-- Contract 004: the service role cleans up outreach_rate_limits. A bucket is stale once its
+-- window has ended (the global key's minute, a session key's hour): the RPC only ever counts
+-- in the current one. Run daily by `privacy-insights postgres retention` (as the database
+-- owner); returns how many buckets it deleted. The global key is the RPC's.
+create or replace function public.outreach_purge_rate_limits()
+returns pg_catalog.int8
+language plpgsql
+security definer
+set search_path = pg_catalog, pg_temp
+as $fn$
+declare
+    v_global pg_catalog.text := pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to('global', 'UTF8')), 'hex');
+    v_deleted pg_catalog.int8;
 begin
-    execute pg_catalog.format('revoke temporary on database %I from public, anon, authenticated',
-                              pg_catalog.current_database());
-    execute pg_catalog.format('grant temporary on database %I to service_role', pg_catalog.current_database());
-end
-$temp$;
+    with stale as (
+        delete from public.outreach_rate_limits as r
+        where r.bucket_start < pg_catalog.date_trunc('hour', pg_catalog.now())
+           or (r.k = v_global and r.bucket_start < pg_catalog.date_trunc('minute', pg_catalog.now()))
+        returning 1
+    )
+    select pg_catalog.count(*) into v_deleted from stale;
+    return v_deleted;
+end;
+$fn$;
+
+revoke all on function public.outreach_purge_rate_limits() from public;
+grant execute on function public.outreach_purge_rate_limits() to service_role, pg_database_owner;
