@@ -14,6 +14,7 @@ import json
 import psycopg
 import pytest
 
+import pg_privileges
 from harness import REPO, DbtProject, postgres_admin, scratch_database
 from privacy_insights import postgres
 
@@ -44,7 +45,8 @@ def built(postgres_available, extension_dir, tmp_path_factory) -> DbtProject:
         project = DbtProject(tmp_path_factory.mktemp("bi") / "postgres", "prod", extension_dir, pg_database=name)
         project.generate("--events", "3000", "--seed", "3")
         with postgres_admin(name) as admin:
-            postgres.install(admin, "bi", REPO / "seeds")
+            for component in postgres.COMPONENTS:  # every part: the privilege suite runs on top
+                postgres.install(admin, component, REPO / "seeds")
             postgres.install(admin, "bi", REPO / "seeds")  # idempotent
         for _ in range(2):  # the second build recreates every table
             project.dbt("build", "--select", "+access:public", "--indirect-selection", "cautious")
@@ -123,3 +125,21 @@ def test_comments_and_primary_keys_are_in_pg_catalog(built: DbtProject):
             f"where con.conrelid = '{table}'::regclass and con.contype = 'p' group by con.conname"
         )
         assert keys == [(f"{node['alias']}_pkey", declared)], f"{table}: primary key {keys}, declared {declared}"
+
+
+def test_privilege_suite_holds_with_dbt_builds_on_top(built: DbtProject):
+    """Issue 26: every part installed, then two dbt builds: the catalog-wide privilege suite
+    still passes (dbt adds nothing to the installed schemas; outside them, a client role
+    reaches only what dbt publishes for the BI role), and what the BI role reads there is
+    exactly the public marts of dbt's manifest."""
+    pg_privileges.require_pgtap()
+    pg_privileges.prepare(built.pg_database)
+    result = pg_privileges.run(built.pg_database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    reads = built.query(
+        "select n.nspname || '.' || c.relname from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where c.relkind in ('r', 'p', 'v', 'm') and has_table_privilege('privacy_insights_bi', c.oid, 'SELECT') "
+        f"and n.nspname not in ('public', 'pg_catalog', 'information_schema', '{pg_privileges.TAP_SCHEMA}', "
+        f"'{pg_privileges.ALLOWED_SCHEMA}')"
+    )
+    assert {r[0] for r in reads} == set(public_marts(built))

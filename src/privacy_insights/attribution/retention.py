@@ -6,12 +6,12 @@ events, their allocations and ledger rows (and the ledger rows' transitions), an
 events, and returns the count per table. Safe to run daily: a second run the same day
 deletes nothing.
 
-Why a function: row-level security is forced on these tables, also for their owner, so a
-database owner who is not a superuser sees no rows without a tenant set, and a plain
-DELETE silently removes nothing. The function runs as the NOLOGIN role
-``attribution_retention``, whose own RLS policy shows it exactly the rows past 90 days.
-Any role with EXECUTE on it can run retention (the installer and the database owner have
-it); anything else is a clear error, never a silent no-op.
+Why a function: row-level security is forced on these tables, also for their owner, and the
+database owner does not own them (``privacy_insights_owner`` does), so a plain DELETE would
+remove nothing. The function is SECURITY DEFINER and runs as the NOLOGIN owner role, whose
+own RLS policy shows it exactly the rows past 90 days. The database owner has EXECUTE on it
+(granted to ``pg_database_owner``); anything else is a clear error, never a silent no-op.
+``privacy_insights.postgres.retention`` runs it with the other parts' purges.
 """
 
 from __future__ import annotations
