@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 
+from attribution_rows import add_aged
 from harness import REPO
 from privacy_insights import postgres
 from privacy_insights.attribution.ingest import AttributionEvent, ingest, strip_pii
@@ -206,33 +207,10 @@ def test_ledger_state_update_creates_exactly_one_transition(app):
 
 
 def test_retention_removes_only_rows_past_90_days(admin):
-    def add(age_days: int, key: str) -> None:
-        created = NOW - timedelta(days=age_days)
-        event_id = admin.execute(
-            "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, occurred_at, "
-            "created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
-            [TENANT_A, key, created, created],
-        ).fetchone()[0]
-        admin.execute(
-            "insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
-            "allocated_revenue_cents, confidence_score, created_at) values (%s, %s, 'email', 10, 0.9, %s)",
-            [TENANT_A, event_id, created],
-        )
-        ledger = admin.execute(
-            "insert into public.revenue_ledger (tenant_id, event_id, amount_cents, currency, "
-            "created_at) values (%s, %s, 10, 'USD', %s) returning id",
-            [TENANT_A, event_id, created],
-        ).fetchone()[0]
-        admin.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
-        admin.execute(
-            "insert into public.dead_events (tenant_id, error_reason, created_at) values (%s, 'x', %s)",
-            [TENANT_A, created],
-        )
-
-    add(120, "old1")
-    add(91, "old2")
-    add(89, "new1")
-    add(1, "new2")
+    add_aged(admin, TENANT_A, "old1", 120, NOW)
+    add_aged(admin, TENANT_A, "old2", 91, NOW)
+    add_aged(admin, TENANT_A, "new1", 89, NOW)
+    add_aged(admin, TENANT_A, "new2", 1, NOW)
     counts = purge(admin)
     assert counts == {
         "revenue_state_transitions": 2,

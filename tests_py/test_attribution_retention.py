@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
+from attribution_rows import add_aged
 from harness import BIN, REPO, owned_scratch_database
 from privacy_insights import postgres
 
@@ -40,33 +40,9 @@ def owned_database(postgres_available):
             )
             for component in ("attribution", "outreach"):
                 postgres.install(conn, component, REPO / "seeds")
-        now = datetime.now(UTC)
         with psycopg.connect(dbname=database, host="127.0.0.1", user="attribution_app", autocommit=True) as app:
             for age_days, key in [(200, "old"), (91, "old2"), (10, "young")]:
-                created = now - timedelta(days=age_days)
-                with app.transaction():
-                    app.execute(f"set local app.current_tenant_id = '{TENANT}'")
-                    event_id = app.execute(
-                        "insert into public.attribution_events (tenant_id, idempotency_key, event_type, channel_code, "
-                        "occurred_at, created_at) values (%s, %s, 'conversion', 'email', %s, %s) returning id",
-                        [TENANT, key, created, created],
-                    ).fetchone()[0]
-                    app.execute(
-                        "insert into public.attribution_allocations (tenant_id, event_id, channel_code, "
-                        "allocated_revenue_cents, confidence_score, created_at) "
-                        "values (%s, %s, 'email', 10, 0.9, %s)",
-                        [TENANT, event_id, created],
-                    )
-                    ledger = app.execute(
-                        "insert into public.revenue_ledger (tenant_id, event_id, amount_cents, "
-                        "currency, created_at) values (%s, %s, 10, 'USD', %s) returning id",
-                        [TENANT, event_id, created],
-                    ).fetchone()[0]
-                    app.execute("update public.revenue_ledger set state = 'verified' where id = %s", [ledger])
-                    app.execute(
-                        "insert into public.dead_events (tenant_id, error_reason, created_at) values (%s, 'x', %s)",
-                        [TENANT, created],
-                    )
+                add_aged(app, TENANT, key, age_days)
         yield database, owner
 
 
