@@ -187,18 +187,22 @@ def test_purge_deletes_the_buckets_whose_window_ended_and_keeps_the_current_ones
     last 100 calls hit the global limit first) that nothing else ever deletes. Once their windows
     have ended (moved two hours back), the purge deletes exactly them and keeps the buckets of
     three later calls; a global bucket is stale after its minute, a session bucket after its hour."""
-    wait_for_fresh("minute", 15)  # the 600 calls in one minute (about 2 s)
     results = [call(rpc_db, inputs(2000 + i, {})) for i in range(600)]
-    assert sum(r["ok"] for r in results) == 500
+    accepted = sum(r["ok"] for r in results)  # 500, or more when the calls straddle a minute
+    global_key = hashlib.sha256(b"global").hexdigest()
     buckets = "select k, bucket_start from public.outreach_rate_limits"
-    assert len(rpc_db.execute(buckets).fetchall()) == 501
+    keys = [k for k, _ in rpc_db.execute(buckets).fetchall()]
+    minutes = keys.count(global_key)
+    assert accepted >= 500 and len(keys) == accepted + minutes, "one bucket per accepted session, one per minute"
+    assert len(keys) == 501 or minutes > 1
     rpc_db.execute("update public.outreach_rate_limits set bucket_start = bucket_start - interval '2 hours'")
     ended = set(rpc_db.execute(buckets).fetchall())
+    calls_hour = rpc_db.execute("select date_trunc('hour', now())").fetchone()[0]
     assert all(call(rpc_db, inputs(3000 + i, {}))["ok"] for i in range(3))
-    global_key = hashlib.sha256(b"global").hexdigest()
     rpc_db.execute(  # the global bucket of the past minute; a session bucket of this hour
         "insert into public.outreach_rate_limits (k, bucket_start, n) values "
-        "(%s, date_trunc('minute', now()) - interval '1 minute', 1), (%s, date_trunc('hour', now()), 1)",
+        "(%s, date_trunc('minute', now()) - interval '1 minute', 1), (%s, date_trunc('hour', now()), 1) "
+        "on conflict do nothing",
         [global_key, hashlib.sha256(b"session:anon_past_minute_0000").hexdigest()],
     )
     before = set(rpc_db.execute(buckets).fetchall())
@@ -207,10 +211,11 @@ def test_purge_deletes_the_buckets_whose_window_ended_and_keeps_the_current_ones
         deleted = rpc_db.execute("select public.outreach_purge_rate_limits()").fetchone()[0]
         minute, hour = rpc_db.execute("select date_trunc('minute', now()), date_trunc('hour', now())").fetchone()
     stale = {(k, start) for k, start in before if start < (minute if k == global_key else hour)}
-    assert ended <= stale and len(stale) >= 502, "the aged buckets and the past minute's global bucket are stale"
+    assert ended <= stale and len(stale) >= len(ended) + 1, "the aged buckets and the past minute's global bucket"
     assert deleted == len(stale)
     assert set(rpc_db.execute(buckets).fetchall()) == before - stale
-    assert len(before - stale) >= 4, "the current buckets of the later calls (and this hour's session) stay"
+    if hour == calls_hour:  # (unless an hour ended between the calls and the purge)
+        assert len(before - stale) >= 4, "the current buckets of the later calls (and this hour's session) stay"
 
 
 @pytest.mark.postgres
