@@ -147,6 +147,12 @@ def _adopt(conn: psycopg.Connection, component_sql: str, granted: list[str]) -> 
     finally:
         conn.execute(sql.SQL("set local search_path = {}").format(sql.SQL(search_path)))
     for kind, identity, owner in rows:
+        owner_is_superuser = conn.execute("select rolsuper from pg_catalog.pg_roles where rolname = %s", [owner])
+        if owner_is_superuser.fetchone()[0] and not _is_superuser(conn):
+            raise RuntimeError(
+                f"install: {identity} is owned by the superuser {owner}; run this install once as a superuser "
+                f"to hand it to {OWNER} (docs/postgres_security.md, upgrading)"
+            )
         if _become_member(conn, owner):
             granted.append(owner)
         try:
