@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
-from delivery_build import built_copy
+from delivery_build import built_copy, delivery_dir
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import (
     ExportInvalid,
@@ -62,7 +62,7 @@ def cli(
 
 def audit_rows(project: DbtProject) -> list[tuple]:
     """The audit of the delivery store (dev: SQLite beside the warehouse), oldest first."""
-    with sqlite3.connect(project.workdir / "delivery" / "dev" / "delivery.sqlite") as con:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
         return con.execute(
             "select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice, "
             "rule from buyer_exports where channel = 'file' order by requested_at, rowid"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from delivery_build import built_copy
+from delivery_build import built_copy, delivery_dir
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import ExportFailed, ExportPolicy, ExportRequest, run_export, writer
 from privacy_insights.export import run as export_run
@@ -56,7 +56,7 @@ def in_process(built: DbtProject, monkeypatch):
 
 
 def audit(project: DbtProject, where: str = "1 = 1", params: tuple = ()) -> list[sqlite3.Row]:
-    with sqlite3.connect(project.workdir / "delivery" / "dev" / "delivery.sqlite") as con:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
         con.row_factory = sqlite3.Row
         return con.execute(
             f"select * from buyer_exports where channel = 'file' and {where} order by requested_at, rowid", params
@@ -227,7 +227,7 @@ def test_stale_partial_cleanup_touches_only_regular_files_it_named(built: DbtPro
 
 def age(project: DbtProject, audit_id: str, days: int) -> None:
     when = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    with sqlite3.connect(project.workdir / "delivery" / "dev" / "delivery.sqlite") as con:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
         con.execute("update buyer_exports set requested_at = ? where audit_id = ?", (when, audit_id))
 
 
