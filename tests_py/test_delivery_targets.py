@@ -169,6 +169,10 @@ def test_a_dev_store_of_the_shared_layout_stops_with_what_to_move(tmp_path, monk
     with pytest.raises(StoreUnavailable, match="move it") as stopped:
         Store("sqlite").query("select 1")
     assert str(sqlite_path().parent) in str(stopped.value) and not sqlite_path().exists()
+    serving = subprocess.run(  # a server does not even start
+        [str(BIN / "privacy-insights"), "serve", "--port", "0"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert serving.returncode == 2 and str(stopped.value) in serving.stderr, serving.stderr
     command = str(stopped.value).split("(", 1)[1].rsplit(")", 1)[0]
     subprocess.run(command, shell=True, check=True)  # the operator follows the message
     store = open_store("dev")

@@ -159,9 +159,11 @@ class Store:
                 if name not in present:
                     con.execute(f"alter table {table} add column if not exists {name} {kind}")
             return
+        if all(name in self._sqlite_columns(con) for name, _ in AUDIT_COLUMNS):
+            return  # (no write lock taken when nothing is missing)
         con.execute("begin immediate")  # one process adds them; another then finds them
         try:
-            present = {row[1] for row in con.execute(f"pragma table_info({AUDIT_TABLE})").fetchall()}
+            present = self._sqlite_columns(con)
             for name, kind in AUDIT_COLUMNS:
                 if name not in present:
                     con.execute(f"alter table {table} add column {name} {kind}")
@@ -169,6 +171,10 @@ class Store:
             con.execute("rollback")
             raise
         con.execute("commit")
+
+    @staticmethod
+    def _sqlite_columns(con) -> set[str]:
+        return {row[1] for row in con.execute(f"pragma table_info({AUDIT_TABLE})").fetchall()}
 
     def _exists(self, con, table: str) -> bool:
         if self.kind == "sqlite":
@@ -257,6 +263,8 @@ def open_store(target: str) -> Store:
     """The delivery store of a target (``dev``: SQLite; PostgreSQL targets: their audit schema)."""
     targets.check_target(target)
     kind = "postgres" if target in targets.POSTGRES_TARGETS else "sqlite"
+    if kind == "sqlite" and legacy_store_error():  # before anything starts (a server, an export)
+        raise StoreUnavailable(legacy_store_error())
     schema = targets.schema_prefix(target) + "audit"
     key = (kind, str(sqlite_path()) if kind == "sqlite" else targets.postgres_dsn(), schema)
     with _stores_lock:
