@@ -42,3 +42,9 @@ def built_copy(tmp_path_factory, extension_dir: Path, name: str) -> DbtProject:
     project = DbtProject(tmp_path_factory.mktemp(name) / "dev", "dev", extension_dir)
     shutil.copyfile(warehouse, project.workdir / "warehouse.duckdb")
     return project
+
+
+def delivery_dir(project: DbtProject, target: str = "dev") -> Path:
+    """The project's delivery folder of ``target`` (export/locations.py: <delivery root>/<target>;
+    the root is delivery/ beside the project's DuckDB file): dev's store, published snapshots."""
+    return project.workdir / "delivery" / target

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
-from delivery_build import BUILD, built_copy
+from delivery_build import BUILD, built_copy, delivery_dir
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import writer
 from privacy_insights.export.records import record_schema
@@ -90,7 +90,7 @@ def auth(key: str) -> dict:
 
 
 def api_audit(project: DbtProject) -> list[tuple]:
-    with sqlite3.connect(project.workdir / "delivery" / "delivery.sqlite") as con:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
         return con.execute(
             "select buyer_id, outcome, rule, http_status, row_count, fingerprint, latency_ms, endpoint "
             "from buyer_exports where channel = 'api' order by requested_at, rowid"
@@ -116,7 +116,7 @@ def to_records(fmt: str, body: bytes) -> list[dict]:
 def test_health_names_the_served_release_and_docs_are_up(api):
     project, client, _ = api
     health = client.get("/v1/health").json()
-    manifest = json.loads((project.workdir / "delivery" / "published" / "spots_insights_v1" / "CURRENT").read_text())
+    manifest = json.loads((delivery_dir(project) / "published" / "spots_insights_v1" / "CURRENT").read_text())
     assert health["status"] == "ok" and health["release"]["release_id"] == manifest["release_id"]
     assert health["release"]["last_released_bucket"]["day"] == "2026-10-13T00:00:00Z"
     assert client.get("/docs").status_code == 200

@@ -8,11 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -21,14 +20,12 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
-from delivery_build import built_copy
+from delivery_build import built_copy, delivery_dir
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import (
     ExportInvalid,
     ExportPolicy,
     ExportRequest,
-    open_store,
-    purge_expired,
     run_export,
     writer,
 )
@@ -41,7 +38,12 @@ SLICE = ["--start", "2026-10-05", "--end", "2026-10-13", "--granularity", "day",
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, extension_dir) -> DbtProject:
-    return built_copy(tmp_path_factory, extension_dir, "export")
+    project = built_copy(tmp_path_factory, extension_dir, "export")
+    registered = subprocess.run(
+        [str(BIN / "privacy-insights"), "buyers", "add", "acme"], cwd=REPO, env=project.env, capture_output=True
+    )
+    assert registered.returncode == 0, registered.stderr
+    return project
 
 
 def cli(
@@ -60,7 +62,7 @@ def cli(
 
 def audit_rows(project: DbtProject) -> list[tuple]:
     """The audit of the delivery store (dev: SQLite beside the warehouse), oldest first."""
-    with sqlite3.connect(project.workdir / "delivery" / "delivery.sqlite") as con:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
         return con.execute(
             "select buyer_id, outcome, row_count, file_format, file_name, file_sha256, reason, slice, "
             "rule from buyer_exports where channel = 'file' order by requested_at, rowid"
@@ -200,6 +202,49 @@ def test_buyer_ids_outside_the_ascii_slug_are_refused_and_audited(built: DbtProj
     assert added.returncode != 0 and "ASCII slug" in added.stderr and "api_key" not in added.stdout
 
 
+# ---- issue 27 point 12: exports obey the buyer registry and the key scopes, as the API does ------
+
+
+def buyers(project: DbtProject, *args: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "privacy-insights"), "buyers", *args], cwd=REPO, env=project.env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("buyer", "registry", "args", "rule"),
+    [
+        ("stranger", [], [], "buyer_registered"),
+        ("gone", [["add", "gone"], ["revoke", "gone"]], [], "buyer_revoked"),
+        ("narrow", [["add", "narrow", "--max-cities", "1"]], ["--cities", "jp-tyo", "us-nyc"], "key_scope_max_cities"),
+        ("weekly", [["add", "weekly", "--granularities", "week"]], [], "key_scope_granularities"),
+    ],
+)
+def test_an_export_obeys_the_buyer_registry_and_scopes(
+    built: DbtProject, tmp_path, buyer: str, registry: list[list[str]], args: list[str], rule: str
+):
+    """Regression: the export CLI delivered to a buyer never registered, to a revoked buyer and
+    beyond the buyer's max-cities scope (exit 0, audited delivered); the API refused all three."""
+    for command in registry:
+        buyers(built, *command)
+    base = {"--start": "2026-10-05", "--end": "2026-10-13", "--granularity": "day", "--cities": "jp-tyo"}
+    argv = ["--buyer-id", buyer]
+    for flag, value in base.items():
+        if flag not in args:
+            argv += [flag, value]
+    out = tmp_path / "out"
+    result = cli(built, *argv, *args, out=out)
+    assert result.returncode == 3, result.stderr
+    one_clear_line(result, "export refused", f"[rule {rule}]")
+    assert not (out.exists() and list(out.iterdir()))
+    last = audit_rows(built)[-1]
+    assert last[:2] == (buyer, "refused") and last[8] == rule and last[4] is None
+    if rule == "buyer_revoked":  # the registry decides: a new key lifts the revocation
+        buyers(built, "rotate", buyer)
+        assert cli(built, *argv, *args, out=out).returncode == 0
+
+
 # ---- issue 12 point 7: every outcome leaves no partial file and an audit row -------------------
 
 INJECT = """
@@ -310,28 +355,6 @@ def test_a_record_failing_validation_leaves_no_file(built: DbtProject, tmp_path,
     last = audit_rows(built)[-1]
     assert last[1] == "failed" and last[8] == "record_validation"
     assert debris(tmp_path / "out") == [] and not list((tmp_path / "out").glob("*.jsonl"))
-
-
-def test_retention_deletes_files_and_audit_rows_past_12_months(built: DbtProject, tmp_path, monkeypatch):
-    monkeypatch.setenv("PRIVACY_INSIGHTS_DUCKDB", built.env["PRIVACY_INSIGHTS_DUCKDB"])
-    out = tmp_path / "exports"
-    out.mkdir()
-    old, new = out / "old.jsonl", out / "new.jsonl"
-    old.write_text("{}\n")
-    new.write_text("{}\n")
-    long_ago = (datetime.now(UTC) - timedelta(days=400)).timestamp()
-    os.utime(old, (long_ago, long_ago))
-    store = open_store("dev")
-    store.execute(
-        "insert into buyer_exports (audit_id, channel, buyer_id, requested_at, outcome) "
-        "values ('old', 'file', 'acme', ?, 'delivered')",
-        [store.ts(datetime.now(UTC) - timedelta(days=400))],
-    )
-    counts = purge_expired(store, out, 12)
-    left = store.query("select count(*) from buyer_exports where audit_id = 'old'")[0][0]
-    recent = store.query("select count(*) from buyer_exports")[0][0]
-    assert counts == {"files_deleted": 1, "audit_rows_deleted": 1}
-    assert not old.exists() and new.exists() and left == 0 and recent > 0
 
 
 def test_schema_enumerations_match_the_seeds():

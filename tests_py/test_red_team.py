@@ -20,7 +20,7 @@ from scipy import stats
 
 from delivery_build import BUILD, GENERATE  # the shared 200,000-event data set
 from dp_fixtures import city_cells, policy
-from harness import REPO, DbtProject
+from harness import BIN, REPO, DbtProject
 from privacy_insights.dp.release import PeriodRelease, empty_release, release_periods
 from privacy_insights.export import ExportPolicy, ExportRequest, run_export, writer
 from privacy_insights.targets import connect
@@ -44,6 +44,7 @@ def built(tmp_path_factory, extension_dir) -> DbtProject:
     project = DbtProject(tmp_path_factory.mktemp("redteam") / "dev", "dev", extension_dir)
     project.generate(*GENERATE)
     project.dbt("build", vars=BUILD)
+    project._run([str(BIN / "privacy-insights"), "buyers", "add", "attacker"], check=True)  # exports need a buyer
     return project
 
 

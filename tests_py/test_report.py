@@ -270,6 +270,7 @@ def test_page_on_a_literal_warehouse_skips_a_missing_request_log(tmp_path):
 def test_report_from_a_real_build(tmp_path_factory, extension_dir):
     """One shared build (tests_py/delivery_build.py), two exports, the request log rebuilt, then the command."""
     project: DbtProject = built_copy(tmp_path_factory, extension_dir, "report")
+    project._run([str(BIN / "privacy-insights"), "buyers", "add", "acme"], check=True)  # exports need a buyer
     export = [
         str(BIN / "privacy-insights"),
         "export",

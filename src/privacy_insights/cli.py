@@ -22,6 +22,21 @@ def _utc_date(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
 
 
+def _target_option(default: str = "dev") -> argparse.ArgumentParser:
+    """The shared ``--target`` option, declared once: every command that touches a target takes it
+    as a parent parser. A command group (``buyers``) takes it, and so does each of its
+    subcommands (with no default there, so ``buyers --target prod add acme`` and
+    ``buyers add acme --target prod`` both mean prod; given twice, the last one counts)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--target",
+        choices=targets.TARGETS,
+        default=default,
+        help="the target whose warehouse, delivery store and delivery folders are used (default: dev)",
+    )
+    return parent
+
+
 def _cmd_setup(args: argparse.Namespace) -> int:
     from privacy_insights.setup import ensure_profile, install_postgres_extension
 
@@ -126,6 +141,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         open_store,
         open_warehouse_read_only,
     )
+    from privacy_insights.export.locations import default_export_dir
     from privacy_insights.export.run import install_interrupt_handlers
 
     root = targets.project_root()
@@ -142,7 +158,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         contexts=tuple(args.contexts or ()),
         include_suppressed=args.include_suppressed,
     )
-    out_dir = Path(args.output_dir or policy.export_dir)
+    out_dir = Path(args.output_dir) if args.output_dir else default_export_dir(policy.export_dir, args.target)
     out_dir = out_dir if out_dir.is_absolute() else root / out_dir
     restore = install_interrupt_handlers()
     try:
@@ -154,6 +170,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             targets.project_vars()["contract_forbidden_fields"],
             out_dir,
             open_store(args.target),
+            target=args.target,
         )
     except ExportRefused as refusal:
         print(f"privacy-insights: export refused: {refusal}", file=sys.stderr)
@@ -191,12 +208,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_export_retention(args: argparse.Namespace) -> int:
     from privacy_insights.export import load_policy, open_store, purge_expired
+    from privacy_insights.export.locations import export_root
 
     root = targets.project_root()
     policy = load_policy(root / "export_policy.yml")
     months = args.months or policy.retention_months
-    counts = purge_expired(open_store(args.target), root / policy.export_dir, months)
-    print(json.dumps({"retention_months": months, **counts}, indent=2))
+    counts = purge_expired(open_store(args.target), months, export_root(policy.export_dir))
+    print(json.dumps({"target": args.target, "retention_months": months, **counts}, indent=2))
+    if counts["files_not_deleted"]:
+        print(
+            f"privacy-insights: export-retention: {len(counts['files_not_deleted'])} expired file(s) could not be "
+            "deleted; their audit rows are kept for the next run",
+            file=sys.stderr,
+        )
+        return 4
     return 0
 
 
@@ -368,12 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="privacy-insights", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    target, in_group = _target_option(), _target_option(argparse.SUPPRESS)
 
     setup = sub.add_parser("setup", help="install DuckDB's postgres extension offline and create profiles.yml")
     setup.set_defaults(func=_cmd_setup)
 
-    gen = sub.add_parser("generate", help="write deterministic synthetic raw data into a target's raw schema")
-    gen.add_argument("--target", choices=targets.TARGETS, default="dev")
+    gen = sub.add_parser(
+        "generate", help="write deterministic synthetic raw data into a target's raw schema", parents=[target]
+    )
     gen.add_argument("--events", type=int, default=100_000, help="SPOTS interaction events, 10^3 to 10^7")
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument(
@@ -422,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help='dbt build: on DuckDB/PostgreSQL (--engine duckdb), or split (--engine spark, README "Spark")',
+        parents=[target],
     )
     build.add_argument(
         "--engine",
@@ -430,7 +458,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="duckdb: the whole project on --target; spark: SPOTS staging and intermediate on Spark, "
         "then the release step on --target from the hand-off",
     )
-    build.add_argument("--target", choices=targets.TARGETS, default="dev", help="the DuckDB or PostgreSQL target")
     build.add_argument("--raw-parquet", help="spark: folder of raw Parquet tables (`generate --parquet-dir`)")
     build.add_argument(
         "--handoff-dir", default="data/spark/handoff", help="spark: where Spark writes the cell aggregates and manifest"
@@ -454,8 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=int, default=90)
     retention.set_defaults(func=_cmd_postgres_retention)
 
-    export = sub.add_parser("export", help="deliver a slice of spots_insights_v1 to a buyer (validated, audited)")
-    export.add_argument("--target", choices=targets.TARGETS, default="dev")
+    export = sub.add_parser(
+        "export", help="deliver a slice of spots_insights_v1 to a buyer (validated, audited)", parents=[target]
+    )
     export.add_argument("--buyer-id", required=True)
     export.add_argument("--start", type=_utc_date, required=True, help="first bucket day, YYYY-MM-DD")
     export.add_argument("--end", type=_utc_date, required=True, help="last bucket day, YYYY-MM-DD (inclusive)")
@@ -470,38 +498,43 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also deliver suppressed cells (keys and reason, null metrics)",
     )
-    export.add_argument("--output-dir", help="default: export_dir of export_policy.yml")
+    export.add_argument(
+        "--output-dir",
+        help="default: <export_dir of export_policy.yml>/<target>; a folder of another target is refused",
+    )
     export.set_defaults(func=_cmd_export)
 
     export_retention = sub.add_parser(
-        "export-retention", help="delete buyer files and audit rows older than the retention (12 months)"
+        "export-retention",
+        help="delete buyer files and audit rows older than the retention (12 months)",
+        parents=[target],
     )
-    export_retention.add_argument("--target", choices=targets.TARGETS, default="dev")
     export_retention.add_argument("--months", type=int, default=None)
     export_retention.set_defaults(func=_cmd_export_retention)
 
     publish = sub.add_parser(
-        "publish", help="publish the built release as the immutable snapshot the API serves (run after every dbt build)"
+        "publish",
+        help="publish the built release as the immutable snapshot the API serves (run after every dbt build)",
+        parents=[target],
     )
-    publish.add_argument("--target", choices=targets.TARGETS, default="dev")
     publish.set_defaults(func=_cmd_publish)
 
-    serve = sub.add_parser("serve", help="the buyer HTTP API on 127.0.0.1 (OpenAPI docs at /docs)")
-    serve.add_argument("--target", choices=targets.TARGETS, default="dev")
+    serve = sub.add_parser("serve", help="the buyer HTTP API on 127.0.0.1 (OpenAPI docs at /docs)", parents=[target])
     serve.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1 (0: any free port)")
     serve.add_argument(
         "--poll-seconds", type=float, default=1.0, help="how often to look for a newly published release"
     )
     serve.set_defaults(func=_cmd_serve)
 
-    buyers = sub.add_parser("buyers", help="buyers and their API keys (keys are shown once, stored as a hash)")
-    buyers.add_argument("--target", choices=targets.TARGETS, default="dev")
+    buyers = sub.add_parser(
+        "buyers", help="buyers and their API keys (keys are shown once, stored as a hash)", parents=[target]
+    )
     buyers_sub = buyers.add_subparsers(dest="buyers_command", required=True)
     for name, text in (
         ("add", "register a buyer and issue its first API key"),
         ("rotate", "issue a new key and revoke the buyer's other keys"),
     ):
-        cmd = buyers_sub.add_parser(name, help=text)
+        cmd = buyers_sub.add_parser(name, help=text, parents=[in_group])
         cmd.add_argument("buyer_id", help="lower-case ASCII slug: a-z, 0-9, '-', '_' (at most 63 characters)")
         cmd.add_argument(
             "--granularities",
@@ -517,11 +550,13 @@ def build_parser() -> argparse.ArgumentParser:
                 "--fingerprints-per-window", type=int, help="distinct slices per fingerprint window (export_policy.yml)"
             )
         cmd.set_defaults(func=_cmd_buyers)
-    revoke = buyers_sub.add_parser("revoke", help="revoke every key of a buyer (or one with --key-id)")
+    revoke = buyers_sub.add_parser(
+        "revoke", help="revoke every key of a buyer (or one with --key-id)", parents=[in_group]
+    )
     revoke.add_argument("buyer_id")
     revoke.add_argument("--key-id")
     revoke.set_defaults(func=_cmd_buyers)
-    listing = buyers_sub.add_parser("list", help="buyers, limits and key ids (never a secret)")
+    listing = buyers_sub.add_parser("list", help="buyers, limits and key ids (never a secret)", parents=[in_group])
     listing.set_defaults(func=_cmd_buyers)
 
     table = sub.add_parser("privacy-table", help="print the privacy defaults and expected errors as Markdown")
@@ -585,8 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="the reviewer's report of a built warehouse: budget over the window, "
         "cells by city, published error, exports (Markdown + PNG)",
+        parents=[target],
     )
-    report.add_argument("--target", choices=targets.TARGETS, default="dev")
     report.add_argument(
         "--out", default="docs/report", help="folder for report.md and its PNG figures (relative to the project folder)"
     )
@@ -596,8 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
         "release",
         help="for schedulers: dbt build with as_of from the UTC clock (hour), "
         "driven by a timing policy (seeds/timing_policies.csv)",
+        parents=[target],
     )
-    release.add_argument("--target", choices=targets.TARGETS, default="dev")
     release.add_argument("--job", default="spots_insights_v1_hourly", help="job_name of the timing policy")
     release.add_argument(
         "--now",

@@ -133,7 +133,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         description="Precomputed, differentially private slices of the outside-buyer dataset spots_insights_v1 "
         "(contract 000). Authenticate with `Authorization: Bearer <API key>`. Every request is audited.",
     )
-    holder = ReleaseHolder(config.poll_seconds)
+    holder = ReleaseHolder(config.target, config.poll_seconds)
     enums = Enumerations.from_seeds(config.project_root / "seeds")
     store = config.store
     buyer_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from privacy_insights.export.policy import GRANULARITIES, ExportPolicy, KeyScopes, check_buyer_id
+from privacy_insights.export.policy import GRANULARITIES, ExportPolicy, ExportRefused, KeyScopes, check_buyer_id
 from privacy_insights.export.store import Store
 
 KEY_PATTERN = re.compile(r"pik_([0-9a-f]{16})_([0-9a-f]{48})")
@@ -208,6 +208,27 @@ def list_buyers(store: Store) -> list[dict]:
     return out
 
 
+_PRINCIPAL = (
+    "select k.secret_sha256, k.revoked_at, b.revoked_at, k.buyer_id, k.granularities, k.max_cities, "
+    "b.requests_per_minute, b.rows_per_day, b.fingerprints_per_window, k.key_id "
+    "from {keys} as k join {buyers} as b on b.buyer_id = k.buyer_id "
+)
+
+
+def _principals(store: Store, where: str, params: list) -> list[tuple]:
+    sql = _PRINCIPAL.format(keys=store.table("buyer_api_keys"), buyers=store.table("buyers"))
+    return store.query(sql + where, params)
+
+
+def _active(row: tuple) -> bool:
+    """Neither the key nor its buyer is revoked: the one rule for the API and file exports."""
+    return row[1] is None and row[2] is None
+
+
+def _principal(row: tuple) -> Principal:
+    return Principal(Buyer(row[3], row[6], row[7], row[8]), row[9], KeyScopes(tuple(json.loads(row[4])), row[5]))
+
+
 def authenticate(store: Store, authorization: str | None) -> Principal | None:
     """The key's buyer and scopes, or None; the same work whatever is wrong (see module doc)."""
     token = ""
@@ -215,16 +236,35 @@ def authenticate(store: Store, authorization: str | None) -> Principal | None:
         token = authorization[7:].strip()
     match = KEY_PATTERN.fullmatch(token)
     key_id, secret = match.groups() if match else ("", "")
-    rows = store.query(
-        f"select k.secret_sha256, k.revoked_at, b.revoked_at, k.buyer_id, k.granularities, k.max_cities, "
-        f"b.requests_per_minute, b.rows_per_day, b.fingerprints_per_window "
-        f"from {store.table('buyer_api_keys')} as k join {store.table('buyers')} as b on b.buyer_id = k.buyer_id "
-        "where k.key_id = ?",
-        [key_id],
-    )
+    rows = _principals(store, "where k.key_id = ?", [key_id])
     stored = rows[0][0] if rows else _DUMMY_HASH
     matches = hmac.compare_digest(_hash(secret), stored)
-    if not (rows and matches and match) or rows[0][1] is not None or rows[0][2] is not None:
+    if not (rows and matches and match) or not _active(rows[0]):
         return None
-    r = rows[0]
-    return Principal(Buyer(r[3], r[6], r[7], r[8]), key_id, KeyScopes(tuple(json.loads(r[4])), r[5]))
+    return _principal(rows[0])
+
+
+def registered(store: Store, buyer_id: str) -> Principal:
+    """The buyer as the API admits it, for a delivery that has no key (a file export): registered,
+    not revoked, with the scopes of its newest active key (``rotate`` leaves one). Raises
+    ExportRefused (403) naming the rule otherwise."""
+    check_buyer_id(buyer_id)
+    rows = _principals(store, "where k.buyer_id = ? order by k.created_at desc", [buyer_id])
+    active = [row for row in rows if _active(row)]
+    if active:
+        return _principal(active[0])
+    if not rows and not store.query(f"select 1 from {store.table('buyers')} where buyer_id = ?", [buyer_id]):
+        raise ExportRefused(
+            "buyer_registered",
+            "buyer_id",
+            f"{buyer_id!r} is not a registered buyer of this target: register it first "
+            f"(`privacy-insights buyers add {buyer_id} --target <target>`)",
+            status=403,
+        )
+    raise ExportRefused(
+        "buyer_revoked",
+        "buyer_id",
+        f"buyer {buyer_id!r} is revoked (no active key): nothing is delivered to it until `buyers rotate` "
+        "issues a new key",
+        status=403,
+    )

@@ -43,8 +43,8 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def _busiest_cities(manifest: dict, n: int) -> tuple[list[str], date]:
-    table = pq.read_table(published_dir() / manifest["file"]).flatten()
+def _busiest_cities(target: str, manifest: dict, n: int) -> tuple[list[str], date]:
+    table = pq.read_table(published_dir(target) / manifest["file"]).flatten()
     rows = table.select(["time_granularity", "geo_bucket.id", "privacy.suppressed"]).to_pylist()
     counts: dict[str, int] = {}
     for r in rows:
@@ -177,10 +177,12 @@ def _unauthorized_timings(url: str, valid_key: str, n: int) -> dict[str, dict]:
 
 
 def run(target: str, clients: int, seconds: float, cities_per_slice: int, unauthorized: int) -> dict:
-    manifest = current_manifest()
+    manifest = current_manifest(target)
     if manifest is None:
-        raise RuntimeError("no published release: run `dbt build` and `privacy-insights publish` first")
-    cities, last = _busiest_cities(manifest, cities_per_slice)
+        raise RuntimeError(
+            f"no published release: run `dbt build` and `privacy-insights publish --target {target}` first"
+        )
+    cities, last = _busiest_cities(target, manifest, cities_per_slice)
     slices = [
         {
             "start": (last - timedelta(days=6 + k)).isoformat(),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from privacy_insights.export import writer
+from privacy_insights.export.locations import legacy_published_hint
 from privacy_insights.export.policy import ExportRequest
 from privacy_insights.export.publish import current_manifest, load_snapshot
 
@@ -140,9 +141,12 @@ def encode(cells: list[Cell], fmt: str) -> bytes:
 
 class ReleaseHolder:
     """The release being served; a background thread loads a newly published one, and requests
-    keep using the previous one until it is ready."""
+    keep using the previous one until it is ready. Only snapshots published from ``target``
+    (its own folder, its manifest naming it) are served: one of another target is refused and
+    logged, and the previous release stays."""
 
-    def __init__(self, poll_seconds: float = 1.0):
+    def __init__(self, target: str, poll_seconds: float = 1.0):
+        self.target = target
         self.poll_seconds = poll_seconds
         self.release: Release | None = None
         self.error: str | None = None
@@ -153,13 +157,27 @@ class ReleaseHolder:
 
     def refresh(self) -> None:
         try:
-            manifest = current_manifest()
+            manifest = current_manifest(self.target)
             if manifest is None:
-                self.error = "no release has been published yet: run `privacy-insights publish` after `dbt build`"
+                self.error = (
+                    f"no release of target {self.target} has been published yet: run "
+                    f"`privacy-insights publish --target {self.target}` after `dbt build`"
+                    + legacy_published_hint(self.target)
+                )
                 return
             if self.release is not None and self.release.manifest["release_id"] == manifest["release_id"]:
                 return
-            self.release = Release(manifest, *load_snapshot(manifest))
+            if manifest.get("source_target") != self.target:
+                refused = (
+                    f"refused the published snapshot {manifest.get('release_id')}: it was published from target "
+                    f"{manifest.get('source_target')!r} (ledger {manifest.get('ledger')!r}), this server serves "
+                    f"{self.target!r}; run `privacy-insights publish --target {self.target}`"
+                )
+                if refused != self.error:  # logged once, not on every poll
+                    log.error(refused)
+                self.error = refused
+                return
+            self.release = Release(manifest, *load_snapshot(self.target, manifest))
             # the release's millions of long-lived objects leave the collector's generations:
             # a full collection walking them paused every request for hundreds of ms
             # (unfreeze first, so a replaced release's objects can be collected)

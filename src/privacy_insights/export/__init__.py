@@ -7,17 +7,17 @@ the HTTP API in ``privacy_insights.api``, one policy, one record mapping and one
 - ``validate``: JSON Schema + deny-list check of every record before delivery;
 - ``store`` / ``audit`` / ``fingerprints``: the delivery store (buyers, key hashes, fingerprints, audit);
 - ``run``: one file export with every outcome audited and no partial file left;
+- ``files``: files created exclusively, never through a planted symlink;
+- ``locations``: one delivery folder per target (store, published snapshots, exports);
+- ``retention``: delivered files and audit rows past the retention, found through the audit;
 - ``publish``: immutable snapshots of the frozen release for the API;
 - ``dictionary``: the buyer's data dictionary.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-from privacy_insights.export import audit
 from privacy_insights.export.policy import ExportPolicy, ExportRefused, ExportRequest, KeyScopes, load_policy
+from privacy_insights.export.retention import purge_expired
 from privacy_insights.export.run import (
     ExportFailed,
     ExportInterrupted,
@@ -47,18 +47,3 @@ __all__ = [
     "purge_expired",
     "run_export",
 ]
-
-
-def purge_expired(store: Store, export_dir: Path, months: int, now: datetime | None = None) -> dict[str, int]:
-    """Retention (contract 000 §7.1): delete buyer files and audit rows older than ``months``."""
-    if months < 1:
-        raise ValueError(f"months: must be at least 1, got {months}")
-    now = now or datetime.now(UTC)
-    cutoff = now - timedelta(days=round(months * 30.44))
-    files = 0
-    if export_dir.exists():
-        for path in export_dir.iterdir():
-            if path.is_file() and datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
-                path.unlink()
-                files += 1
-    return {"files_deleted": files, "audit_rows_deleted": audit.purge(store, cutoff)}

@@ -37,6 +37,8 @@ class AuditEntry:
     fingerprint: str | None = None
     http_status: int | None = None
     latency_ms: float | None = None
+    audit_id: str | None = None  # given when the row's id must be known before (a file name holds it)
+    file_path: str | None = None  # where a delivered file went: what retention deletes
 
 
 def _cut(text: str | None) -> str | None:
@@ -49,7 +51,7 @@ def insert(store: Store, entry: AuditEntry) -> str:
     read by the daily row quota), in the same transaction."""
     if entry.outcome not in OUTCOMES:
         raise ValueError(f"outcome: must be one of {', '.join(OUTCOMES)}, got {entry.outcome!r}")
-    audit_id = str(uuid.uuid4())
+    audit_id = entry.audit_id or str(uuid.uuid4())
     values = {
         "audit_id": audit_id,
         "channel": entry.channel,
@@ -63,6 +65,7 @@ def insert(store: Store, entry: AuditEntry) -> str:
         "file_format": _cut(entry.file_format),
         "file_name": entry.file_name,
         "file_sha256": entry.file_sha256,
+        "file_path": entry.file_path,
         "outcome": entry.outcome,
         "rule": entry.rule,
         "reason": _cut(entry.reason),
@@ -88,10 +91,13 @@ def insert(store: Store, entry: AuditEntry) -> str:
 append = insert
 
 
-def purge(store: Store, before: datetime) -> int:
+def purge(store: Store, before: datetime, keep: tuple[str, ...] = ()) -> int:
+    """Delete the rows older than ``before``, except the audit ids in ``keep``."""
     table = store.table(AUDIT_TABLE)
+    kept = f" and audit_id not in ({', '.join('?' * len(keep))})" if keep else ""
     with store.transaction():
-        n = store.query(f"select count(*) from {table} where requested_at < ?", [store.ts(before)])[0][0]
-        store.execute(f"delete from {table} where requested_at < ?", [store.ts(before)])
+        params = [store.ts(before), *keep]
+        n = store.query(f"select count(*) from {table} where requested_at < ?{kept}", params)[0][0]
+        store.execute(f"delete from {table} where requested_at < ?{kept}", params)
         store.execute(f"delete from {store.table('api_rows_per_day')} where day < ?", [store.day(before)])
     return n

@@ -1,10 +1,14 @@
 """One file export, from request to delivered file, with every outcome audited.
 
-Order: the query policy (and the buyer's fingerprint budget) -> the output folder (stale
-partial files of killed exports are removed first) -> the warehouse (opened read-only; a
-locked one is a clear failure) -> records -> validation (JSON Schema + deny-list) -> a
-temporary ``.<name>.<pid>.partial`` file -> read back and validated again -> the data
-dictionary of the schema version beside it -> the audit row -> renamed into place.
+Order: the buyer registry and the query policy with the buyer's key scopes (the same
+functions as the API: ``keys.registered`` and ``check_request``), the fingerprint budget ->
+the output folder (its real path; never another target's; stale partial files of killed
+exports are removed first) -> the warehouse (opened read-only; a locked one is a clear
+failure) -> records -> validation (JSON Schema + deny-list) -> a new temporary
+``.<name>.<pid>.<random>.partial`` file (files.py: created exclusively, never through a
+symlink) -> read back and validated again -> the data dictionary of the schema version beside
+it -> the audit row (its id is in the file name, so no two deliveries share a name) -> linked
+into place (never replacing anything).
 Whatever happens (refused, failed, interrupted
 by SIGTERM/SIGINT) no partial file stays in the delivery folder and one audit row says why;
 a SIGKILLed export leaves its partial, which the next export into that folder removes and
@@ -14,8 +18,8 @@ audits as ``interrupted``.
 from __future__ import annotations
 
 import os
-import re
 import signal
+import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,14 +29,20 @@ from pathlib import Path
 import duckdb
 
 from privacy_insights import targets
-from privacy_insights.export import audit, dictionary, fingerprints, writer
-from privacy_insights.export.policy import Enumerations, ExportPolicy, ExportRefused, ExportRequest, check_request
+from privacy_insights.api import keys
+from privacy_insights.export import audit, dictionary, files, fingerprints, locations, writer
+from privacy_insights.export.policy import (
+    BUYER_ID_PATTERN,
+    Enumerations,
+    ExportPolicy,
+    ExportRefused,
+    ExportRequest,
+    check_request,
+)
 from privacy_insights.export.records import DATASET, ORDER_BY, SCHEMA_VERSION, SELECT_COLUMNS, to_record
 from privacy_insights.export.store import Store, StoreUnavailable, open_store
 from privacy_insights.export.validate import ExportInvalid, RecordValidator
 from privacy_insights.targets import Warehouse
-
-PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.partial$")
 
 
 class ExportFailed(RuntimeError):
@@ -93,10 +103,14 @@ class ExportResult:
     dictionary: Path | None = None
 
 
-def file_name(request: ExportRequest, now: datetime) -> str:
+FILE_INFIX = f"_{DATASET}_"
+
+
+def file_name(request: ExportRequest, now: datetime, audit_id: str) -> str:
+    """Unique per delivery: the id of the audit row that delivers it is part of the name."""
     return (
-        f"{request.buyer_id}_spots_insights_v1_{request.granularity}_{request.start:%Y%m%d}-{request.end:%Y%m%d}"
-        f"_{now:%Y%m%dT%H%M%SZ}.{request.fmt}"
+        f"{request.buyer_id}{FILE_INFIX}{request.granularity}_{request.start:%Y%m%d}-{request.end:%Y%m%d}"
+        f"_{now:%Y%m%dT%H%M%SZ}_{audit_id}.{request.fmt}"
     )
 
 
@@ -154,18 +168,30 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def prepare_output_dir(out_dir: Path, store: Store, now: datetime) -> None:
-    """Create the delivery folder and remove partial files of exports that no longer run."""
+def prepare_output_dir(out_dir: Path, store: Store, now: datetime, target: str, export_dir: str) -> Path:
+    """Create the delivery folder and remove partial files of exports that no longer run.
+    Returns the folder's real path (a symlinked folder is resolved once; files go there)."""
+    foreign = locations.foreign_folder(out_dir, target, export_dir)
+    if foreign is not None:
+        raise ExportFailed(
+            "output_dir_target",
+            f"output dir {out_dir}: inside {foreign}, which belongs to target {foreign.name}; "
+            f"an export of {target} writes only {target}'s folders",
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportFailed("output_dir", f"output dir {out_dir}: exists and is not a directory")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportFailed("output_dir", f"output dir {out_dir}: cannot be created ({exc.strerror})") from exc
-    for path in sorted(out_dir.iterdir()):
-        match = PARTIAL.match(path.name)
-        if not match or _alive(int(match["pid"])):
+    real = out_dir.resolve()
+    for path in sorted(real.iterdir()):
+        match = files.PARTIAL.match(path.name)
+        # only regular files named as this code names them: nothing else in the folder is ours
+        if not match or not _ours(match["name"]) or _alive(int(match["pid"])) or not files.is_regular_file(path):
             continue
+        delivered = real / match["name"]
+        completed = files.is_regular_file(delivered) and os.path.samefile(path, delivered)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -174,11 +200,13 @@ def prepare_output_dir(out_dir: Path, store: Store, now: datetime) -> None:
             raise ExportFailed(
                 "output_dir", f"output dir {out_dir}: stale partial file {path.name} cannot be removed ({exc.strerror})"
             ) from exc
-        buyer = match["name"].split("_spots_insights_v1_")[0]
+        if completed:  # killed after the delivery was linked into place: its own row says delivered
+            continue
+        buyer = match["name"].split(FILE_INFIX)[0]
         audit.insert(
             store,
             audit.AuditEntry(
-                buyer_id=buyer,
+                buyer_id=buyer if BUYER_ID_PATTERN.fullmatch(buyer) else None,
                 requested_at=now,
                 slice=None,
                 row_count=0,
@@ -191,6 +219,13 @@ def prepare_output_dir(out_dir: Path, store: Store, now: datetime) -> None:
                 "removed",
             ),
         )
+    return real
+
+
+def _ours(name: str) -> bool:
+    """A name this code gives a file: a delivery (``<buyer id>_spots_insights_v1_...``) or the dictionary."""
+    buyer, infix, _ = name.partition(FILE_INFIX)
+    return bool(infix and BUYER_ID_PATTERN.fullmatch(buyer)) or name == dictionary_name()
 
 
 def _alive(pid: int) -> bool:
@@ -198,42 +233,50 @@ def _alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
         return True
     return True
 
 
-def _write_validated(records: list[dict], request: ExportRequest, validator: RecordValidator, temporary: Path) -> str:
+def _write_validated(
+    records: list[dict], request: ExportRequest, validator: RecordValidator, temporary: Path
+) -> tuple[str, os.stat_result]:
+    """Validate, write ``temporary`` (created here, exclusively), read it back and validate again.
+    Removes the file it created if anything fails."""
     validator.check(records)
     try:
-        writer.write(records, request.fmt, temporary)
+        status, written = files.write_new(temporary, writer.encode(records, request.fmt))
     except OSError as exc:
         raise ExportFailed("output_dir", f"output dir {temporary.parent}: cannot write ({exc.strerror})") from exc
-    delivered = writer.read(request.fmt, temporary)
-    if delivered != records:
-        raise ExportInvalid(f"{request.fmt} file does not read back as the validated records")
-    validator.check(delivered)
-    return writer.sha256(temporary)
+    try:
+        delivered = writer.decode(request.fmt, written)
+        if delivered != records:
+            raise ExportInvalid(f"{request.fmt} file does not read back as the validated records")
+        validator.check(delivered)
+        return writer.sha256(written), status
+    except BaseException:
+        with suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def dictionary_name() -> str:
+    return f"{DATASET}_{SCHEMA_VERSION}.dictionary.md"
 
 
 def write_dictionary(out_dir: Path, project_root: Path) -> Path:
     """The data dictionary of this schema version, beside the exports (replaced atomically, so
     it is never partial; shared by every export of the same schema version in the folder)."""
-    path = out_dir / f"{DATASET}_{SCHEMA_VERSION}.dictionary.md"
+    path = out_dir / dictionary_name()
     text = dictionary.markdown(project_root)
-    if path.exists() and path.read_text() == text:
+    if files.is_regular_file(path) and path.read_text() == text:
         return path
-    temporary = out_dir / f".{path.name}.{os.getpid()}.partial"
     try:
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        files.replace_atomically(path, text.encode())
     except OSError as exc:
-        raise ExportFailed("output_dir", f"output dir {out_dir}: cannot write ({exc.strerror})") from exc
-    finally:
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        raise ExportFailed("output_dir", f"output dir {out_dir}: cannot write ({exc.strerror or exc})") from exc
     return path
 
 
@@ -247,11 +290,13 @@ def export_file(
     store: Store,
     now: datetime | None = None,
     project_root: Path | None = None,
+    *,
+    target: str,
 ) -> ExportResult:
-    """Deliver one file; raises ExportRefused, ExportFailed, ExportInvalid or ExportInterrupted,
-    each after its audit row is written.
+    """Deliver one file of ``target`` (its store, its folders); raises ExportRefused, ExportFailed,
+    ExportInvalid or ExportInterrupted, each after its audit row is written.
 
-    The audit row ``delivered`` is written before the file is renamed into place, so a
+    The audit row ``delivered`` is written before the file is linked into place, so a
     delivered file always has its row (a SIGKILL between the two leaves the row and a partial
     file, which the next export removes with an ``interrupted`` row naming the same file)."""
     now = now or datetime.now(UTC)
@@ -274,26 +319,36 @@ def export_file(
         )
 
     try:
-        check_request(request, policy, Enumerations.from_seeds(seeds_dir))
+        principal = keys.registered(store, request.buyer_id)
+        check_request(request, policy, Enumerations.from_seeds(seeds_dir), principal.scopes)
         fingerprints.check_budget(
-            store, request, _fingerprint_limit(store, request.buyer_id, policy), policy.fingerprint_window_hours, now
+            store, request, principal.buyer.fingerprints_per_window, policy.fingerprint_window_hours, now
         )
     except ExportRefused as refusal:
         fail("refused", refusal.rule, str(refusal))
         raise
 
-    name = file_name(request, now)
-    final, temporary = out_dir / name, out_dir / f".{name}.{os.getpid()}.partial"
+    audit_id = str(uuid.uuid4())
+    name = file_name(request, now, audit_id)
+    final = temporary = None  # temporary: set once the file is created (and so ours to remove)
     records: list[dict] = []
     warehouse = None
     delivered_row = None
     try:
-        prepare_output_dir(out_dir, store, now)
+        real_dir = prepare_output_dir(out_dir, store, now, target, policy.export_dir)
+        final = real_dir / name
         warehouse = open_warehouse() if callable(open_warehouse) else open_warehouse
         records = read_slice(warehouse, request)
-        digest = _write_validated(records, request, RecordValidator(forbidden), temporary)
-        dictionary_path = write_dictionary(out_dir, project_root)
-        _Interrupts.deferred = True  # from here a signal waits: audit row, then the rename
+        planned = files.temporary_path(final)
+        digest, status = _write_validated(records, request, RecordValidator(forbidden), planned)
+        temporary = planned
+        if os.path.lexists(final):  # the id makes the name unique: only something planted can be there
+            raise ExportFailed(
+                "output_dir",
+                f"output dir {out_dir}: {name} exists (a file or a symbolic link); a delivery never replaces anything",
+            )
+        dictionary_path = write_dictionary(real_dir, project_root)
+        _Interrupts.deferred = True  # from here a signal waits: audit row, then the link into place
         with store.transaction():
             delivered_row = audit.insert(
                 store,
@@ -304,21 +359,25 @@ def export_file(
                     file_sha256=digest,
                     outcome="delivered",
                     fingerprint=request.fingerprint(),
+                    audit_id=audit_id,
+                    file_path=str(final),
                 ),
             )
             fingerprints.record(store, request, now)
         try:
-            os.replace(temporary, final)
+            files.link_into_place(temporary, final, status)
         except OSError as exc:
+            why = "the name is taken (never replaced)" if isinstance(exc, FileExistsError) else exc.strerror or exc
             raise ExportFailed(
                 "output_dir",
-                f"output dir {out_dir}: the validated file could not be moved into "
-                f"place ({exc.strerror}); delivery {delivered_row} withdrawn",
+                f"output dir {out_dir}: the validated file could not be moved into place ({why}); "
+                f"delivery {delivered_row} withdrawn",
             ) from exc
     except BaseException as exc:
         _Interrupts.deferred = False
-        with suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
         if isinstance(exc, (ExportInterrupted, KeyboardInterrupt)):
             fail(
                 "interrupted",
@@ -356,11 +415,6 @@ def _safe_fingerprint(request: ExportRequest) -> str | None:
         return None
 
 
-def _fingerprint_limit(store: Store, buyer_id: str, policy: ExportPolicy) -> int:
-    rows = store.query(f"select fingerprints_per_window from {store.table('buyers')} where buyer_id = ?", [buyer_id])
-    return rows[0][0] if rows else policy.max_distinct_fingerprints_per_window
-
-
 def run_export(
     request: ExportRequest,
     policy: ExportPolicy,
@@ -373,7 +427,15 @@ def run_export(
 ) -> ExportResult:
     """Deliver one file from an open warehouse (audit in the target's delivery store)."""
     return export_file(
-        request, policy, warehouse, seeds_dir, forbidden, out_dir, store or open_store(warehouse.target), now
+        request,
+        policy,
+        warehouse,
+        seeds_dir,
+        forbidden,
+        out_dir,
+        store or open_store(warehouse.target),
+        now,
+        target=warehouse.target,
     )
 
 

@@ -5,28 +5,28 @@ It is deliberately *not* the DuckDB warehouse file: DuckDB allows one writer per
 running ``dbt build`` holds it, so an audit kept there could not be written while a build
 runs (or when the warehouse is locked, which must itself be audited). So:
 
-- target ``dev``: a SQLite file, ``<delivery dir>/delivery.sqlite`` (WAL mode, many
+- target ``dev``: a SQLite file, ``<delivery root>/dev/delivery.sqlite`` (WAL mode, many
   processes: the API server, exports and the ``buyers`` command at once);
 - the PostgreSQL targets: schema ``audit`` of the PostgreSQL database (``dev_audit`` on
   ``pg_dev``, ``ci_audit`` on ``ci``: the targets' schema prefixes).
 
-The delivery dir is ``PRIVACY_INSIGHTS_DELIVERY_DIR``, by default ``delivery/`` beside the
-DuckDB file (``data/delivery``). dbt reads the audit through the thin Python staging model
-``stg_audit__buyer_requests``. Audit rows are only inserted (and deleted by retention).
+The delivery root is ``PRIVACY_INSIGHTS_DELIVERY_DIR``, by default ``delivery/`` beside the
+DuckDB file (``data/delivery``), with one folder per target (locations.py). dbt reads the
+audit through the thin Python staging model ``stg_audit__buyer_requests``. Audit rows are
+only inserted (and deleted by retention).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from privacy_insights import targets
+from privacy_insights.export.locations import legacy_store_error, sqlite_path
 
 AUDIT_TABLE = "buyer_exports"  # every buyer delivery request, file or API (name kept from the file-only days)
 AUDIT_COLUMNS = [
@@ -42,6 +42,7 @@ AUDIT_COLUMNS = [
     ("file_format", "text"),
     ("file_name", "text"),
     ("file_sha256", "text"),
+    ("file_path", "text"),  # where a delivered file went (its real folder): what retention deletes
     ("outcome", "text not null"),
     ("rule", "text"),
     ("reason", "text"),
@@ -84,18 +85,6 @@ _BACKFILL_ROWS_PER_DAY = (
 )
 
 
-def delivery_dir() -> Path:
-    configured = os.environ.get("PRIVACY_INSIGHTS_DELIVERY_DIR")
-    if configured:
-        path = Path(configured)
-        return path if path.is_absolute() else targets.project_root() / path
-    return targets.duckdb_path().parent / "delivery"
-
-
-def sqlite_path() -> Path:
-    return delivery_dir() / "delivery.sqlite"
-
-
 class StoreUnavailable(RuntimeError):
     """The delivery store cannot be opened or written."""
 
@@ -117,6 +106,8 @@ class Store:
     def _connect(self):
         if self.kind == "sqlite":
             path = sqlite_path()
+            if legacy_store_error():
+                raise StoreUnavailable(legacy_store_error())
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 con = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -151,6 +142,39 @@ class Store:
             con.execute(ddl.replace("{s}", self.prefix).replace("timestamptz", self._ts_type))
         if not counted:  # a store from before the counter: count what its audit delivered
             con.execute(_BACKFILL_ROWS_PER_DAY.replace("{s}", self.prefix).replace("{day}", _DAY[self.kind]))
+        self._add_new_columns(con)
+
+    def _add_new_columns(self, con) -> None:
+        """Audit columns added since a store was created (``file_path``), added to it (nullable)."""
+        table = f"{self.prefix}{AUDIT_TABLE}"
+        if self.kind == "postgres":  # (an ALTER locks the table even when it changes nothing)
+            present = {
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                    (self.schema, AUDIT_TABLE),
+                ).fetchall()
+            }
+            for name, kind in AUDIT_COLUMNS:
+                if name not in present:
+                    con.execute(f"alter table {table} add column if not exists {name} {kind}")
+            return
+        if all(name in self._sqlite_columns(con) for name, _ in AUDIT_COLUMNS):
+            return  # (no write lock taken when nothing is missing)
+        con.execute("begin immediate")  # one process adds them; another then finds them
+        try:
+            present = self._sqlite_columns(con)
+            for name, kind in AUDIT_COLUMNS:
+                if name not in present:
+                    con.execute(f"alter table {table} add column {name} {kind}")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+
+    @staticmethod
+    def _sqlite_columns(con) -> set[str]:
+        return {row[1] for row in con.execute(f"pragma table_info({AUDIT_TABLE})").fetchall()}
 
     def _exists(self, con, table: str) -> bool:
         if self.kind == "sqlite":
@@ -239,6 +263,8 @@ def open_store(target: str) -> Store:
     """The delivery store of a target (``dev``: SQLite; PostgreSQL targets: their audit schema)."""
     targets.check_target(target)
     kind = "postgres" if target in targets.POSTGRES_TARGETS else "sqlite"
+    if kind == "sqlite" and legacy_store_error():  # before anything starts (a server, an export)
+        raise StoreUnavailable(legacy_store_error())
     schema = targets.schema_prefix(target) + "audit"
     key = (kind, str(sqlite_path()) if kind == "sqlite" else targets.postgres_dsn(), schema)
     with _stores_lock:
@@ -251,6 +277,8 @@ def read_only_rows(kind: str, sql_by_table: str, schema: str = "audit") -> tuple
     """Rows for dbt's staging model, without creating anything: ([], []) when nothing was audited yet."""
     if kind == "sqlite":
         path = sqlite_path()
+        if legacy_store_error():
+            raise StoreUnavailable(legacy_store_error())
         if not path.exists():
             return [], []
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)

@@ -180,19 +180,16 @@ def decode(fmt: str, data: bytes) -> list[dict]:
     raise ValueError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-def write(records: list[dict], fmt: str, path: Path) -> None:
-    with path.open("wb") as handle:
-        handle.write(encode(records, fmt))
-        handle.flush()
-
-
 def read(fmt: str, path: Path) -> list[dict]:
     return decode(fmt, path.read_bytes())
 
 
-def sha256(path: Path) -> str:
+def sha256(content: bytes | Path) -> str:
+    """SHA-256 of bytes, or of a file's content."""
+    if isinstance(content, bytes):
+        return hashlib.sha256(content).hexdigest()
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with content.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -209,5 +206,4 @@ __all__ = [
     "encode",
     "read",
     "sha256",
-    "write",
 ]
