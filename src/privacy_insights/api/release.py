@@ -91,9 +91,11 @@ class Release:
         return out
 
     def body(self, request: ExportRequest) -> tuple[bytes, int]:
-        """The response body of a slice and its record count; a slice asked before (same
-        normalised slice and format) is answered from a bounded cache of this release."""
-        key = (request.fingerprint(), request.fmt)
+        """The response body of a slice and its record count; a slice the same buyer asked
+        before (same normalised slice and format) is answered from a bounded cache of this
+        release. The cache is per buyer: a slice another buyer asked is no faster, so the
+        answer's timing tells no buyer what others query."""
+        key = (request.buyer_id, request.fingerprint(), request.fmt)
         cached = self.bodies.get(key)
         if cached is None:
             cells = self.select(request)
@@ -138,14 +140,20 @@ def encode(cells: list[Cell], fmt: str) -> bytes:
     return writer.encode([c.record for c in cells], fmt)
 
 
+NO_RELEASE = "no release has been published yet"
+LOAD_FAILED = "the published release could not be loaded; the server log has the details"
+
+
 class ReleaseHolder:
     """The release being served; a background thread loads a newly published one, and requests
-    keep using the previous one until it is ready."""
+    keep using the previous one until it is ready. ``error`` is what went wrong, for the
+    server log (paths, parser errors); ``problem`` the generic text clients may see."""
 
     def __init__(self, poll_seconds: float = 1.0):
         self.poll_seconds = poll_seconds
         self.release: Release | None = None
         self.error: str | None = None
+        self.problem: str | None = None
         self._stop = threading.Event()
         self.refresh()
         self._thread = threading.Thread(target=self._poll, name="release-reloader", daemon=True)
@@ -155,7 +163,8 @@ class ReleaseHolder:
         try:
             manifest = current_manifest()
             if manifest is None:
-                self.error = "no release has been published yet: run `privacy-insights publish` after `dbt build`"
+                self.error = f"{NO_RELEASE}: run `privacy-insights publish` after `dbt build`"
+                self.problem = NO_RELEASE
                 return
             if self.release is not None and self.release.manifest["release_id"] == manifest["release_id"]:
                 return
@@ -166,11 +175,13 @@ class ReleaseHolder:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
-            self.error = None
+            self.error = self.problem = None
             log.warning("serving release %s (%s rows)", manifest["release_id"], manifest["rows"])
-        except Exception as exc:  # keep serving the previous release; health says what is wrong
-            self.error = f"could not load the published release: {exc}"
-            log.error(self.error)
+        except Exception as exc:  # keep serving the previous release; health says something is wrong
+            error = f"could not load the published release: {exc}"
+            if error != self.error:  # once per problem, not once per poll
+                log.error(error)
+            self.error, self.problem = error, LOAD_FAILED
 
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_seconds):
