@@ -218,3 +218,34 @@ def test_a_new_record_field_is_one_edit_of_the_json_schema():
     arrow = w._arrow_fields(list(fields.values()), 0)
     metrics = next(f for f in arrow if f.name == "metrics")
     assert str(metrics.type.field("unique_participants_noise_scale").type) == "double"
+
+
+def test_concurrent_requests_of_one_key_are_counted_exactly(store):
+    """Issue 27 point 3 on both backends: 50 threads (each its own connection, as the server's
+    worker threads and other server processes have) answer requests of one key limited to 5 per
+    minute, every one refused by the policy: the rate check and the audit row it counts land in
+    one transaction that names the buyer, so exactly 5 are answered and 45 throttled."""
+    from concurrent.futures import ThreadPoolExecutor
+    from time import perf_counter
+    from types import SimpleNamespace
+
+    from harness import REPO
+    from privacy_insights.api.delivery import Context, SliceQuery, answer_slice
+    from privacy_insights.export.policy import Enumerations
+
+    key, _ = keys.add_buyer(store, POLICY, "burst", requests_per_minute=5, now=NOW)
+    principal = keys.authenticate(store, f"Bearer {key}")
+    context = Context(store, POLICY, Enumerations.from_seeds(REPO / "seeds"), SimpleNamespace(release=None))
+    query = SliceQuery("2026-10-05", "2026-10-06", "day", ("xx-atlantis",))
+
+    def one(_: int) -> int:
+        try:
+            return answer_slice(context, principal, query, {}, "GET /v1/spots_insights_v1", NOW, perf_counter()).status
+        finally:
+            store.close()  # this thread's connection
+
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(one, range(50)))
+    assert sorted(statuses) == [400] * 5 + [429] * 45
+    outcomes = store.query(f"select outcome, count(*) from {store.table(AUDIT_TABLE)} group by outcome")
+    assert dict(outcomes) == {"refused": 5, "throttled": 45}
