@@ -249,3 +249,18 @@ def test_concurrent_requests_of_one_key_are_counted_exactly(store):
     assert sorted(statuses) == [400] * 5 + [429] * 45
     outcomes = store.query(f"select outcome, count(*) from {store.table(AUDIT_TABLE)} group by outcome")
     assert dict(outcomes) == {"refused": 5, "throttled": 45}
+
+
+def test_a_store_from_before_the_requests_column_is_read_and_migrated(store):
+    """The audit's `requests` column (issue 27: requests without a valid key counted per row):
+    dbt reads a store no new code has opened yet as 1 per row, and opening it adds the column."""
+    audit.insert(store, entry("acme", NOW))
+    store.execute(f"alter table {store.table(AUDIT_TABLE)} drop column requests")  # as an older version left it
+    assert audit_table_for_dbt(store.kind).column("requests").to_pylist() == [1]
+    store.close()
+    reopened = Store(store.kind, store.schema)
+    audit_id = audit.insert(reopened, entry(None, NOW, outcome="refused"))
+    assert audit.add_request(reopened, audit_id, 3.0) and audit.add_request(reopened, audit_id, 1.0)
+    rows = reopened.query(f"select requests, latency_ms from {reopened.table(AUDIT_TABLE)} order by requests")
+    assert rows == [(1, 1.5), (3, 3.0)]
+    reopened.close()
