@@ -7,8 +7,9 @@ message that echoes 40 characters. So two layers:
 - ``query_for_audit`` drops the value of every parameter whose *name* says it holds a
   secret (``api_key``, ``token``, ``password``, ``authorization``, ...);
 - ``redact`` replaces, in any text, whatever *looks* like a credential: an API key or any
-  part of one (``pik_`` and what follows it), a run of 40 or more hexadecimal digits (a
-  key's 48-digit secret without its prefix), and the credential after ``Bearer``/``Basic``.
+  part of one (``pik_`` and what follows it), a run of 40 or more hexadecimal digits, digits
+  and letters mixed (a key's 48-digit secret without its prefix; a 32-digit release id is
+  kept), and the credential after ``Bearer``/``Basic``.
 
 Neither needs to know every place a key can go: the audit columns a caller can fill, every
 error message and every log record pass through ``redact``.
@@ -24,8 +25,14 @@ SECRET_NAME = re.compile(r"(?i)(key|token|secret|passw|pwd|auth|credential|signa
 _PATTERNS = (
     (re.compile(r"(?i)pik_[^\s&;,\"'<>]*"), "pik_" + REDACTED),
     (re.compile(r"(?i)\b(bearer|basic|token)(\s+|=|%20|\+)[^\s&;,\"'<>]+"), r"\1\2" + REDACTED),
-    (re.compile(r"[0-9a-fA-F]{40,}"), REDACTED),
+    # a key's secret without its prefix: 40+ hex digits mixing digits and letters (a random
+    # 48-digit secret lacks either with probability below 1e-9; "aaaa..." is not a secret)
+    (re.compile(r"[0-9a-fA-F]{40,}"), lambda m: REDACTED if _mixed(m.group()) else m.group()),
 )
+
+
+def _mixed(text: str) -> bool:
+    return any(c.isdigit() for c in text) and any(not c.isdigit() for c in text)
 
 
 def redact(text: str | None) -> str | None:
