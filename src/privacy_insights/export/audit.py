@@ -4,7 +4,11 @@ One row per request and outcome, in the delivery store (``buyer_exports``, see s
 who (buyer, key id), when, which slice (and its fingerprint), how many rows, what was
 delivered (format, file, SHA-256), the outcome (``delivered``, ``refused``, ``throttled``,
 ``failed``, ``interrupted``), the rule and reason, and for the API the HTTP status and
-latency. Rows are only inserted, and deleted by the documented 12-month retention.
+latency. Rows are only inserted, and deleted by the documented 12-month retention; the one
+update is ``add_request``, which counts API requests without a valid key in the row of their
+minute (api/throttle.py), so a flood of bad keys does not grow the audit. What a caller
+supplied (buyer id when it is not a valid slug, endpoint, slice, reason) passes through
+``redact`` first: no key or token is ever stored.
 """
 
 from __future__ import annotations
