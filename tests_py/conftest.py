@@ -59,3 +59,11 @@ def project(request, tmp_path, extension_dir) -> DbtProject:
         return DbtProject(tmp_path / "dev", "dev", extension_dir)
     database = request.getfixturevalue("postgres_database")
     return DbtProject(tmp_path / "postgres", "prod", extension_dir, pg_database=database)
+
+
+@pytest.fixture(scope="session")
+def published_api(tmp_path_factory, extension_dir):
+    """The buyer API over a published copy of the delivery build, one per worker (api_harness.py)."""
+    from api_harness import published
+
+    yield from published(tmp_path_factory, extension_dir)

@@ -1,12 +1,15 @@
 """One real build of generated data shared by the delivery tests (exports and API).
 
-The build (about 90 s) runs once per pytest session; each test module gets its own
+The build (about 90 s) runs once per pytest session, shared by the xdist workers (the first
+to need it builds under a file lock, the others wait and copy); each test module gets its own
 project folder with a copy of the warehouse file, so a module that rebuilds or audits
 never changes what another module sees.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from pathlib import Path
 
@@ -32,13 +35,17 @@ GENERATE = (
 
 
 def built_copy(tmp_path_factory, extension_dir: Path, name: str) -> DbtProject:
-    pristine = tmp_path_factory.getbasetemp() / "delivery_pristine_build"
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's, not the worker's
+    pristine = shared / "delivery_pristine_build"
     warehouse = pristine / "warehouse.duckdb"
-    if not (pristine / "BUILT").exists():
-        project = DbtProject(pristine, "dev", extension_dir)
-        project.generate(*GENERATE)
-        project.dbt("build", vars=BUILD)
-        (pristine / "BUILT").write_text("ok")
+    with (shared / "delivery_pristine_build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (pristine / "BUILT").exists():
+            project = DbtProject(pristine, "dev", extension_dir)
+            project.generate(*GENERATE)
+            project.dbt("build", vars=BUILD)
+            (pristine / "BUILT").write_text("ok")
     project = DbtProject(tmp_path_factory.mktemp(name) / "dev", "dev", extension_dir)
     shutil.copyfile(warehouse, project.workdir / "warehouse.duckdb")
     return project

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import io
 import json
-import select
 import sqlite3
 import subprocess
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,51 +19,13 @@ import pyarrow.parquet as pq
 import pytest
 from jsonschema import Draft202012Validator
 
+from api_harness import PATH, SLICE, add_buyer, auth, pi, server
 from delivery_build import BUILD, built_copy, delivery_dir
 from harness import BIN, REPO, DbtProject
 from privacy_insights.export import writer
 from privacy_insights.export.records import record_schema
 
 pytestmark = pytest.mark.e2e
-SLICE = {"start": "2026-10-05", "end": "2026-10-13", "granularity": "day", "cities": "jp-tyo"}
-PATH = "/v1/spots_insights_v1"
-
-
-def pi(project: DbtProject, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "privacy-insights"), *args], cwd=REPO, env=project.env, capture_output=True, text=True
-    )
-
-
-def add_buyer(project: DbtProject, buyer: str, *options: str) -> str:
-    result = pi(project, "buyers", "add", buyer, *options)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["api_key"]
-
-
-@contextmanager
-def server(project: DbtProject):
-    proc = subprocess.Popen(
-        [str(BIN / "privacy-insights"), "serve", "--port", "0", "--poll-seconds", "0.3"],
-        cwd=REPO,
-        env=project.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        ready, _, _ = select.select([proc.stdout], [], [], 120)
-        assert ready, "server did not start within 120 s"
-        line = json.loads(proc.stdout.readline())
-        assert line["listening"].startswith("http://127.0.0.1:") and line["release_id"], line
-        yield line["listening"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +41,8 @@ def api(tmp_path_factory, extension_dir):
         "narrow": add_buyer(project, "narrow", "--granularities", "week", "--max-cities", "1"),
         "gone": add_buyer(project, "gone"),
     }
-    with server(project) as url, httpx.Client(base_url=url, timeout=60) as client:
+    with server(project) as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
         yield project, client, keys
-
-
-def auth(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def api_audit(project: DbtProject) -> list[tuple]:
@@ -119,7 +75,7 @@ def test_health_names_the_served_release_and_docs_are_up(api):
     manifest = json.loads((delivery_dir(project) / "published" / "spots_insights_v1" / "CURRENT").read_text())
     assert health["status"] == "ok" and health["release"]["release_id"] == manifest["release_id"]
     assert health["release"]["last_released_bucket"]["day"] == "2026-10-13T00:00:00Z"
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs").status_code == 200 and client.get("/redoc").status_code == 200
     assert f"{PATH}" in client.get("/openapi.json").json()["paths"]
     assert client.get("/v1/schema").json() == record_schema()
     fields = client.get("/v1/dictionary").json()["fields"]
@@ -127,9 +83,18 @@ def test_health_names_the_served_release_and_docs_are_up(api):
     assert client.get("/v1/dictionary", params={"format": "markdown"}).text.startswith("# Data dictionary")
 
 
+def anonymous_counts(project: DbtProject) -> tuple[int, int]:
+    """Rows and requests of the audit's rows for requests without a valid key (rule api_key)."""
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
+        return con.execute(
+            "select count(*), coalesce(sum(requests), 0) from buyer_exports "
+            "where channel = 'api' and buyer_id is null and rule = 'api_key' and outcome = 'refused'"
+        ).fetchone()
+
+
 def test_without_a_valid_key_every_request_gets_the_same_401(api):
     project, client, keys = api
-    before = len(api_audit(project))
+    rows_before, requests_before = anonymous_counts(project)
     wrong = "pik_" + keys["acme"][4:20] + "_" + "0" * 48  # a real key id, a wrong secret
     unknown = "pik_0123456789abcdef_" + "0" * 48
     answers = [
@@ -141,9 +106,10 @@ def test_without_a_valid_key_every_request_gets_the_same_401(api):
     ]  # no "Bearer"
     assert {r.status_code for r in answers} == {401}
     assert len({r.content for r in answers}) == 1 and answers[0].json()["rule"] == "api_key"
+    assert answers[0].json()["error"] == "refused" and answers[0].json()["field"] == "Authorization"
     assert answers[0].headers["www-authenticate"].startswith("Bearer")
-    rows = api_audit(project)[before:]
-    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [(None, "refused", "api_key", 401)] * 5
+    rows, requests = anonymous_counts(project)
+    assert requests - requests_before == 5 and rows - rows_before <= 1, "counted, in one row per minute"
 
 
 def test_a_revoked_key_fails_on_the_next_request(api):
@@ -281,8 +247,11 @@ def test_the_fingerprint_budget_denies_a_new_slice_but_not_a_repeated_one(api):
 
 
 def test_every_request_is_audited_with_status_and_latency(api):
+    """A buyer's request is a row of its own; requests without a valid key are counted in a row
+    per minute, endpoint, status and rule; /v1/health (no data, no store) is not audited."""
     project, client, keys = api
     before = len(api_audit(project))
+    anonymous_before = anonymous_requests(project)
     statuses = [
         client.get(PATH, params=SLICE, headers=auth(keys["acme"])).status_code,
         client.get(PATH, params={**SLICE, "granularity": "hour"}, headers=auth(keys["acme"])).status_code,
@@ -290,10 +259,23 @@ def test_every_request_is_audited_with_status_and_latency(api):
         client.get("/v1/health").status_code,
         client.get("/v1/no-such-endpoint").status_code,
     ]
-    rows = api_audit(project)[before:]
-    assert [r[3] for r in rows] == statuses == [200, 403, 401, 200, 404]
-    assert [r[1] for r in rows] == ["delivered", "refused", "refused", "delivered", "refused"]
+    assert statuses == [200, 403, 401, 200, 404]
+    rows = [r for r in api_audit(project)[before:] if r[0] == "acme"]
+    assert [(r[1], r[3]) for r in rows] == [("delivered", 200), ("refused", 403)]
     assert rows[0][4] > 0 and all(r[6] is not None and r[6] >= 0 for r in rows)
+    anonymous = anonymous_requests(project)
+    assert anonymous[(f"GET {PATH}", 401)] - anonymous_before.get((f"GET {PATH}", 401), 0) == 1
+    assert anonymous[("GET (no such path)", 404)] - anonymous_before.get(("GET (no such path)", 404), 0) == 1
+    assert not [k for k in anonymous if "health" in k[0]]
+
+
+def anonymous_requests(project: DbtProject) -> dict[tuple[str, int], int]:
+    with sqlite3.connect(delivery_dir(project) / "delivery.sqlite") as con:
+        rows = con.execute(
+            "select endpoint, http_status, sum(requests) from buyer_exports "
+            "where channel = 'api' and buyer_id is null group by 1, 2"
+        ).fetchall()
+    return {(e, s): n for e, s, n in rows}
 
 
 def test_requests_succeed_during_a_dbt_build_and_a_released_cell_never_changes(api):

@@ -218,3 +218,49 @@ def test_a_new_record_field_is_one_edit_of_the_json_schema():
     arrow = w._arrow_fields(list(fields.values()), 0)
     metrics = next(f for f in arrow if f.name == "metrics")
     assert str(metrics.type.field("unique_participants_noise_scale").type) == "double"
+
+
+def test_concurrent_requests_of_one_key_are_counted_exactly(store):
+    """Issue 27 point 3 on both backends: 50 threads (each its own connection, as the server's
+    worker threads and other server processes have) answer requests of one key limited to 5 per
+    minute, every one refused by the policy: the rate check and the audit row it counts land in
+    one transaction that names the buyer, so exactly 5 are answered and 45 throttled."""
+    from concurrent.futures import ThreadPoolExecutor
+    from time import perf_counter
+    from types import SimpleNamespace
+
+    from harness import REPO
+    from privacy_insights.api.delivery import Context, SliceQuery, answer_slice
+    from privacy_insights.export.policy import Enumerations
+
+    key, _ = keys.add_buyer(store, POLICY, "burst", requests_per_minute=5, now=NOW)
+    principal = keys.authenticate(store, f"Bearer {key}")
+    context = Context(store, POLICY, Enumerations.from_seeds(REPO / "seeds"), SimpleNamespace(release=None))
+    query = SliceQuery("2026-10-05", "2026-10-06", "day", ("xx-atlantis",))
+
+    def one(_: int) -> int:
+        try:
+            return answer_slice(context, principal, query, {}, "GET /v1/spots_insights_v1", NOW, perf_counter()).status
+        finally:
+            store.close()  # this thread's connection
+
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(one, range(50)))
+    assert sorted(statuses) == [400] * 5 + [429] * 45
+    outcomes = store.query(f"select outcome, count(*) from {store.table(AUDIT_TABLE)} group by outcome")
+    assert dict(outcomes) == {"refused": 5, "throttled": 45}
+
+
+def test_a_store_from_before_the_requests_column_is_read_and_migrated(store):
+    """The audit's `requests` column (issue 27: requests without a valid key counted per row):
+    dbt reads a store no new code has opened yet as 1 per row, and opening it adds the column."""
+    audit.insert(store, entry("acme", NOW))
+    store.execute(f"alter table {store.table(AUDIT_TABLE)} drop column requests")  # as an older version left it
+    assert audit_table_for_dbt(store.kind).column("requests").to_pylist() == [1]
+    store.close()
+    reopened = Store(store.kind, store.schema)
+    audit_id = audit.insert(reopened, entry(None, NOW, outcome="refused"))
+    assert audit.add_request(reopened, audit_id, 3.0) and audit.add_request(reopened, audit_id, 1.0)
+    rows = reopened.query(f"select requests, latency_ms from {reopened.table(AUDIT_TABLE)} order by requests")
+    assert rows == [(1, 1.5), (3, 3.0)]
+    reopened.close()

@@ -15,6 +15,20 @@ from pathlib import Path
 from privacy_insights import targets
 
 
+def _request_day(name: str):
+    """argparse type of a request day: export/policy.py's parse_day, the API's rule too."""
+
+    def parse(text: str):
+        from privacy_insights.export.policy import ExportRefused, parse_day
+
+        try:
+            return parse_day(name, text)
+        except ExportRefused as refusal:
+            raise argparse.ArgumentTypeError(f"{refusal.message} [rule {refusal.rule}]") from None
+
+    return parse
+
+
 def _utc_date(text: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -148,8 +162,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     policy = load_policy(root / "export_policy.yml")
     request = ExportRequest(
         buyer_id=args.buyer_id,
-        start=args.start.date(),
-        end=args.end.date(),
+        start=args.start,
+        end=args.end,
         granularity=args.granularity,
         cities=tuple(args.cities),
         fmt=args.format,
@@ -236,7 +250,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from privacy_insights.api.server import serve
 
-    return serve(args.target, args.port, args.poll_seconds)
+    return serve(args.target, args.port, args.poll_seconds, args.header_timeout, args.keep_alive, args.max_connections)
 
 
 def _cmd_buyers(args: argparse.Namespace) -> int:
@@ -485,8 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="deliver a slice of spots_insights_v1 to a buyer (validated, audited)", parents=[target]
     )
     export.add_argument("--buyer-id", required=True)
-    export.add_argument("--start", type=_utc_date, required=True, help="first bucket day, YYYY-MM-DD")
-    export.add_argument("--end", type=_utc_date, required=True, help="last bucket day, YYYY-MM-DD (inclusive)")
+    export.add_argument("--start", type=_request_day("start"), required=True, help="first bucket day, YYYY-MM-DD")
+    export.add_argument(
+        "--end", type=_request_day("end"), required=True, help="last bucket day, YYYY-MM-DD (inclusive)"
+    )
     export.add_argument("--granularity", choices=["hour", "day", "week"], default="day")
     export.add_argument("--cities", nargs="+", required=True, help="city codes (seeds/city_definitions.csv)")
     export.add_argument("--categories", nargs="*")
@@ -523,6 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1 (0: any free port)")
     serve.add_argument(
         "--poll-seconds", type=float, default=1.0, help="how often to look for a newly published release"
+    )
+    serve.add_argument("--header-timeout", type=float, default=10.0, help="seconds a request's headers may take")
+    serve.add_argument("--keep-alive", type=int, default=5, help="seconds an idle keep-alive connection stays open")
+    serve.add_argument(
+        "--max-connections", type=int, default=256, help="open connections (or requests in flight) before 503"
     )
     serve.set_defaults(func=_cmd_serve)
 

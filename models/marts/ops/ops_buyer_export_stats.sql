@@ -16,7 +16,7 @@ select
     cast(outcome as varchar) as outcome,
     -- `rule` is the audit's own column name (stg_audit__buyer_requests)
     cast(coalesce(rule, 'none') as varchar) as rule,  -- noqa: RF04
-    cast(count(*) as bigint) as requests,
+    cast(sum(requests) as bigint) as requests,  -- a row of requests without a valid key counts several
     cast(coalesce(sum(case when outcome = 'delivered' then row_count end), 0) as bigint) as rows_delivered,
     cast(max(latency_ms) as double) as max_latency_ms
 from requests

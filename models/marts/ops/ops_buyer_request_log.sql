@@ -23,6 +23,7 @@ select
     row_count,
     file_format,
     latency_ms,
+    requests,
     slice_granularity,
     slice_start,
     slice_end,

@@ -92,9 +92,11 @@ class Release:
         return out
 
     def body(self, request: ExportRequest) -> tuple[bytes, int]:
-        """The response body of a slice and its record count; a slice asked before (same
-        normalised slice and format) is answered from a bounded cache of this release."""
-        key = (request.fingerprint(), request.fmt)
+        """The response body of a slice and its record count; a slice the same buyer asked
+        before (same normalised slice and format) is answered from a bounded cache of this
+        release. The cache is per buyer: a slice another buyer asked is no faster, so the
+        answer's timing tells no buyer what others query."""
+        key = (request.buyer_id, request.fingerprint(), request.fmt)
         cached = self.bodies.get(key)
         if cached is None:
             cells = self.select(request)
@@ -139,17 +141,24 @@ def encode(cells: list[Cell], fmt: str) -> bytes:
     return writer.encode([c.record for c in cells], fmt)
 
 
+NO_RELEASE = "no release has been published yet"
+LOAD_FAILED = "the published release could not be loaded; the server log has the details"
+OTHER_TARGET = "the published snapshot was refused: it belongs to another target; the server log has the details"
+
+
 class ReleaseHolder:
     """The release being served; a background thread loads a newly published one, and requests
     keep using the previous one until it is ready. Only snapshots published from ``target``
     (its own folder, its manifest naming it) are served: one of another target is refused and
-    logged, and the previous release stays."""
+    logged, and the previous release stays. ``error`` is what went wrong, for the server log
+    (paths, parser errors); ``problem`` the generic text clients may see."""
 
     def __init__(self, target: str, poll_seconds: float = 1.0):
         self.target = target
         self.poll_seconds = poll_seconds
         self.release: Release | None = None
         self.error: str | None = None
+        self.problem: str | None = None
         self._stop = threading.Event()
         self.refresh()
         self._thread = threading.Thread(target=self._poll, name="release-reloader", daemon=True)
@@ -160,10 +169,11 @@ class ReleaseHolder:
             manifest = current_manifest(self.target)
             if manifest is None:
                 self.error = (
-                    f"no release of target {self.target} has been published yet: run "
+                    f"{NO_RELEASE} for target {self.target}: run "
                     f"`privacy-insights publish --target {self.target}` after `dbt build`"
                     + legacy_published_hint(self.target)
                 )
+                self.problem = NO_RELEASE
                 return
             if self.release is not None and self.release.manifest["release_id"] == manifest["release_id"]:
                 return
@@ -175,7 +185,7 @@ class ReleaseHolder:
                 )
                 if refused != self.error:  # logged once, not on every poll
                     log.error(refused)
-                self.error = refused
+                self.error, self.problem = refused, OTHER_TARGET
                 return
             self.release = Release(manifest, *load_snapshot(self.target, manifest))
             # the release's millions of long-lived objects leave the collector's generations:
@@ -184,11 +194,13 @@ class ReleaseHolder:
             gc.unfreeze()
             gc.collect()
             gc.freeze()
-            self.error = None
+            self.error = self.problem = None
             log.warning("serving release %s (%s rows)", manifest["release_id"], manifest["rows"])
-        except Exception as exc:  # keep serving the previous release; health says what is wrong
-            self.error = f"could not load the published release: {exc}"
-            log.error(self.error)
+        except Exception as exc:  # keep serving the previous release; health says something is wrong
+            error = f"could not load the published release: {exc}"
+            if error != self.error:  # once per problem, not once per poll
+                log.error(error)
+            self.error, self.problem = error, LOAD_FAILED
 
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_seconds):

@@ -4,7 +4,11 @@ One row per request and outcome, in the delivery store (``buyer_exports``, see s
 who (buyer, key id), when, which slice (and its fingerprint), how many rows, what was
 delivered (format, file, SHA-256), the outcome (``delivered``, ``refused``, ``throttled``,
 ``failed``, ``interrupted``), the rule and reason, and for the API the HTTP status and
-latency. Rows are only inserted, and deleted by the documented 12-month retention.
+latency. Rows are only inserted, and deleted by the documented 12-month retention; the one
+update is ``add_request``, which counts API requests without a valid key in the row of their
+minute (api/throttle.py), so a flood of bad keys does not grow the audit. What a caller
+supplied (buyer id when it is not a valid slug, endpoint, slice, reason) passes through
+``redact`` first: no key or token is ever stored.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from privacy_insights.export.policy import BUYER_ID_PATTERN
+from privacy_insights.export.redact import redact
 from privacy_insights.export.store import AUDIT_COLUMNS, AUDIT_TABLE, OUTCOMES, Store
 
 MAX_TEXT = 512  # an audited value a caller supplied (a 250-character buyer id) is kept, cut at this length
@@ -42,7 +48,12 @@ class AuditEntry:
 
 
 def _cut(text: str | None) -> str | None:
-    return None if text is None else text[:MAX_TEXT]
+    """A caller-supplied value as audited: no credential (export/redact.py), at most MAX_TEXT characters."""
+    return None if text is None else redact(text)[:MAX_TEXT]
+
+
+def _buyer(buyer_id: str | None) -> str | None:
+    return buyer_id if buyer_id is None or BUYER_ID_PATTERN.fullmatch(buyer_id) else _cut(buyer_id)
 
 
 def insert(store: Store, entry: AuditEntry) -> str:
@@ -55,7 +66,7 @@ def insert(store: Store, entry: AuditEntry) -> str:
     values = {
         "audit_id": audit_id,
         "channel": entry.channel,
-        "buyer_id": _cut(entry.buyer_id),
+        "buyer_id": _buyer(entry.buyer_id),
         "key_id": entry.key_id,
         "requested_at": store.ts(entry.requested_at),
         "endpoint": _cut(entry.endpoint),
@@ -71,6 +82,7 @@ def insert(store: Store, entry: AuditEntry) -> str:
         "reason": _cut(entry.reason),
         "http_status": entry.http_status,
         "latency_ms": entry.latency_ms,
+        "requests": 1,
     }
     names = [name for name, _ in AUDIT_COLUMNS]
     with store.transaction():
@@ -89,6 +101,20 @@ def insert(store: Store, entry: AuditEntry) -> str:
 
 
 append = insert
+
+
+def add_request(store: Store, audit_id: str, latency_ms: float | None) -> bool:
+    """Count one more request in an existing row (the API's requests without a valid key,
+    aggregated per minute); False when the row is gone (purged)."""
+    table = store.table(AUDIT_TABLE)
+    with store.transaction():
+        store.execute(
+            f"update {table} set requests = requests + 1, latency_ms = max(latency_ms, ?) where audit_id = ?"
+            if store.kind == "sqlite"
+            else f"update {table} set requests = requests + 1, latency_ms = greatest(latency_ms, ?) where audit_id = ?",
+            [latency_ms, audit_id],
+        )
+        return bool(store.query(f"select 1 from {table} where audit_id = ?", [audit_id]))
 
 
 def purge(store: Store, before: datetime, keep: tuple[str, ...] = ()) -> int:

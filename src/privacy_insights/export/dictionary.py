@@ -1,10 +1,16 @@
 """The buyer's data dictionary of spots_insights_v1, generated from the record JSON Schema
 (fields, types, allowed values, buyer-facing descriptions) and the dbt model YAML (how each
 warehouse column is computed). Shipped beside every export file and served by the API.
+
+The YAML descriptions are written once as ``{% docs %}`` blocks and referenced with
+``{{ doc('name') }}``; they are rendered here the way ``dbt docs`` does, from the blocks in the
+project's ``.md`` files, so the dictionary holds text, never a template (a reference to a
+block that does not exist, or any other template, is an error, not shipped).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,15 +29,45 @@ _JSON_TYPE = {
 }
 
 
+DOCS_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.S)
+DOC_CALL = re.compile(r"""{{-?\s*doc\(\s*['"](\w+)['"]\s*(?:,\s*['"](\w+)['"]\s*)?\)\s*-?}}""")
+
+
+@lru_cache(maxsize=4)
+def doc_blocks(project_root: Path) -> dict[str, str]:
+    """Every ``{% docs name %}`` block of the project's models folder (dbt's docs paths)."""
+    blocks: dict[str, str] = {}
+    for path in sorted((project_root / "models").rglob("*.md")):
+        for name, text in DOCS_BLOCK.findall(path.read_text()):
+            blocks[name] = text.strip()
+    return blocks
+
+
+def render(text: str, blocks: dict[str, str]) -> str:
+    """A YAML description with its ``{{ doc('name') }}`` references replaced by the blocks."""
+
+    def block(match: re.Match) -> str:
+        name = match.group(2) or match.group(1)  # doc('name') or doc('package', 'name')
+        if name not in blocks:
+            raise ValueError(f"data dictionary: {{{{ doc('{name}') }}}} names no docs block under models/")
+        return blocks[name]
+
+    rendered = DOC_CALL.sub(block, text)
+    if "{{" in rendered or "{%" in rendered:
+        raise ValueError(f"data dictionary: a description holds a template the dictionary cannot render: {text!r}")
+    return " ".join(rendered.split())
+
+
 @lru_cache(maxsize=4)
 def _model_columns(project_root: Path) -> tuple[str, dict[str, str]]:
     path = project_root / MODEL_YAML
     if not path.exists():
         return "", {}
+    blocks = doc_blocks(project_root)
     for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
         if model.get("name") == DATASET:
-            columns = {c["name"]: " ".join(str(c.get("description", "")).split()) for c in model.get("columns", [])}
-            return " ".join(str(model.get("description", "")).split()), columns
+            columns = {c["name"]: render(str(c.get("description", "")), blocks) for c in model.get("columns", [])}
+            return render(str(model.get("description", "")), blocks), columns
     return "", {}
 
 

@@ -26,6 +26,11 @@ GRANULARITIES = ("hour", "day", "week")
 # ids too long for a file name are refused everywhere a buyer id enters.
 BUYER_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 BUYER_ID_RULE = "lower-case ASCII slug: a-z, 0-9, '-' or '_', starting with a letter or digit, at most 63 characters"
+# Request days (start, end; API and file exports alike): YYYY-MM-DD in ASCII digits, a real calendar
+# day within these bounds (far beyond any release; the bounds keep "the day after end" representable).
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+DAY_RULE = f"a UTC day as YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}"
 
 
 class ExportRefused(ValueError):
@@ -49,6 +54,22 @@ def check_buyer_id(buyer_id: str) -> str:
     return buyer_id
 
 
+def parse_day(name: str, text: str | None) -> date:
+    """A request day (``start``, ``end``) from text, for the API and the export command alike;
+    ExportRefused (rule ``date_format``, naming the field) for anything but a YYYY-MM-DD day
+    in range (ISO week dates such as 2026-W40-1, ordinal dates, other digits, 9999-12-31)."""
+    if not text:
+        raise ExportRefused("date_format", name, f"required, {DAY_RULE}")
+    shown = text if len(text) <= 40 else f"{text[:40]}..."
+    try:
+        day = date.fromisoformat(text) if DAY_PATTERN.fullmatch(text) else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise ExportRefused("date_format", name, f"expected {DAY_RULE}, got {shown!r}")
+    return day
+
+
 @dataclass(frozen=True)
 class ExportPolicy:
     max_days_per_request: int = 90
@@ -61,6 +82,8 @@ class ExportPolicy:
     api_rows_per_day: int = 500_000
     fingerprint_window_hours: int = 24
     max_distinct_fingerprints_per_window: int = 100
+    # API answers 401 (no valid key) per client address and minute; past it, 429 for that address
+    api_unauthenticated_per_minute: int = 30
 
     def __post_init__(self) -> None:
         for name in (
@@ -71,6 +94,7 @@ class ExportPolicy:
             "api_rows_per_day",
             "fingerprint_window_hours",
             "max_distinct_fingerprints_per_window",
+            "api_unauthenticated_per_minute",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -5,10 +5,11 @@ server reading the warehouse would fail (or make the build fail) while a build r
 ``privacy-insights publish`` runs after a green ``dbt build`` (``dbt build && privacy-insights
 publish``): it reads ``outside_buyer.spots_insights_v1`` once, validates every record (JSON
 Schema + deny-list), and writes ``<delivery root>/<target>/published/spots_insights_v1/<release
-id>.parquet`` plus its manifest. The release id is the SHA-256 of the records, so a rebuild that
-changed nothing publishes nothing new. ``CURRENT`` (replaced atomically) names the snapshot to
-serve; the server of the same target reloads it when it changes, never touching the warehouse.
-Released cells are frozen, so their records, and so the API's bytes, are identical across rebuilds.
+id>.parquet`` plus its manifest. The release id is the first 32 hexadecimal digits (128 bits)
+of the SHA-256 of the records, so a rebuild that changed nothing publishes nothing new.
+``CURRENT`` (replaced atomically) names the snapshot to serve; the server of the same target
+reloads it when it changes, never touching the warehouse. Released cells are frozen, so their
+records, and so the API's bytes, are identical across rebuilds.
 
 Each target publishes into its own folder, and a manifest names the target it was published
 from (``source_target``) and the budget ledger its releases were charged to (``ledger``): a

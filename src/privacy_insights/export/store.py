@@ -48,6 +48,9 @@ AUDIT_COLUMNS = [
     ("reason", "text"),
     ("http_status", "integer"),
     ("latency_ms", "double precision"),
+    # how many requests the row stands for: 1, except the API's requests without a valid key,
+    # counted in one row per minute, endpoint, status and rule (audit.count_anonymous)
+    ("requests", "bigint not null default 1"),
 ]
 OUTCOMES = ("delivered", "refused", "throttled", "failed", "interrupted")
 
@@ -92,10 +95,13 @@ class StoreUnavailable(RuntimeError):
 class Store:
     """One store, usable from many threads (a connection per thread)."""
 
-    def __init__(self, kind: str, schema: str = "audit"):
+    def __init__(self, kind: str, schema: str = "audit", wait_seconds: float = 30.0):
         if kind not in ("sqlite", "postgres"):
             raise ValueError(f"store kind: must be sqlite or postgres, got {kind!r}")
         self.kind = kind
+        # how long a statement waits for a lock another connection holds before StoreUnavailable
+        # (the API server bounds it to seconds, then answers 503 with Retry-After)
+        self.wait_seconds = wait_seconds
         self.schema = schema
         self.prefix = f"{schema}." if kind == "postgres" else ""
         self._local = threading.local()
@@ -110,7 +116,9 @@ class Store:
                 raise StoreUnavailable(legacy_store_error())
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                con = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+                con = sqlite3.connect(
+                    str(path), timeout=self.wait_seconds, isolation_level=None, check_same_thread=False
+                )
                 con.execute("pragma journal_mode=wal")
                 con.execute("pragma synchronous=normal")
             except (OSError, sqlite3.Error) as exc:
@@ -119,7 +127,13 @@ class Store:
         import psycopg
 
         try:
-            return psycopg.connect(targets.postgres_dsn(), autocommit=True, connect_timeout=10)
+            wait_ms = max(1, round(self.wait_seconds * 1000))
+            return psycopg.connect(
+                targets.postgres_dsn(),
+                autocommit=True,
+                connect_timeout=max(2, min(10, round(self.wait_seconds))),
+                options=f"-c lock_timeout={wait_ms} -c statement_timeout={max(wait_ms, 5000)}",
+            )
         except psycopg.Error as exc:
             raise StoreUnavailable(f"delivery store (PostgreSQL schema {self.schema}): {exc}") from exc
 
@@ -130,7 +144,10 @@ class Store:
         if not self._ready:
             with self._ready_lock:
                 if not self._ready:
-                    self._create(con)
+                    try:
+                        self._create(con)
+                    except (sqlite3.Error, _pg_error()) as exc:
+                        raise StoreUnavailable(f"delivery store: {exc}") from exc
                     self._ready = True
         return con
 
@@ -140,6 +157,8 @@ class Store:
         counted = self._exists(con, "api_rows_per_day")
         for ddl in _DDL:
             con.execute(ddl.replace("{s}", self.prefix).replace("timestamptz", self._ts_type))
+        if "requests" not in self._columns(con, AUDIT_TABLE):  # a store from before the column
+            con.execute(f"alter table {self.prefix}{AUDIT_TABLE} add column requests bigint not null default 1")
         if not counted:  # a store from before the counter: count what its audit delivered
             con.execute(_BACKFILL_ROWS_PER_DAY.replace("{s}", self.prefix).replace("{day}", _DAY[self.kind]))
         self._add_new_columns(con)
@@ -181,6 +200,15 @@ class Store:
             return bool(con.execute("select 1 from sqlite_master where name = ?", (table,)).fetchall())
         return con.execute("select to_regclass(%s)", (f"{self.prefix}{table}",)).fetchone()[0] is not None
 
+    def _columns(self, con, table: str) -> set[str]:
+        if self.kind == "sqlite":
+            return {row[1] for row in con.execute(f"pragma table_info({table})").fetchall()}
+        rows = con.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (self.schema, table),
+        ).fetchall()
+        return {row[0] for row in rows}
+
     @property
     def _ts_type(self) -> str:
         return "text" if self.kind == "sqlite" else "timestamptz"
@@ -220,23 +248,41 @@ class Store:
         return value.astimezone(UTC).strftime("%Y-%m-%d")
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, lock: str | None = None) -> Iterator[None]:
         """Statements that must land together (SQLite: one writer at a time). Inside another
-        transaction of this thread's connection, the statements join it."""
+        transaction of this thread's connection, the statements join it. ``lock`` (e.g. a buyer)
+        also serializes, across connections and processes, the transactions that name it: on
+        SQLite every write transaction already is (``begin immediate``), on PostgreSQL a
+        transaction-level advisory lock is taken first; so a check and the row it counts land
+        together (the API's exact quotas)."""
         con = self._con()
         if self._in_transaction(con):
             yield
         elif self.kind == "sqlite":
-            con.execute("begin immediate")
+            try:
+                con.execute("begin immediate")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"delivery store: {exc}") from exc
             try:
                 yield
             except BaseException:
                 con.execute("rollback")
                 raise
-            con.execute("commit")
+            try:
+                con.execute("commit")
+            except sqlite3.Error as exc:
+                con.execute("rollback")
+                raise StoreUnavailable(f"delivery store: {exc}") from exc
         else:
-            with con.transaction():
-                yield
+            import psycopg
+
+            try:
+                with con.transaction():
+                    if lock is not None:
+                        con.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock,))
+                    yield
+            except psycopg.Error as exc:
+                raise StoreUnavailable(f"delivery store: {exc}") from exc
 
     def _in_transaction(self, con) -> bool:
         if self.kind == "sqlite":
@@ -321,6 +367,7 @@ def audit_table_for_dbt(kind: str, audit_schema: str = "audit"):
             ("file_format", pa.string()),
             ("file_name", pa.string()),
             ("latency_ms", pa.float64()),
+            ("requests", pa.int64()),
             ("slice_granularity", pa.string()),
             ("slice_start", pa.date32()),
             ("slice_end", pa.date32()),
@@ -329,14 +376,13 @@ def audit_table_for_dbt(kind: str, audit_schema: str = "audit"):
     )
     names, rows = read_only_rows(
         kind,
-        "select audit_id, channel, buyer_id, key_id, requested_at, endpoint, outcome, "
-        "http_status, rule, reason, fingerprint, row_count, file_format, file_name, "
-        "latency_ms, slice from {s}" + AUDIT_TABLE,
+        "select * from {s}" + AUDIT_TABLE,  # by name: a store no new code has opened yet lacks `requests`
         audit_schema,
     )
     out: dict[str, list] = {f.name: [] for f in columns}
     for row in rows:
         values = dict(zip(names, row, strict=True))
+        values["requests"] = values.get("requests") or 1
         at = values["requested_at"]
         values["requested_at"] = (
             at if isinstance(at, datetime) else datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

@@ -171,10 +171,17 @@ def error_bar_cells(insights: pd.DataFrame, granularity: str, bucket: pd.Timesta
 
 def exports_by_day(log: pd.DataFrame) -> pd.DataFrame:
     """Requests per UTC day (rows) and outcome (columns)."""
-    table = pd.crosstab(pd.to_datetime(log["request_day"]), log["outcome"])
+    weights = log["requests"].fillna(1) if "requests" in log else pd.Series(1, index=log.index)
+    table = pd.crosstab(pd.to_datetime(log["request_day"]), log["outcome"], values=weights, aggfunc="sum")
+    table = table.fillna(0).astype(int)
     table.index.name = "request_day"
     table.columns.name = None
     return table.sort_index()
+
+
+def _requests(rows: pd.DataFrame) -> int:
+    """Requests the audit rows stand for (a row of API requests without a valid key counts several)."""
+    return int(rows["requests"].fillna(1).sum()) if "requests" in rows else len(rows)
 
 
 def exports_by_buyer(log: pd.DataFrame) -> pd.DataFrame:
@@ -184,13 +191,14 @@ def exports_by_buyer(log: pd.DataFrame) -> pd.DataFrame:
     for (buyer, channel), group in log.groupby(["buyer_id", "channel"], sort=True):
         delivered = group[group["outcome"] == "delivered"]
         refused = group[group["outcome"] != "delivered"]
-        rules = refused["rule"].fillna(refused["outcome"]).value_counts().sort_index()
+        weights = refused["requests"].fillna(1) if "requests" in refused else pd.Series(1, index=refused.index)
+        rules = weights.groupby(refused["rule"].fillna(refused["outcome"])).sum().astype(int).sort_index()
         rows.append(
             {
                 "buyer_id": buyer,
                 "channel": channel,
-                "requests": len(group),
-                "delivered": len(delivered),
+                "requests": _requests(group),
+                "delivered": _requests(delivered),
                 "rows_delivered": int(delivered["row_count"].fillna(0).sum()),
                 "not_delivered_by_rule": ", ".join(f"{rule} {n}" for rule, n in rules.items()) or "—",
             }
