@@ -76,7 +76,7 @@ def test_privilege_suite_passes_on_a_fresh_install_of_every_part(installed):
     assert all(run.returncode == 0 for run in runs)
     result = pg_privileges.run(database)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "All tests successful." in result.stdout and "Tests=17" in result.stdout, result.stdout
+    assert "All tests successful." in result.stdout and "Tests=18" in result.stdout, result.stdout
 
 
 # One change each, as a careless migration would make it, the suite's tests it must fail, and
@@ -127,6 +127,20 @@ MUTATIONS = {
         ["grant select on public.attribution_events to privacy_insights_bi"],
         ["reaches exactly"],
         ["revoke select on public.attribution_events from privacy_insights_bi"],
+    ),
+    "a table the tenant BI logins read without their restrictive policy": (
+        [
+            "create schema attribution",
+            "grant usage on schema attribution to privacy_insights_bi_tenant",
+            "create table attribution.t (tenant_id uuid)",
+            "alter table attribution.t enable row level security",
+            "alter table attribution.t force row level security",
+            "create policy tenant_isolation_policy on attribution.t using (tenant_id = "
+            "nullif(current_setting('app.current_tenant_id', true), '')::uuid)",
+            "grant select on attribution.t to privacy_insights_bi_tenant",
+        ],  # fmt: skip
+        ["a role with a restrictive policy"],
+        ["drop schema attribution cascade"],
     ),
     "a table outside the installed schemas readable by anon": (
         [
