@@ -306,9 +306,10 @@ def test_a_tenant_login_reads_its_tenant_and_nothing_else(built: DbtProject):
         assert added.returncode == 0, added.stderr
         assert password not in added.stdout + added.stderr, "a password from the environment is never printed"
         result = json.loads(added.stdout)
-        assert (result["login"], result["tenant_id"], result["password_from"]) == (
+        assert (result["login"], result["tenant_id"], result["tenant_preset"], result["password_from"]) == (
             login,
             tenant,
+            True,  # added by a superuser here; test_postgres_privileges adds one as a CREATEROLE owner
             bi_tenants.PASSWORD_ENV,
         )
         listed = json.loads(bi_tenant(built, "list").stdout)
@@ -327,18 +328,20 @@ def test_a_tenant_login_reads_its_tenant_and_nothing_else(built: DbtProject):
                 for table in marts:
                     seen = dict(bi.execute(text(f"select tenant_id::text, count(*) from {table} group by 1")).all())
                     assert seen == {tenant: counts[table][tenant]}, f"{table}: {seen}"
-                # Setting another tenant, or none, never widens what it reads.
+                # Setting another tenant, or none, changes nothing: its tenant's rows, and only them.
                 for setting in (other, ""):
                     bi.execute(text("select set_config('app.current_tenant_id', :t, false)"), {"t": setting})
                     for table in marts:
-                        assert bi.execute(text(f"select count(*) from {table}")).scalar() == 0, (table, setting)
+                        seen = dict(bi.execute(text(f"select tenant_id::text, count(*) from {table} group by 1")).all())
+                        assert seen == {tenant: counts[table][tenant]}, (table, setting, seen)
+                # The group itself is mapped to no tenant: nothing, even with a tenant set.
                 bi.execute(text("set role privacy_insights_bi_tenant"))
                 bi.execute(text("select set_config('app.current_tenant_id', :t, false)"), {"t": other})
                 for table in marts:
                     assert bi.execute(text(f"select count(*) from {table}")).scalar() == 0, f"{table} as the group"
                 bi.execute(text("reset role"))
                 bi.execute(text("reset app.current_tenant_id"))  # back to the preset tenant
-                assert bi.execute(text(f"select count(*) from {marts[0]}")).scalar() == counts[marts[0]][tenant]
+                assert bi.execute(text("show app.current_tenant_id")).scalar() == tenant
                 # its own row of the map only; no other table of the warehouse
                 assert bi.execute(text("select login, tenant_id::text from public.bi_tenant_logins")).all() == [
                     (login, tenant)
@@ -347,6 +350,19 @@ def test_a_tenant_login_reads_its_tenant_and_nothing_else(built: DbtProject):
             for table in {*public_marts(built), *reference_tables(built)} - set(marts):
                 with engine.connect() as bi, pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied"):
                     bi.execute(text(f"select 1 from {table} limit 1"))
+        finally:
+            engine.dispose()
+
+        # Without the preset (what a non-superuser gets on PostgreSQL 15) it reads the same rows.
+        with postgres_admin(built.pg_database) as admin:
+            admin.execute(f'alter role "{login}" in database "{built.pg_database}" reset app.current_tenant_id')
+        engine = bi_engine(built, login, password)
+        try:
+            with engine.connect() as bi:
+                assert bi.execute(text("select current_setting('app.current_tenant_id', true)")).scalar() in (None, "")
+                for table in marts:
+                    seen = dict(bi.execute(text(f"select tenant_id::text, count(*) from {table} group by 1")).all())
+                    assert seen == {tenant: counts[table][tenant]}, f"{table} without the preset: {seen}"
         finally:
             engine.dispose()
 

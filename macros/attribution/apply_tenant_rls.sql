@@ -1,13 +1,13 @@
 {#-
     Post-hook for tenant-scoped marts: on PostgreSQL, a model whose config has
-    `meta: {rls: <tenant column>}` gets row-level security, forced, with two policies:
+    `meta: {rls: <tenant column>}` gets row-level security, forced:
       - `tenant_isolation_policy` (permissive, every role): the landing zone's policy on
         app.current_tenant_id; no tenant set, no rows;
-      - `bi_tenant_login_policy` (restrictive, the group of the per-tenant BI logins, when
-        `privacy-insights postgres install bi` has created it): a tenant login sees only the
-        tenant that public.bi_tenant_logins maps it to, whatever it sets
-        app.current_tenant_id to (docs/bi.md). Its login has that tenant preset, so the
-        first policy lets its rows through; setting another tenant shows nothing.
+      - for the group of the per-tenant BI logins, when `privacy-insights postgres install bi`
+        has created it (docs/bi.md): `bi_tenant_login_rows` (permissive) shows a login the rows
+        of the tenant public.bi_tenant_logins maps current_user to, with or without the
+        setting, and `bi_tenant_login_policy` (restrictive) shows it nothing else. So a tenant
+        login reads exactly its tenant's rows, whatever it sets app.current_tenant_id to.
     On a build of the production schemas (`grants_to_client_roles()`), SELECT for the
     application role and for the tenant logins' group when they exist; a pg_dev or ci build
     grants them nothing. dbt rebuilds the table on every run, so the hook runs every time. On
@@ -27,10 +27,14 @@ alter table {{ relation }} force row level security;
 drop policy if exists tenant_isolation_policy on {{ relation }};
 create policy tenant_isolation_policy on {{ relation }}
     using ({{ column }}::uuid = nullif(current_setting('app.current_tenant_id', true), '')::uuid);
+drop policy if exists bi_tenant_login_rows on {{ relation }};
 drop policy if exists bi_tenant_login_policy on {{ relation }};
 do $tenant$ begin
     if exists (select 1 from pg_roles where rolname = '{{ tenant_role }}')
         and to_regclass('public.bi_tenant_logins') is not null then
+        create policy bi_tenant_login_rows on {{ relation }} for select to {{ tenant_role }}
+            using ({{ column }}::uuid = (select l.tenant_id from public.bi_tenant_logins as l
+                                         where l.login = current_user));
         create policy bi_tenant_login_policy on {{ relation }} as restrictive to {{ tenant_role }}
             using ({{ column }}::uuid = (select l.tenant_id from public.bi_tenant_logins as l
                                          where l.login = current_user));
@@ -64,21 +68,7 @@ end $grant$;
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- for schema in schemas -%}
-            {%- set statement -%}
-do $grant$
-declare
-    v_role text;
-begin
-    if exists (select 1 from pg_namespace where nspname = '{{ schema }}') then
-        for v_role in select rolname from pg_roles
-                      where rolname in ('attribution_app', '{{ privacy_insights.bi_tenant_role() }}') loop
-            execute format('grant usage on schema %I to %I', '{{ schema }}', v_role);
-        end loop;
-    end if;
-end $grant$;
-            {%- endset -%}
-            {%- do run_query("call postgres_execute('" ~ target.database ~ "', '" ~ (statement | replace("'", "''")) ~ "')") -%}
-        {%- endfor -%}
+        {%- do privacy_insights.on_schemas_for_roles(
+            schemas, ['attribution_app', privacy_insights.bi_tenant_role()], ['grant usage on schema %I to %I']) -%}
     {%- endif -%}
 {%- endmacro %}

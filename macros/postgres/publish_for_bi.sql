@@ -147,17 +147,7 @@ end $key$;
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- for schema in schemas -%}
-            {%- set statement -%}
-do $grant$ begin
-    if exists (select 1 from pg_roles where rolname = '{{ bi_role() }}')
-        and exists (select 1 from pg_namespace where nspname = '{{ schema }}') then
-        grant usage on schema {{ adapter.quote(schema) }} to {{ bi_role() }};
-    end if;
-end $grant$;
-            {%- endset -%}
-            {%- do run_query("call postgres_execute('" ~ target.database ~ "', '" ~ (statement | replace("'", "''")) ~ "')") -%}
-        {%- endfor -%}
+        {%- do on_schemas_for_roles(schemas, [bi_role()], ['grant usage on schema %I to %I']) -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -174,21 +164,7 @@ end $grant$;
             {%- do schemas.append(node.schema) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- for schema in schemas -%}
-        {%- set statement -%}
-do $revoke$
-declare
-    v_role text;
-begin
-    if exists (select 1 from pg_namespace where nspname = '{{ schema }}') then
-        for v_role in select rolname from pg_roles
-                      where rolname in ('{{ client_roles() | join("', '") }}') loop
-            execute format('revoke all on all tables in schema %I from %I', '{{ schema }}', v_role);
-            execute format('revoke all on schema %I from %I', '{{ schema }}', v_role);
-        end loop;
-    end if;
-end $revoke$;
-        {%- endset -%}
-        {%- do run_query("call postgres_execute('" ~ target.database ~ "', '" ~ (statement | replace("'", "''")) ~ "')") -%}
-    {%- endfor -%}
+    {%- do on_schemas_for_roles(
+        schemas, client_roles(),
+        ['revoke all on all tables in schema %I from %I', 'revoke all on schema %I from %I']) -%}
 {%- endmacro %}

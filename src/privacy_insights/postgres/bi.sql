@@ -5,12 +5,13 @@
 -- created by the installer before this runs: privacy_insights_bi (the read-only BI login) and
 -- privacy_insights_bi_tenant (NOLOGIN, the group every per-tenant BI login is a member of).
 --
--- `privacy-insights postgres bi-tenant add <tenant uuid>` creates a login in that group, with
--- app.current_tenant_id preset to its tenant, and writes its row here. The attribution marts
--- carry, beside the tenant policy on app.current_tenant_id, a restrictive policy for the group
--- (dbt macro apply_tenant_rls): a row is visible only if its tenant is the one this table maps
--- current_user to. A session may SET app.current_tenant_id to anything; it never widens what a
--- tenant login sees. The group reads only its own row here, so a login learns no other tenant.
+-- `privacy-insights postgres bi-tenant add <tenant uuid>` creates a login in that group and
+-- writes its row here. The attribution marts carry, beside the tenant policy on
+-- app.current_tenant_id, two policies for the group (dbt macro apply_tenant_rls): a permissive
+-- one that shows the rows of the tenant this table maps current_user to, and a restrictive one
+-- that shows nothing else. A session may SET app.current_tenant_id to anything; it never
+-- changes what a tenant login reads. The group reads only its own row here, so a login learns
+-- no other tenant.
 
 create table if not exists public.bi_tenant_logins (
     login text primary key check (login ~ '^[a-z_][a-z0-9_]{0,62}$'),

@@ -3,13 +3,16 @@
 A chart cannot run ``SET app.current_tenant_id`` before its query, so the attribution marts
 return no rows to the shared BI role. ``add`` creates a login for one tenant instead:
 
-- a member of the NOLOGIN group ``privacy_insights_bi_tenant`` (``install bi``), which is
-  granted SELECT on the tenant-scoped marts by a production dbt build and nothing else;
-- ``app.current_tenant_id`` preset to its tenant in this database, so the marts' tenant
-  policy shows its rows with no SET; every transaction read-only;
-- its row in ``public.bi_tenant_logins``: the marts' restrictive policy for the group shows
-  a row only when its tenant is the one mapped to ``current_user``. A session that sets
-  ``app.current_tenant_id`` to another tenant (or SETs ROLE to the group) sees nothing.
+- a member of the NOLOGIN group ``privacy_insights_bi_tenant`` (``install bi``), which a
+  production dbt build grants SELECT on the tenant-scoped marts and nothing else;
+- its row in ``public.bi_tenant_logins``: the marts' policies for the group show a login the
+  rows of the tenant mapped to ``current_user`` (permissive ``bi_tenant_login_rows``) and
+  nothing else (restrictive ``bi_tenant_login_policy``), whatever the session sets
+  ``app.current_tenant_id`` to; ``SET ROLE`` to the group maps no tenant and shows nothing;
+- every transaction read-only, and ``app.current_tenant_id`` preset to its tenant in this
+  database (``ALTER ROLE ... IN DATABASE ... SET``) for SQL that reads the setting. PostgreSQL
+  15 lets only a superuser (or a role granted SET on that parameter) preset a custom setting
+  for a role; without that right the login is made without the preset and reads the same rows.
 
 The password comes from ``PASSWORD_ENV`` or is generated and returned once, never written to a
 file; PostgreSQL receives its SCRAM-SHA-256 verifier, computed here by libpq, so the password
@@ -127,19 +130,16 @@ def add(conn: psycopg.Connection, tenant: str, login: str | None = None, passwor
                 ).format(sql.Identifier(login), sql.Identifier(BI_TENANT), sql.Literal(verifier))
             )
             conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(login)))
-            conn.execute(
-                sql.SQL("alter role {} in database {} set app.current_tenant_id = {}").format(
-                    sql.Identifier(login), sql.Identifier(conn.info.dbname), sql.Literal(tenant)
-                )
-            )
             conn.execute(f"insert into {MAPPING} (login, tenant_id) values (%s, %s)", [login, tenant])
         except psycopg.errors.InsufficientPrivilege as exc:
             raise _denied("add", conn, exc) from exc
+        preset = _preset_tenant(conn, login, tenant)
     host = conn.info.host if not conn.info.host.startswith("/") else "<host>"
     result = {
         "login": login,
         "tenant_id": tenant,
         "database": conn.info.dbname,
+        "tenant_preset": preset,
         "sqlalchemy_uri": sqlalchemy_uri(
             login, password if generated else None, host, conn.info.port, conn.info.dbname
         ),
@@ -149,6 +149,21 @@ def add(conn: psycopg.Connection, tenant: str, login: str | None = None, passwor
     else:
         result["password_from"] = PASSWORD_ENV
     return result
+
+
+def _preset_tenant(conn: psycopg.Connection, login: str, tenant: str) -> bool:
+    """``app.current_tenant_id`` as the login's default in this database, where PostgreSQL allows
+    it (a savepoint: refused, the login is made without it; isolation does not depend on it)."""
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("alter role {} in database {} set app.current_tenant_id = {}").format(
+                    sql.Identifier(login), sql.Identifier(conn.info.dbname), sql.Literal(tenant)
+                )
+            )
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
 
 
 def list_logins(conn: psycopg.Connection) -> list[dict]:
