@@ -221,6 +221,9 @@ def test_every_example_query_of_the_bi_page_runs_as_the_bi_role(built: DbtProjec
     named = {t for q in queries for t in re.findall(r"\b(?:from|join)\s+([a-z_]+\.[a-z0-9_]+)", q)}
     missing = set(public_marts(built)) - named
     assert not missing, f"docs/bi.md: no example query for {sorted(missing)}"
+    page = (REPO / "docs" / "bi.md").read_text()
+    unlisted = {table for table in public_marts(built) if f"| `{table}` |" not in page}
+    assert not unlisted, f"docs/bi.md: public marts missing from its table: {sorted(unlisted)}"
     engine = bi_engine(built)
     try:
         with engine.connect() as bi:

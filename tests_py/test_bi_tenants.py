@@ -3,6 +3,7 @@ The logins themselves are tested on PostgreSQL in test_bi_postgres.py."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import urllib.parse
 
@@ -61,3 +62,11 @@ def test_the_cli_refuses_a_bad_tenant_id_before_connecting():
     )
     assert result.returncode == 2
     assert "tenant: 'acme' is not a UUID" in result.stderr and result.stdout == ""
+
+
+def test_the_encoding_table_of_the_bi_page_is_right():
+    rows = re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|$", (REPO / "docs" / "bi.md").read_text(), re.M)
+    assert len(rows) >= 2
+    for password, encoded in rows:
+        assert urllib.parse.quote(password, safe="") == encoded
+        assert make_url(f"postgresql+psycopg2://bi:{encoded}@h:5432/d").password == password
