@@ -17,7 +17,22 @@
 
 {#- `<target schema>_` on targets whose schema is not `main` (pg_dev, ci), else nothing. -#}
 {% macro schema_prefix() -%}
-    {{- '' if target.schema in (none, '', 'main') else target.schema ~ '_' -}}
+    {{- '' if privacy_insights.writes_production_schemas() else target.schema ~ '_' -}}
+{%- endmacro %}
+
+{#- True when the target writes the unprefixed schemas of the warehouse of record (prod, dev's own file). -#}
+{% macro writes_production_schemas() -%}
+    {{- return(target.schema in (none, '', 'main')) -}}
+{%- endmacro %}
+
+{#-
+    True when this build may grant to the client roles (the BI role, the per-tenant BI logins'
+    group, the attribution application): PostgreSQL, production schemas only. What a pg_dev or
+    ci build writes (`dev_*`, `ci_*`: other noise, another ledger) is never granted to a role a
+    production client logs in as (docs/bi.md; environments never cross).
+-#}
+{% macro grants_to_client_roles() -%}
+    {{- return(privacy_insights.on_postgres() and privacy_insights.writes_production_schemas()) -}}
 {%- endmacro %}
 
 {#- True on the PostgreSQL targets (DuckDB attaches the database as `pg`). -#}

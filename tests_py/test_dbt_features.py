@@ -74,6 +74,11 @@ def test_exposures_overview_and_shared_doc_blocks(raw_only: DbtProject, at_defau
     exposures = {e["name"]: e for e in data["exposures"].values()}
     assert set(exposures) == {"buyer_export", "bi_dashboards", "attribution_app"}
     assert "model.privacy_insights.spots_insights_v1" in exposures["buyer_export"]["depends_on"]["nodes"]
+    # the BI dashboards' exposure names every mart the BI role reads, enumerated from the manifest
+    public = {uid for uid, n in data["nodes"].items() if n["resource_type"] == "model" and n.get("access") == "public"}
+    assert set(exposures["bi_dashboards"]["depends_on"]["nodes"]) == public
+    tenant_scoped = {uid for uid, n in data["nodes"].items() if (n["config"].get("meta") or {}).get("rls")}
+    assert set(exposures["attribution_app"]["depends_on"]["nodes"]) == tenant_scoped
     for exposure in exposures.values():
         assert exposure["owner"]["name"] and exposure["depends_on"]["nodes"], exposure["name"]
 

@@ -10,8 +10,10 @@ could make (a grant to PUBLIC, a superuser-owned function, ...), which is then u
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -76,7 +78,7 @@ def test_privilege_suite_passes_on_a_fresh_install_of_every_part(installed):
     assert all(run.returncode == 0 for run in runs)
     result = pg_privileges.run(database)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "All tests successful." in result.stdout and "Tests=17" in result.stdout, result.stdout
+    assert "All tests successful." in result.stdout and "Tests=18" in result.stdout, result.stdout
 
 
 # One change each, as a careless migration would make it, the suite's tests it must fail, and
@@ -127,6 +129,20 @@ MUTATIONS = {
         ["grant select on public.attribution_events to privacy_insights_bi"],
         ["reaches exactly"],
         ["revoke select on public.attribution_events from privacy_insights_bi"],
+    ),
+    "a table the tenant BI logins read without their restrictive policy": (
+        [
+            "create schema attribution",
+            "grant usage on schema attribution to privacy_insights_bi_tenant",
+            "create table attribution.t (tenant_id uuid)",
+            "alter table attribution.t enable row level security",
+            "alter table attribution.t force row level security",
+            "create policy tenant_isolation_policy on attribution.t using (tenant_id = "
+            "nullif(current_setting('app.current_tenant_id', true), '')::uuid)",
+            "grant select on attribution.t to privacy_insights_bi_tenant",
+        ],  # fmt: skip
+        ["a role with a restrictive policy"],
+        ["drop schema attribution cascade"],
     ),
     "a table outside the installed schemas readable by anon": (
         [
@@ -195,3 +211,56 @@ def test_allow_list_gives_public_grants_to_every_role():
     assert ("anon", "public.outreach_log_event(text, text, text, text, text, text, text, text, text, text, text)",
             "EXECUTE") in reach  # fmt: skip
     assert not any(identity == "public.fn_revenue_state_audit()" for _, identity, _ in reach)
+
+
+def test_a_tenant_bi_login_is_added_and_removed_by_the_non_superuser_database_owner(installed):
+    """docs/bi.md: the managed-PostgreSQL path. The CREATEROLE database owner that installed
+    every part adds a per-tenant BI login (role, membership, preset tenant, read-only default,
+    its row of the map), and removes it again, through the real CLI."""
+    database, login, runs = installed
+    assert all(run.returncode == 0 for run in runs)
+    tenant = "3f2a9c1e-0b7d-4e5f-9a8b-1c2d3e4f5a6b"
+    tenant_login = f"pi_test_bi_tenant_{uuid.uuid4().hex[:12]}"  # roles are cluster-wide: a unique name
+    env = os.environ | {
+        "PGHOST": os.environ.get("PGHOST", "127.0.0.1"),
+        "PGUSER": login,
+        "PGDATABASE": database,
+        "PRIVACY_INSIGHTS_BI_TENANT_PASSWORD": "choose one",
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        command = [str(BIN / "privacy-insights"), "postgres", "bi-tenant", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True)
+
+    try:
+        added = cli("add", tenant, "--login", tenant_login)
+        assert added.returncode == 0, added.stderr
+        preset = json.loads(added.stdout)["tenant_preset"]  # False on PostgreSQL 15: superusers only
+        with postgres_admin(database) as admin:
+            role = admin.execute(
+                "select r.rolcanlogin, r.rolsuper, r.rolcreaterole, r.rolbypassrls, "
+                "pg_has_role(r.oid, 'privacy_insights_bi_tenant', 'USAGE') from pg_roles as r where r.rolname = %s",
+                [tenant_login],
+            ).fetchone()
+            assert role == (True, False, False, False, True)
+            settings = admin.execute(
+                "select d.datname, s.setconfig from pg_db_role_setting as s left join pg_database as d "
+                "on d.oid = s.setdatabase where s.setrole = %s::regrole order by 1 nulls first",
+                [tenant_login],
+            ).fetchall()
+            assert settings == [(None, ["default_transaction_read_only=on"])] + (
+                [(database, [f"app.current_tenant_id={tenant}"])] if preset else []
+            )
+            mapped = admin.execute(
+                "select tenant_id::text from public.bi_tenant_logins where login = %s", [tenant_login]
+            )
+            assert mapped.fetchall() == [(tenant,)]
+        removed = cli("remove", tenant_login)
+        assert removed.returncode == 0, removed.stderr
+        with postgres_admin(database) as admin:
+            assert admin.execute("select to_regrole(%s)", [tenant_login]).fetchone() == (None,)
+            assert admin.execute("select count(*) from public.bi_tenant_logins").fetchone() == (0,)
+    finally:
+        with postgres_admin(database) as admin:
+            admin.execute("delete from public.bi_tenant_logins where login = %s", [tenant_login])
+            admin.execute(f'drop role if exists "{tenant_login}"')

@@ -1,16 +1,19 @@
 {#-
-    Hooks of every mart (dbt_project.yml): what a BI tool needs from a public mart on
-    PostgreSQL, applied at each build because dbt recreates the table every run. Nothing
-    happens for a mart that is not `access: public`, nor on any other target, except the
-    check that a public mart declares a primary key (cheap, so checked everywhere).
+    What a BI tool reads on PostgreSQL (docs/bi.md), applied at each build because dbt recreates
+    the tables every run: every public mart (`access: public`) and the public reference data of
+    schema `reference` (the seeds and models/reference/: city names beside codes). Nothing
+    happens for any other node, nor on any other target, except the check that a public mart
+    declares a primary key (cheap, so checked everywhere).
 
-    `publish_for_bi`, inside the build's transaction (readers never see the new table
-    without its comments or its grant):
+    `publish_for_bi` (post-hook of the marts, the reference models and the seeds), inside the
+    build's transaction (readers never see the new table without its comments or its grant):
       - table and column comments from the YAML descriptions (dbt's persist_docs fails
         through the DuckDB attach: "Only altering tables is supported");
       - SELECT for the read-only BI role (`bi_role()`) when the role exists (created by
-        `privacy-insights postgres install bi`). dbt's `grants:` config does nothing on
-        dbt-duckdb ("Grants for relations are not supported by DuckDB").
+        `privacy-insights postgres install bi`), on a build of the production schemas only
+        (`grants_to_client_roles()`): a pg_dev or ci build grants nothing to a client role.
+        dbt's `grants:` config does nothing on dbt-duckdb ("Grants for relations are not
+        supported by DuckDB").
     `publish_primary_key`, after the commit, when the old table is gone: the primary key
     declared once in the YAML as a model constraint
     (`constraints: [{type: primary_key, columns: [...]}]`), named `<table>_pkey`. A SQL model
@@ -19,10 +22,29 @@
     which cannot carry a contract) gets it added. Rebuilding a table with a primary key
     through the attach needs `drop_indexes_on_relation.sql` beside this file.
     `grant_bi_schemas` (on-run-end) grants USAGE on their schemas once per run, as for the
-    tenant RLS: two threads granting on one schema at once fail in PostgreSQL.
+    tenant RLS: two threads granting on one schema at once fail in PostgreSQL. On a pg_dev or
+    ci build it takes back instead whatever an earlier build granted client roles on the
+    target's schemas (`revoke_client_roles`).
 -#}
 {% macro bi_role() -%}
     {{ return('privacy_insights_bi') }}
+{%- endmacro %}
+
+{#- The NOLOGIN group of the per-tenant BI logins (`privacy-insights postgres bi-tenant add`). -#}
+{% macro bi_tenant_role() -%}
+    {{ return('privacy_insights_bi_tenant') }}
+{%- endmacro %}
+
+{#- Every role a production client logs in as, or whose members do: what dbt may grant to. -#}
+{% macro client_roles() -%}
+    {{ return([bi_role(), bi_tenant_role(), 'attribution_app']) }}
+{%- endmacro %}
+
+
+{#- A node the BI role reads: a public mart, or public reference data (configured schema `reference`). -#}
+{% macro bi_reads(node) -%}
+    {{ return(node.resource_type in ('model', 'seed')
+              and (node.access == 'public' or node.config.schema == 'reference')) }}
 {%- endmacro %}
 
 
@@ -51,9 +73,8 @@
 
 
 {% macro publish_for_bi() -%}
-    {%- if execute and model.access == 'public' -%}
-        {%- set key = declared_primary_key(model) -%}
-        {%- if not key -%}
+    {%- if execute and bi_reads(model) -%}
+        {%- if model.access == 'public' and not declared_primary_key(model) -%}
             {{ exceptions.raise_compiler_error(
                 "model " ~ model.name ~ ": access public requires a primary key; declare "
                 ~ "`constraints: [{type: primary_key, columns: [...]}]` in its YAML") }}
@@ -66,11 +87,13 @@ comment on table {{ relation }} is {{ pg_literal(model.description) }};
 {% for column in model.columns.values() if column.name in existing and column.description -%}
 comment on column {{ relation }}.{{ adapter.quote(column.name) }} is {{ pg_literal(column.description) }};
 {% endfor -%}
+{% if privacy_insights.grants_to_client_roles() -%}
 do $grant$ begin
     if exists (select 1 from pg_roles where rolname = '{{ bi_role() }}') then
         grant select on {{ relation }} to {{ bi_role() }};
     end if;
 end $grant$;
+{%- endif %}
             {%- endset -%}
             call postgres_execute('{{ this.database }}', '{{ statements | replace("'", "''") }}')
         {%- endif -%}
@@ -107,25 +130,41 @@ end $key$;
 {%- endmacro %}
 
 
-{#- on-run-end: USAGE for the BI role on every schema holding a public model, once, serially. -#}
+{#-
+    on-run-end, once, serially: on a production build, USAGE for the BI role on every schema
+    holding a node it reads; on a pg_dev or ci build, nothing for any client role on any schema
+    of the target (`revoke_client_roles`).
+-#}
 {% macro grant_bi_schemas() -%}
     {%- if privacy_insights.on_postgres() and execute -%}
+        {%- if not privacy_insights.grants_to_client_roles() -%}
+            {%- do revoke_client_roles() -%}
+            {{- return('') -}}
+        {%- endif -%}
         {%- set schemas = [] -%}
         {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and node.access == 'public' and node.schema not in schemas -%}
+            {%- if bi_reads(node) and node.schema not in schemas -%}
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- for schema in schemas -%}
-            {%- set statement -%}
-do $grant$ begin
-    if exists (select 1 from pg_roles where rolname = '{{ bi_role() }}')
-        and exists (select 1 from pg_namespace where nspname = '{{ schema }}') then
-        grant usage on schema {{ adapter.quote(schema) }} to {{ bi_role() }};
-    end if;
-end $grant$;
-            {%- endset -%}
-            {%- do run_query("call postgres_execute('" ~ target.database ~ "', '" ~ (statement | replace("'", "''")) ~ "')") -%}
-        {%- endfor -%}
+        {%- do on_schemas_for_roles(schemas, [bi_role()], ['grant usage on schema %I to %I']) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    A pg_dev or ci build: every schema the project builds under the target's prefix keeps no
+    privilege for a client role, also what an earlier build granted (before issue 31 a pg_dev
+    build granted the BI role its `dev_*` copies; the incremental ledger kept the grant).
+-#}
+{% macro revoke_client_roles() -%}
+    {%- set schemas = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type in ('model', 'seed', 'snapshot') and node.schema not in schemas -%}
+            {%- do schemas.append(node.schema) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do on_schemas_for_roles(
+        schemas, client_roles(),
+        ['revoke all on all tables in schema %I from %I', 'revoke all on schema %I from %I']) -%}
 {%- endmacro %}

@@ -142,6 +142,29 @@ def _cmd_postgres_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_postgres_bi_tenant(args: argparse.Namespace) -> int:
+    from privacy_insights import postgres
+    from privacy_insights.postgres import bi_tenants
+
+    if args.bi_tenant_command == "add":
+        bi_tenants.check_tenant(args.tenant)  # before connecting: a bad id is an error of its own
+        with postgres.connect() as conn:
+            result = bi_tenants.add(conn, args.tenant, args.login, bi_tenants.password_from_env())
+        if "password" in result:
+            print(
+                "the password is shown this once and stored nowhere (PostgreSQL keeps its SCRAM verifier)",
+                file=sys.stderr,
+            )
+    elif args.bi_tenant_command == "list":
+        with postgres.connect() as conn:
+            result = bi_tenants.list_logins(conn)
+    else:
+        with postgres.connect() as conn:
+            result = bi_tenants.remove(conn, args.login)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from privacy_insights.export import (
         ExportFailed,
@@ -494,6 +517,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retention.add_argument("--days", type=int, default=90)
     retention.set_defaults(func=_cmd_postgres_retention)
+
+    bi_tenant = pg_sub.add_parser(
+        "bi-tenant", help="per-tenant BI logins: one tenant's attribution marts, RLS enforced (docs/bi.md)"
+    )
+    bi_tenant_sub = bi_tenant.add_subparsers(dest="bi_tenant_command", required=True)
+    bi_add = bi_tenant_sub.add_parser(
+        "add",
+        help="create a read-only login for one tenant (password from $PRIVACY_INSIGHTS_BI_TENANT_PASSWORD, "
+        "else generated and printed once)",
+    )
+    bi_add.add_argument("tenant", help="the tenant's UUID (tenant_id of the attribution marts)")
+    bi_add.add_argument("--login", help="role name (default privacy_insights_bi_tenant_<the tenant's hex digits>)")
+    bi_add.set_defaults(func=_cmd_postgres_bi_tenant)
+    bi_list = bi_tenant_sub.add_parser("list", help="the tenant BI logins of this database")
+    bi_list.set_defaults(func=_cmd_postgres_bi_tenant)
+    bi_remove = bi_tenant_sub.add_parser("remove", help="drop a tenant BI login (only one that bi-tenant add made)")
+    bi_remove.add_argument("login")
+    bi_remove.set_defaults(func=_cmd_postgres_bi_tenant)
 
     export = sub.add_parser(
         "export", help="deliver a slice of spots_insights_v1 to a buyer (validated, audited)", parents=[target]

@@ -108,7 +108,7 @@ select r.role, 'database', p.privilege, false
 from roles as r cross join unnest(array['CREATE', 'TEMPORARY']) as p(privilege)
 where has_database_privilege(r.role, current_database(), p.privilege);
 
-select plan(17);
+select plan(18);
 
 -- The owner role --------------------------------------------------------------------------------
 select ok(
@@ -232,6 +232,17 @@ select is_empty(
                and ((a.privilege = 'SELECT' and a.identity like quote_ident(d.schema) || '.%')
                     or (a.privilege = 'USAGE' and a.identity = 'schema ' || d.schema))) $$,
     'outside the installed schemas, a checked role reaches only the tables dbt publishes to it (dbt_published)'
+);
+select is_empty(
+    $$ select a.role, a.identity, d.policy from actual_reach as a
+       join privileges_allowed.restrictive_policies as d on d.role = a.role
+       join pg_class as c on c.oid = a.identity::regclass
+       where a.outside and a.privilege like 'SELECT%'
+         and not (c.relrowsecurity and c.relforcerowsecurity
+                  and exists (select 1 from pg_policy as p
+                              where p.polrelid = c.oid and p.polname = d.policy and not p.polpermissive
+                                and a.role::regrole = any (p.polroles))) $$,
+    'a table that a role with a restrictive policy (the tenant BI logins) can read forces RLS and has that policy for it'
 );
 
 select * from finish();

@@ -6,7 +6,9 @@ authenticated without the contract clause that needs it). ``write_to(conn, schem
 into tables of ``schema`` for the pgTAP suite (tests_py/pgtap/privileges.sql), which compares
 them with the catalog: ``settings`` (one row), ``objects`` (kind, identity, security_definer,
 rls_forced), ``reach`` (role, identity, privilege), where a grant to ``public`` reaches every
-listed role, as has_*_privilege sees it, and ``dbt_published`` (role, schema).
+listed role, as has_*_privilege sees it, ``dbt_published`` (role, schema) and
+``restrictive_policies`` (role, policy): every table outside the installed schemas that such a
+role may read must force RLS and carry that restrictive policy for it.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class AllowList:
     roles: tuple[str, ...]
     dbt_published: tuple[tuple[str, str], ...]  # (role, schema) whose tables dbt may grant SELECT on
     entries: tuple[Entry, ...]
+    restrictive_policies: tuple[tuple[str, str], ...] = ()  # (role, policy) on every table dbt grants it
 
     def reach(self) -> set[tuple[str, str, str]]:
         """(role, identity, privilege) every listed role must reach, PUBLIC's grants given to all."""
@@ -119,6 +122,9 @@ def load(path: Path | None = None) -> AllowList:
     for role, spec in published["grants"].items():
         if role not in roles or not str(spec.get("why") or "").strip():
             raise ValueError(f"privileges.yml dbt_published.grants.{role}: a role listed under roles, with a why")
+        unknown = set(spec) - {"schemas", "why", "restrictive_policy"}
+        if unknown:
+            raise ValueError(f"privileges.yml dbt_published.grants.{role}: unknown keys {sorted(unknown)}")
     return AllowList(
         owner=data["owner"],
         installed_schemas=tuple(data["installed_schemas"]),
@@ -130,6 +136,11 @@ def load(path: Path | None = None) -> AllowList:
             for prefix in published["schema_prefixes"]
         ),
         entries=tuple(entries),
+        restrictive_policies=tuple(
+            (role, spec["restrictive_policy"])
+            for role, spec in published["grants"].items()
+            if spec.get("restrictive_policy")
+        ),
     )
 
 
@@ -159,6 +170,9 @@ def write_to(
             sql.SQL("create table {}.dbt_published (role text, schema text, primary key (role, schema))").format(s)
         )
         conn.execute(
+            sql.SQL("create table {}.restrictive_policies (role text primary key, policy text not null)").format(s)
+        )
+        conn.execute(
             sql.SQL(
                 "create table {}.reach (role text, identity text, privilege text, "
                 "primary key (role, identity, privilege))"
@@ -175,3 +189,6 @@ def write_to(
             )
             cur.executemany(sql.SQL("insert into {}.reach values (%s, %s, %s)").format(s), sorted(allow.reach()))
             cur.executemany(sql.SQL("insert into {}.dbt_published values (%s, %s)").format(s), allow.dbt_published)
+            cur.executemany(
+                sql.SQL("insert into {}.restrictive_policies values (%s, %s)").format(s), allow.restrictive_policies
+            )

@@ -21,6 +21,8 @@ import psycopg
 from psycopg import sql
 
 OWNER = "privacy_insights_owner"
+BI = "privacy_insights_bi"
+BI_TENANT = "privacy_insights_bi_tenant"  # NOLOGIN group of the per-tenant BI logins (bi_tenants.py)
 
 # Attributes of a role the install creates when it is missing (an existing role, e.g. the
 # anon/authenticated/service_role of a Supabase project, is never altered).
@@ -30,20 +32,21 @@ ATTRIBUTES = {
     "authenticated": "nologin nosuperuser nocreatedb nocreaterole nobypassrls",
     "service_role": "nologin nosuperuser nocreatedb nocreaterole nobypassrls",
     "attribution_app": "login nosuperuser nocreatedb nocreaterole nobypassrls",
-    "privacy_insights_bi": "login noinherit nosuperuser nocreatedb nocreaterole nobypassrls",
+    BI: "login noinherit nosuperuser nocreatedb nocreaterole nobypassrls",
+    BI_TENANT: "nologin noinherit nosuperuser nocreatedb nocreaterole nobypassrls noreplication",
 }
 # Settings of a role, applied when they differ (privacy_insights_bi starts every transaction read-only).
-SETTINGS = {"privacy_insights_bi": {"default_transaction_read_only": "on"}}
+SETTINGS = {BI: {"default_transaction_read_only": "on"}}
 SUPABASE = ("anon", "authenticated", "service_role")
 COMPONENT_ROLES = {
     "outreach": SUPABASE,
     "attribution": ("attribution_app",),
-    "bi": ("privacy_insights_bi",),
+    "bi": (BI, BI_TENANT),
     "clock": SUPABASE,
     "geo": SUPABASE,
 }
 # Every role a client connects as (or that a client login is a member of): none gets TEMP.
-CLIENT_ROLES = (*SUPABASE, "attribution_app", "privacy_insights_bi")
+CLIENT_ROLES = (*SUPABASE, "attribution_app", BI, BI_TENANT)
 # Roles of earlier installs that owned a function each; their rights in this database are removed.
 LEGACY_ROLES = ("outreach_rpc_owner", "attribution_retention")
 
@@ -175,7 +178,7 @@ def prepare(conn: psycopg.Connection, component: str, component_sql: str) -> lis
     conn.execute(
         sql.SQL("grant usage, create on schema public to {}").format(sql.Identifier(OWNER)),
     )
-    schema_users = [r for r in COMPONENT_ROLES[component] if r != "privacy_insights_bi"]
+    schema_users = [r for r in COMPONENT_ROLES[component] if r != BI]
     if schema_users:
         conn.execute(
             sql.SQL("grant usage on schema public to {}").format(sql.SQL(", ").join(map(sql.Identifier, schema_users)))
