@@ -40,7 +40,7 @@ BI_ROLE = "privacy_insights_bi"
 CLIENT_ROLES = (BI_ROLE, "privacy_insights_bi_tenant", "attribution_app")
 # What a production build publishes: the public marts and the reference data (docs/bi.md).
 SELECT = ["--select", "+access:public", "config.schema:reference", "--indirect-selection", "cautious"]
-BI_SCHEMAS = {"attribution", "ops", "outreach", "outside_buyer", "reference"}
+BI_SCHEMAS = {"ops", "outreach", "outside_buyer", "reference"}
 # Grants a development build made before issue 31 (the schemas outlive every build); the
 # pg_dev build must take them back.
 STALE_DEV_GRANTS = [
@@ -121,9 +121,18 @@ def readable_schemas(connection) -> set[str]:
     }
 
 
+def tenant_scoped(node: dict) -> bool:
+    return bool((node["config"].get("meta") or {}).get("rls"))
+
+
+def bi_marts(project: DbtProject) -> dict[str, dict]:
+    """The public marts the shared BI role reads: every one but the tenant-scoped marts."""
+    return {table: node for table, node in public_marts(project).items() if not tenant_scoped(node)}
+
+
 def test_a_bi_tool_sees_every_public_mart_with_its_comments_and_primary_key(built: DbtProject):
-    marts = public_marts(built)
-    assert len(marts) >= 16 and {t.split(".")[0] for t in marts} == BI_SCHEMAS - {"reference"}
+    marts = bi_marts(built)
+    assert len(marts) >= 13 and {t.split(".")[0] for t in marts} == BI_SCHEMAS - {"reference"}
     engine = bi_engine(built)
     try:
         inspector = inspect(engine)
@@ -153,29 +162,29 @@ def test_the_bi_role_reads_every_row_of_every_public_mart(built: DbtProject):
         with engine.connect() as bi:
             for table, node in sorted(public_marts(built).items()):
                 meta = node["config"].get("meta") or {}
-                rls = meta.get("rls")
-                rows = built.query(f"select count(*) from {table}")[0][0]  # the superuser bypasses RLS
+                if tenant_scoped(node):
+                    continue  # below: not even with a tenant set
+                rows = built.query(f"select count(*) from {table}")[0][0]
                 seen = bi.execute(text(f"select count(*) from {table}")).scalar()
-                if not rls:
-                    # empty only where the mart says it may be at this size (alerts with nothing
-                    # firing, request statistics before any request, the buyer's city x category
-                    # view when no fine level clears k at 3,000 events)
-                    assert seen == rows, f"{table}: BI role sees {seen} of {rows} rows"
-                    assert rows > 0 or meta.get("bi_may_be_empty"), f"{table}: no rows"
-                    continue
-                # Row-level security holds for the BI role too: no tenant, no rows; a tenant, its rows only.
-                assert seen == 0, f"{table}: rows without a tenant"
-                some_tenant = built.query(f"select min({rls}) from {table}")[0][0]
-                bi.rollback()  # end the autobegun transaction; the tenant is set in a fresh one
-                with bi.begin():
-                    bi.execute(text("select set_config('app.current_tenant_id', :t, true)"), {"t": str(some_tenant)})
-                    tenants = bi.execute(text(f"select distinct {rls} from {table}")).all()
-                assert tenants == [(some_tenant,)], f"{table}: BI role with tenant {some_tenant} saw {tenants}"
-
+                # empty only where the mart says it may be at this size (alerts with nothing
+                # firing, request statistics before any request, the buyer's city x category
+                # view when no fine level clears k at 3,000 events)
+                assert seen == rows, f"{table}: BI role sees {seen} of {rows} rows"
+                assert rows > 0 or meta.get("bi_may_be_empty"), f"{table}: no rows"
             assert bi.execute(text("show default_transaction_read_only")).scalar() == "on"
+        # The tenant-scoped marts are the per-tenant logins' (their RLS keys on a setting any
+        # session may change): the shared BI role may not read them, with a tenant set or not.
+        tenant_marts = sorted(t for t, n in public_marts(built).items() if tenant_scoped(n))
+        assert len(tenant_marts) >= 3
+        for table in tenant_marts:
+            some_tenant = built.query(f"select min(tenant_id)::text from {table}")[0][0]
+            with engine.connect() as bi, pytest.raises(sqlalchemy.exc.DBAPIError) as refused:
+                bi.execute(text("select set_config('app.current_tenant_id', :t, true)"), {"t": some_tenant})
+                bi.execute(text(f"select count(*) from {table}"))
+            assert isinstance(refused.value.orig, psycopg.errors.InsufficientPrivilege), table
         # read-only, and nothing but what it is given
         for statement in (
-            f"delete from {sorted(public_marts(built))[0]}",
+            f"delete from {sorted(bi_marts(built))[0]}",
             "select count(*) from staging.stg_outreach__event_logs",
             "select count(*) from raw.spots_interaction_events",
             "create temporary table t (x integer)",
@@ -216,9 +225,18 @@ def bi_page_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)```", (REPO / "docs" / "bi.md").read_text(), re.S)
 
 
+def tables_named(query: str) -> set[str]:
+    return set(re.findall(r"\b(?:from|join)\s+([a-z_]+\.[a-z0-9_]+)", query))
+
+
+def tenant_page_queries(project: DbtProject) -> list[str]:
+    """The page's queries on tenant-scoped marts: a tenant login runs them (the test below)."""
+    return [q for q in bi_page_queries() if tables_named(q) & set(tenant_marts(project))]
+
+
 def test_every_example_query_of_the_bi_page_runs_as_the_bi_role(built: DbtProject):
     queries = bi_page_queries()
-    named = {t for q in queries for t in re.findall(r"\b(?:from|join)\s+([a-z_]+\.[a-z0-9_]+)", q)}
+    named = {t for q in queries for t in tables_named(q)}
     missing = set(public_marts(built)) - named
     assert not missing, f"docs/bi.md: no example query for {sorted(missing)}"
     page = (REPO / "docs" / "bi.md").read_text()
@@ -227,7 +245,7 @@ def test_every_example_query_of_the_bi_page_runs_as_the_bi_role(built: DbtProjec
     engine = bi_engine(built)
     try:
         with engine.connect() as bi:
-            for query in queries:
+            for query in set(queries) - set(tenant_page_queries(built)):
                 bi.execute(text(query)).all()
                 bi.rollback()
     finally:
@@ -273,7 +291,7 @@ def test_privilege_suite_holds_with_dbt_builds_on_top(built: DbtProject):
         f"and n.nspname not in ('public', 'pg_catalog', 'information_schema', '{pg_privileges.TAP_SCHEMA}', "
         f"'{pg_privileges.ALLOWED_SCHEMA}')"
     )
-    assert {r[0] for r in reads} == set(public_marts(built)) | reference_tables(built)
+    assert {r[0] for r in reads} == set(bi_marts(built)) | reference_tables(built)
 
 
 # ---- a BI login per tenant ------------------------------------------------------------------
@@ -345,6 +363,10 @@ def test_a_tenant_login_reads_its_tenant_and_nothing_else(built: DbtProject):
                 bi.execute(text("reset role"))
                 bi.execute(text("reset app.current_tenant_id"))  # back to the preset tenant
                 assert bi.execute(text("show app.current_tenant_id")).scalar() == tenant
+                # the page's queries on the attribution marts, as a tenant login runs them
+                assert len(tenant_page_queries(built)) == len(marts)
+                for query in tenant_page_queries(built):
+                    assert bi.execute(text(query)).all(), query
                 # its own row of the map only; no other table of the warehouse
                 assert bi.execute(text("select login, tenant_id::text from public.bi_tenant_logins")).all() == [
                     (login, tenant)

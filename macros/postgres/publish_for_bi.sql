@@ -22,7 +22,9 @@
     which cannot carry a contract) gets it added. Rebuilding a table with a primary key
     through the attach needs `drop_indexes_on_relation.sql` beside this file.
     `grant_bi_schemas` (on-run-end) grants USAGE on their schemas once per run, as for the
-    tenant RLS: two threads granting on one schema at once fail in PostgreSQL. On a pg_dev or
+    tenant RLS: two threads granting on one schema at once fail in PostgreSQL; on the project's
+    other schemas it takes back USAGE an earlier build gave. The shared BI role is granted no
+    tenant-scoped mart (`bi_role_selects`): per-tenant BI logins read those. On a pg_dev or
     ci build it takes back instead whatever an earlier build granted client roles on the
     target's schemas (`revoke_client_roles`).
 -#}
@@ -41,10 +43,20 @@
 {%- endmacro %}
 
 
-{#- A node the BI role reads: a public mart, or public reference data (configured schema `reference`). -#}
+{#- A node published for BI tools (comments, primary key): a public mart, or public reference
+    data (configured schema `reference`). -#}
 {% macro bi_reads(node) -%}
     {{ return(node.resource_type in ('model', 'seed')
               and (node.access == 'public' or node.config.schema == 'reference')) }}
+{%- endmacro %}
+
+
+{#- A node the shared BI role may SELECT: what bi_reads names, except tenant-scoped marts
+    (`meta: {rls: ...}`). Their RLS keys on app.current_tenant_id, which any session may set,
+    so a shared login granted them could read every tenant in turn; tenants' dashboards use a
+    per-tenant BI login instead (macros/attribution/apply_tenant_rls.sql, docs/bi.md). -#}
+{% macro bi_role_selects(node) -%}
+    {{ return(bi_reads(node) and not (node.config.meta or {}).get('rls')) }}
 {%- endmacro %}
 
 
@@ -87,7 +99,7 @@ comment on table {{ relation }} is {{ pg_literal(model.description) }};
 {% for column in model.columns.values() if column.name in existing and column.description -%}
 comment on column {{ relation }}.{{ adapter.quote(column.name) }} is {{ pg_literal(column.description) }};
 {% endfor -%}
-{% if privacy_insights.grants_to_client_roles() -%}
+{% if privacy_insights.grants_to_client_roles() and bi_role_selects(model) -%}
 do $grant$ begin
     if exists (select 1 from pg_roles where rolname = '{{ bi_role() }}') then
         grant select on {{ relation }} to {{ bi_role() }};
@@ -141,13 +153,20 @@ end $key$;
             {%- do revoke_client_roles() -%}
             {{- return('') -}}
         {%- endif -%}
-        {%- set schemas = [] -%}
+        {%- set schemas, others = [], [] -%}
         {%- for node in graph.nodes.values() -%}
-            {%- if bi_reads(node) and node.schema not in schemas -%}
+            {%- if bi_role_selects(node) and node.schema not in schemas -%}
                 {%- do schemas.append(node.schema) -%}
             {%- endif -%}
         {%- endfor -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type in ('model', 'seed', 'snapshot') and node.schema not in schemas + others -%}
+                {%- do others.append(node.schema) -%}
+            {%- endif -%}
+        {%- endfor -%}
         {%- do on_schemas_for_roles(schemas, [bi_role()], ['grant usage on schema %I to %I']) -%}
+        {#- schemas it reads nothing in (attribution: tenant-scoped only) keep no USAGE an earlier build gave -#}
+        {%- do on_schemas_for_roles(others, [bi_role()], ['revoke usage on schema %I from %I']) -%}
     {%- endif -%}
 {%- endmacro %}
 
