@@ -81,9 +81,7 @@ def mark(
         if current is not None and current > through and not reload:
             through = current
         con.execute(f"delete from {qualified} where table_name = ?", [landing_table])
-        con.execute(
-            f"insert into {qualified} values (?, ?, ?, ?)", [landing_table, through, datetime.now(UTC), loader]
-        )
+        con.execute(f"insert into {qualified} values (?, ?, ?, ?)", [landing_table, through, datetime.now(UTC), loader])
         con.execute("commit")
     except Exception:
         con.execute("rollback")

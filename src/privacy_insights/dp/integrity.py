@@ -65,7 +65,7 @@ def problems(ledger: pd.DataFrame, landed: dict[tuple[str, date, int], Landed]) 
         epsilon, delta = float(r.epsilon), float(0.0 if pd.isna(r.delta) else r.delta)
         if r.status == "charged":
             if not (math.isfinite(epsilon) and epsilon > 0) or not (math.isfinite(delta) and delta >= 0):
-                found.append(f"{name(key)}: charged with epsilon {epsilon:g} and delta {delta:g} (must be > 0 and >= 0)")
+                found.append(f"{name(key)}: charged with epsilon {epsilon:g} and delta {delta:g} (must be > 0, >= 0)")
         elif r.status == "denied":
             if epsilon != 0 or delta != 0:
                 found.append(f"{name(key)}: denied with epsilon {epsilon:g} and delta {delta:g} (must be 0)")

@@ -266,7 +266,7 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     if "min_late_events" in corrections:
         raise PolicyError(
             f"{path}.corrections.min_late_events: no longer used: whether a period is corrected must not depend "
-            "on its late-event count (a true count); corrections follow a schedule, after_days (README \"Late data\")"
+            'on its late-event count (a true count); corrections follow a schedule, after_days (README "Late data")'
         )
     corrections_enabled = _flag(corrections, "enabled", f"{path}.corrections")
     after_days = _whole(corrections, "after_days", f"{path}.corrections", 1)
