@@ -119,8 +119,10 @@ def built(p, day_count: int, ledger: pd.DataFrame | None = None, complete: int |
     """One build at the clock of ``day_count`` days, landing complete through ``complete`` days (default: all)."""
     ledger = empty_ledger() if ledger is None else ledger
     through = cutoff_after(day_count if complete is None else complete)
-    eligible = {g: [d for d in ps if d + timedelta(days=PERIOD_DAYS[g]) <= through.date()]
-                for g, ps in eligible_at(day_count, granularities).items()}
+    eligible = {
+        g: [d for d in ps if d + timedelta(days=PERIOD_DAYS[g]) <= through.date()]
+        for g, ps in eligible_at(day_count, granularities).items()
+    }
     plan = plan_releases(p, ledger, landed_all(ledger), eligible, START, through, cutoff_after(day_count))
     as_of = (cutoff_after(day_count) + timedelta(hours=72)).replace(tzinfo=UTC)
     rows = plan.ledger_rows(p, as_of, as_of)
@@ -142,8 +144,12 @@ def test_corrections_are_off_by_default_and_follow_a_schedule_when_enabled():
         plan, ledger = built(on, day, ledger)
         corrections += [(day, d.period_start, d.version) for d in plan.decisions if d.purpose == "correction"]
     # day i (released at day i+1) is corrected at day i+1+3
-    assert corrections == [(4, START, 2), (5, START + timedelta(days=1), 2), (6, START + timedelta(days=2), 2),
-                           (7, START + timedelta(days=3), 2)]
+    assert corrections == [
+        (4, START, 2),
+        (5, START + timedelta(days=1), 2),
+        (6, START + timedelta(days=2), 2),
+        (7, START + timedelta(days=3), 2),
+    ]
     # once only
     plan, ledger = built(on, 8, ledger)
     assert [d.period_start for d in plan.decisions if d.purpose == "correction"] == [START + timedelta(days=4)]
@@ -210,8 +216,11 @@ def test_a_stalled_landing_holds_periods_without_changing_what_is_charged():
         _, steady = built(p, day, steady, granularities=("day", "week"))
     one, _ = built(p, 40, granularities=("day", "week"))
     assert held_days == {START + timedelta(days=i) for i in range(12, 24)} | {START + timedelta(days=7)}
-    assert charged_set(stalled) == charged_set(steady) == {(d.granularity, d.period_start) for d in one.decisions
-                                                           if d.status == "charged"}
+    assert (
+        charged_set(stalled)
+        == charged_set(steady)
+        == {(d.granularity, d.period_start) for d in one.decisions if d.status == "charged"}
+    )
     assert {r.status for r in stalled.itertuples()} == {"charged", "denied"}
 
 
@@ -231,9 +240,11 @@ def test_the_annual_cap_is_enforced_by_the_same_planner():
     plan = plan_releases(capped, empty_ledger(), set(), eligible_at(year), START)
     rows = plan.ledger_rows(capped, AS_OF, AS_OF)
     charges = [
-        Charge(r.time_granularity, pd.Timestamp(r.release_period_start).date(), PERIOD_DAYS[r.time_granularity],
-               r.epsilon)
-        for r in rows.itertuples() if r.status == "charged"
+        Charge(
+            r.time_granularity, pd.Timestamp(r.release_period_start).date(), PERIOD_DAYS[r.time_granularity], r.epsilon
+        )
+        for r in rows.itertuples()
+        if r.status == "charged"
     ]
     annual = BudgetLedger(365, 40.0, 0.0, charges)
     assert max(annual.worst_window(c)[1] for c in charges) <= 40.0 + 1e-9

@@ -135,10 +135,10 @@ INSIGHTS_ROWS = [
 
 def test_cells_by_city_counts_released_and_each_suppression_reason():
     table = compute.cells_by_city(insights_frame(INSIGHTS_ROWS))
-    assert list(table.columns) == ["released", "k_min", "dominance", "budget_exhausted"]
-    assert table.loc["jp-tyo"].tolist() == [4, 0, 1, 0]
-    assert table.loc["fr-par"].tolist() == [2, 1, 0, 0]
-    assert table.loc["de-ber"].tolist() == [0, 0, 0, 1]
+    assert list(table.columns) == ["released", "k_min", "dominance", "complementary", "budget_exhausted"]
+    assert table.loc["jp-tyo"].tolist() == [4, 0, 1, 0, 0]
+    assert table.loc["fr-par"].tolist() == [2, 1, 0, 0, 0]
+    assert table.loc["de-ber"].tolist() == [0, 0, 0, 0, 1]
     assert list(table.index) == ["de-ber", "fr-par", "jp-tyo"]
 
 
@@ -256,7 +256,7 @@ def test_page_on_a_literal_warehouse_skips_a_missing_request_log(tmp_path):
     assert "Skipped: `ops.ops_buyer_request_log` is not in this warehouse." in page
     assert not (tmp_path / PNGS["exports"]).exists()
     assert "busiest window, ending 2026-10-02: epsilon 3 (30% of the cap)" in page
-    assert "| jp-tyo | 4 | 0 | 1 | 0 | 80% |" in page
+    assert "| jp-tyo | 4 | 0 | 1 | 0 | 0 | 80% |" in page
     assert "Release clock (`as_of`) of the latest build that decided a period: 2026-10-12 00:00 UTC." in page
     for name in ("budget_window.png", "cells_by_city.png", "error_bars.png"):
         assert f"]({name})" in page and (tmp_path / name).read_bytes().startswith(PNG_MAGIC)

@@ -96,7 +96,8 @@ def cities_lines(cells: pd.DataFrame) -> list[str]:
         + ", ".join(f"{o} {int(n):,} ({n / all_cells:.1%})" for o, n in totals.items() if n)
         + ".",
         "Suppressed: `k_min` (noisy participants below the release threshold), `dominance` (one participant "
-        "too large a share of the doors), `budget_exhausted` (no budget left in the window).",
+        "too large a share of the doors), `complementary` (released on its own, suppressed so that a lone "
+        "suppressed sibling cannot be derived from the parent), `budget_exhausted` (no budget left in the window).",
         "",
     ]
     rows = [[city, *(int(v) for v in r), f"{r['released'] / r.sum():.0%}"] for city, r in cells.iterrows()]
