@@ -105,7 +105,7 @@ def test_at_a_million_events_no_released_parent_has_a_lone_suppressed_child(dev_
         "unit_test",
     )
     result = dev_project.dbt("test", "--select", "test_name:no_lone_suppressed_cell")
-    assert "no_lone_suppressed_cell_spots_insights_v1" in result.stdout and "PASS=1" in result.stdout
+    assert "no_lone_suppressed_cell_spots_insights_v1" in result.stdout and " ERROR=0 " in result.stdout
     published = pd.DataFrame(
         dev_project.query(
             "select release_period_start, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, "
