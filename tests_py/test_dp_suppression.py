@@ -108,9 +108,9 @@ def test_at_a_million_events_no_released_parent_has_a_lone_suppressed_child(dev_
     assert "no_lone_suppressed_cell_spots_insights_v1" in result.stdout and " ERROR=0 " in result.stdout
     published = pd.DataFrame(
         dev_project.query(
-            "select release_period_start, time_bucket_start_utc, geo_bucket_id, release_level, segment_door_type, "
-            "segment_category, segment_context, unique_participants_est, privacy_suppressed, privacy_suppressed_reason, "
-            "time_granularity from outside_buyer.spots_insights_v1"
+            "select release_period_start, time_bucket_start_utc, geo_bucket_id, release_level, "
+            "segment_door_type, segment_category, segment_context, unique_participants_est, privacy_suppressed, "
+            "privacy_suppressed_reason, time_granularity from outside_buyer.spots_insights_v1"
         ),
         columns=[
             "release_period_start",
