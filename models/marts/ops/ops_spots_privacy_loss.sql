@@ -52,8 +52,10 @@ horizons as (
         cast({{ worst[365] }} as double) as policy_worst_case
 ),
 
+{%- set first_window = dbt.dateadd('day', -364, release_start_timestamp()) %}
+
 window_starts as (
-    {{ timestamp_spine(dbt.dateadd('day', -364, release_start_timestamp()), dbt.dateadd('day', 1, as_of_day), '1 day') }}
+    {{ timestamp_spine(first_window, dbt.dateadd('day', 1, as_of_day), '1 day') }}
 ),
 
 windows as (
@@ -65,8 +67,8 @@ windows as (
     cross join window_starts
     left join charges
         on
-            charges.period_start < {{ dbt.dateadd('day', 'horizons.horizon_days', 'window_starts.bucket_start') }}
-            and charges.period_end > window_starts.bucket_start
+            {{ dbt.dateadd('day', 'horizons.horizon_days', 'window_starts.bucket_start') }} > charges.period_start
+            and window_starts.bucket_start < charges.period_end
     group by 1, 2
 ),
 
