@@ -33,6 +33,8 @@ EXPECTED_PUBLIC = {
     "ops.ops_spots_geo_coverage",
     "ops.ops_spots_budget_usage",
     "ops.ops_spots_release_freshness",
+    "ops.ops_spots_release_holds",
+    "ops.ops_spots_privacy_loss",
     "ops.ops_buyer_export_stats",
     "ops.ops_alerts",
 }
