@@ -1,18 +1,14 @@
 {#-
     Complementary suppression (privacy_insights.dp.suppression): within a period, bucket and
     city, a parent and its children never hold exactly one suppressed cell, since released
-    children add up to their parent and the lone one would be their difference. Relations as
-    in released_children_add_up. Rows released before complementary suppression (whose
-    privacy_dp_post_processing does not mention it) are not checked: a released cell never changes.
+    children add up to their parent and the lone one would be their difference. Relations:
+    spots_release_relations (macros/tests/released_children_add_up.sql). Rows released before
+    complementary suppression (whose privacy_dp_post_processing does not mention it) are not
+    checked: a released cell never changes.
 -#}
 {% test no_lone_suppressed_cell(model) %}
-    {%- set relations = [
-        ('city', 'city_door_type', []),
-        ('city', 'city_category', []),
-        ('city_door_type', 'city_segment', ['segment_door_type']),
-        ('city_category', 'city_segment', ['segment_category']),
-    ] -%}
-    {%- set key = ['time_granularity', 'release_version', 'time_bucket_start_utc', 'geo_bucket_id'] -%}
+    {%- set relations = privacy_insights.spots_release_relations() -%}
+    {%- set key = privacy_insights.spots_release_relation_key() -%}
     {%- set checks = [] -%}
     {%- for parent, child, shared in relations -%}
         {%- set sql -%}
