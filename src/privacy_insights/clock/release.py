@@ -172,13 +172,14 @@ def run(policy: TimingPolicy, target: str, now: datetime, wait_seconds: float = 
         return outcome
     started = datetime.now(UTC)  # the run starts once it holds the lock
     try:
-        _run_locked(outcome, policy, force)
-    except Exception as exc:  # noqa: BLE001 -- whatever broke, the run ends with its JSON line and its log
-        outcome.outcome, outcome.reason = "failed", f"release command: {one_line(repr(exc))}"
+        try:
+            _run_locked(outcome, policy, force)
+        except Exception as exc:  # noqa: BLE001 -- whatever broke, the run ends with its JSON line and its log
+            outcome.outcome, outcome.reason = "failed", f"release command: {one_line(repr(exc))}"
+        if outcome.outcome != "up_to_date":
+            _log(outcome, started)  # still under the lock: the next run starts after this one is logged
     finally:
         lock.release()
-    if outcome.outcome != "up_to_date":
-        _log(outcome, started)
     return outcome
 
 
