@@ -88,7 +88,7 @@ def test_suppressing_a_segment_is_checked_again_in_its_other_relation():
 
 @pytest.mark.e2e
 def test_at_a_million_events_no_released_parent_has_a_lone_suppressed_child(dev_project):
-    """The real pipeline at 10^6 events (14 release days, every city; the other contract tests run
+    """The real pipeline at 10^6 events (13 release days, every city; the other contract tests run
     in the modules that build the whole project): the dbt test no_lone_suppressed_cell passes,
     and the published rows, read back, have no relation with exactly one suppressed cell, while
     complementary suppression did act."""

@@ -104,9 +104,10 @@ def generate(cfg: GeneratorConfig, warehouse: Warehouse, seeds_dir: Path, schema
 
 def _mark_landed(cfg: GeneratorConfig, warehouse: Warehouse, contract: str, schema: str) -> None:
     """The generator is the loader of its tables: it states they are complete through the end of
-    its window, plus a day for the local-time shift of the SPOTS events (landing.py). A table
-    generated again is landed again from scratch, so its old statement is replaced."""
-    through = cfg.start + timedelta(days=cfg.days + 1)
+    its window (landing.py); the few SPOTS events its local-time shift puts after that instant
+    are beyond the statement. A table generated again is landed again from scratch, so its old
+    statement is replaced."""
+    through = cfg.start + timedelta(days=cfg.days)
     for name in TABLES_BY_CONTRACT[contract]:
         landing.mark(warehouse, contract, name, through, "privacy-insights generate", schema, reload=True)
 
