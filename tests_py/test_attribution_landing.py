@@ -315,3 +315,23 @@ def test_ledger_row_inserted_past_pending_is_rejected(app, state):
             [TENANT_A, state],
         )
     assert as_tenant(app, TENANT_A, "select count(*) from public.revenue_ledger")[0][0] == 0
+
+
+def test_each_landed_event_moves_the_landing_watermark_forward(app, admin):
+    """The ingestion path states how far its landing is complete (privacy_insights.landing): the
+    transaction time of each event it lands, never moving back (issue 28 point 1)."""
+    assert admin.execute("select count(*) from public.attribution_load_watermark").fetchone()[0] == 0
+    before = admin.execute("select now()").fetchone()[0]
+    ingest(app, event(TENANT_A, key="w1"))
+    (first,) = admin.execute(
+        "select loaded_through from public.attribution_load_watermark where table_name = 'attribution_events'"
+    ).fetchone()
+    assert first >= before
+    ingest(app, event(TENANT_A, key="w1"))  # a duplicate still lands (nothing new) and moves it on
+    (second,) = admin.execute("select loaded_through from public.attribution_load_watermark").fetchone()
+    assert second >= first
+    admin.execute("update public.attribution_load_watermark set loaded_through = loaded_through + interval '1 day'")
+    ingest(app, event(TENANT_B, key="w3"))
+    (third,) = admin.execute("select loaded_through from public.attribution_load_watermark").fetchone()
+    assert third == second + timedelta(days=1)  # never back
+    assert app.execute("select has_table_privilege('attribution_load_watermark', 'delete')").fetchone()[0] is False

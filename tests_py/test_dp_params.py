@@ -50,6 +50,11 @@ def test_default_worst_case_per_window_is_not_above_the_previous_design():
         ),
         ("false_release_probability", 0.2, "spots_release.false_release_probability: must be in (0, 0.05]"),
         ("corrections.enabled", 1, "spots_release.corrections.enabled: must be true or false"),
+        ("corrections.after_days", 0, "spots_release.corrections.after_days: must be a whole number >= 1"),
+        ("corrections.after_days", 91, "spots_release.corrections.after_days: must be at most 90"),
+        ("corrections.min_late_events", 100, "corrections.min_late_events: no longer used: whether a period is "),
+        ("annual_epsilon_cap", 20, "spots_release.annual_epsilon_cap: must be >= epsilon_cap (30) or null"),
+        ("annual_epsilon_cap", "lots", "spots_release.annual_epsilon_cap: must be a finite number"),
         ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
         (
             "metric_epsilon_shares.doors_opened",

@@ -24,7 +24,7 @@ GENERATE = (
     "--tables spots"
 ).split()
 AS_OF = "2026-10-22T00:00:00Z"  # days 10-05..10-18 and weeks 10-05, 10-12 eligible (72 h delay)
-OPS = ["ops_spots_budget_usage", "ops_spots_release_freshness", "ops_alerts"]
+OPS = ["ops_spots_budget_usage", "ops_spots_release_freshness", "ops_spots_release_holds", "ops_alerts"]
 BUILD = ["build", "--select", "+ops_alerts", "+ops_buyer_export_stats", "--indirect-selection", "cautious"]
 
 

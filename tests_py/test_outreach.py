@@ -333,3 +333,31 @@ def test_events_logged_through_the_rpc_reach_the_marts(postgres_project: DbtProj
         "from outreach.fct_outreach_events_daily group by 1"
     )
     assert rows == [("instagram", 3, 3)]
+
+
+@pytest.mark.postgres
+def test_each_logged_event_moves_the_landing_watermark_forward(rpc_db):
+    """The RPC states how far its landing is complete (privacy_insights.landing): the transaction
+    time of the last event it logged; a rejected or duplicate call leaves it (issue 28 point 1)."""
+
+    def watermark():
+        return rpc_db.execute(
+            "select loaded_through, loader from public.outreach_load_watermark where table_name = 'outreach_event_logs'"
+        ).fetchall()
+
+    assert watermark() == []
+    client_id = uuid.uuid4()
+    assert call(rpc_db, inputs(1, {}), client_id)["ok"]
+    ((first, loader),) = watermark()
+    assert loader == "outreach_log_event" and first <= rpc_db.execute("select now()").fetchone()[0]
+    assert call(rpc_db, inputs(1, {}), client_id)["duplicate"]
+    assert watermark() == [(first, loader)]
+    assert call(rpc_db, inputs(2, {}))["ok"]
+    assert watermark()[0][0] >= first
+    for role in ("anon", "authenticated"):
+        assert (
+            rpc_db.execute(
+                "select has_table_privilege(%s, 'public.outreach_load_watermark', 'select')", [role]
+            ).fetchone()[0]
+            is False
+        )

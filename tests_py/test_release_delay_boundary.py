@@ -16,7 +16,7 @@ DAY_END = "2026-10-14 00:00:00"  # end of the day 2026-10-13 and of its last hou
 
 
 def _latest(project: DbtProject, as_of: str) -> tuple:
-    project.dbt("run", "--select", "stg_spots__interaction_events", "int_spots__cell_domain", vars={"as_of": as_of})
+    project.dbt("run", "--select", "stg_spots__interaction_events", "+int_spots__cell_domain", vars={"as_of": as_of})
     hour = project.query("select max(hour_start) from staging.stg_spots__interaction_events")[0][0]
     day = project.query("select max(period_start) from intermediate.int_spots__cell_domain where granularity = 'day'")[
         0

@@ -102,7 +102,7 @@ def release_step(warehouse, days: int, release: dict) -> int:
         con,
         cells=rel("intermediate", "int_spots__cell_aggregates"),
         ledger=rel("outside_buyer", "spots_privacy_budget_ledger"),
-        late_events=rel("intermediate", "int_spots__late_arrivals"),
+        completeness=rel("intermediate", "int_spots__landing_completeness"),
         spots_release=default_release() | release,
         reporting_delay_hours=72,
         as_of=as_of(days),
@@ -343,50 +343,3 @@ def test_caps_are_stored_exactly_and_a_failure_after_the_charge_is_repaired(post
         "using (time_granularity, release_period_start, release_version) where l.status is null"
     )
     assert unaccounted == []
-
-
-# ---- late data ---------------------------------------------------------------------------------
-
-
-def test_late_events_are_counted_and_corrected_only_when_asked(dev_project: DbtProject):
-    project = dev_project
-    project.generate(*GENERATE)
-    project.dbt("build", *SPOTS, vars=build_vars(5))
-    before = project.query("select * from outside_buyer.spots_insights_v1 order by all")
-
-    con = duckdb.connect(project.env["PRIVACY_INSIGHTS_DUCKDB"])
-    try:  # 40 events of 2026-10-06 arrive in a later hour than the day's release
-        con.execute("""insert into raw.spots_interaction_events
-            select * replace (event_id || '-late' as event_id, now() + interval 2 hour as ingested_at,
-                              timestamptz '2026-10-06 12:00:00+00' as occurred_at, 'door_opened' as event_type)
-            from raw.spots_interaction_events where user_id is not null and latitude between -90 and 90
-                and door_type in ('spot', 'event', 'community') and category != 'gambling' limit 40""")
-    finally:
-        con.close()
-    project.dbt("build", *SPOTS, vars=build_vars(5))
-    assert project.query("select * from outside_buyer.spots_insights_v1 order by all") == before  # frozen
-    late = dict(
-        project.query(
-            "select cast(period_start as date), late_events from ops.ops_spots_late_events "
-            "where granularity = 'day' and late_events > 0"
-        )
-    )
-    assert late == {date(2026, 10, 6): 40}
-
-    release = default_release() | {"corrections": {"enabled": True, "min_late_events": 10}}
-    project.dbt("build", *SPOTS, vars=build_vars(5) | {"spots_release": release})
-    rows = ledger(project)
-    assert [(v, p) for g, d, v, p, *_ in rows if g == "day" and d == date(2026, 10, 6)] == [
-        (1, "initial"),
-        (2, "correction"),
-    ]
-    assert project.query(
-        "select distinct release_version from outside_buyer.spots_insights_v1 "
-        "where time_granularity = 'day' and release_period_start = timestamp '2026-10-06'"
-    ) == [(2,)]
-    kept = project.query(
-        "select count(*) from outside_buyer.spots_insights_v1_releases "
-        "where time_granularity = 'day' and release_period_start = timestamp '2026-10-06' "
-        "and release_version = 1"
-    )[0][0]
-    assert kept > 0  # the old rows are kept

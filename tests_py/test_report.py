@@ -135,10 +135,10 @@ INSIGHTS_ROWS = [
 
 def test_cells_by_city_counts_released_and_each_suppression_reason():
     table = compute.cells_by_city(insights_frame(INSIGHTS_ROWS))
-    assert list(table.columns) == ["released", "k_min", "dominance", "budget_exhausted"]
-    assert table.loc["jp-tyo"].tolist() == [4, 0, 1, 0]
-    assert table.loc["fr-par"].tolist() == [2, 1, 0, 0]
-    assert table.loc["de-ber"].tolist() == [0, 0, 0, 1]
+    assert list(table.columns) == ["released", "k_min", "dominance", "complementary", "budget_exhausted"]
+    assert table.loc["jp-tyo"].tolist() == [4, 0, 1, 0, 0]
+    assert table.loc["fr-par"].tolist() == [2, 1, 0, 0, 0]
+    assert table.loc["de-ber"].tolist() == [0, 0, 0, 0, 1]
     assert list(table.index) == ["de-ber", "fr-par", "jp-tyo"]
 
 
@@ -256,7 +256,11 @@ def test_page_on_a_literal_warehouse_skips_a_missing_request_log(tmp_path):
     assert "Skipped: `ops.ops_buyer_request_log` is not in this warehouse." in page
     assert not (tmp_path / PNGS["exports"]).exists()
     assert "busiest window, ending 2026-10-02: epsilon 3 (30% of the cap)" in page
-    assert "| jp-tyo | 4 | 0 | 1 | 0 | 80% |" in page
+    assert "| jp-tyo | 4 | 0 | 1 | 0 | 0 | 80% |" in page
+    # the lifetime view: 1 + 2 + 0.5 in the busiest 365 days beside 3 in the busiest 3-day window; the
+    # policy's worst case 3 x 0.75 + 2 weeks x 0.5 per window and 365 x 0.75 + 53 x 0.5 per year
+    assert "| 3 days | 3 | 3.25 |" in page and "| 365 days | 3.5 | 300.2 |" in page
+    assert "no annual cap is set" in page
     assert "Release clock (`as_of`) of the latest build that decided a period: 2026-10-12 00:00 UTC." in page
     for name in ("budget_window.png", "cells_by_city.png", "error_bars.png"):
         assert f"]({name})" in page and (tmp_path / name).read_bytes().startswith(PNG_MAGIC)

@@ -42,6 +42,7 @@ COMPARED = {
     "staging.stg_spots__interaction_events_duplicates": None,
     "intermediate.int_spots__cell_aggregates": "aggregated_at",
     "intermediate.int_spots__door_open_arrivals": None,
+    "intermediate.int_spots__landing_completeness": None,
 }
 LEDGER = "select * exclude (charged_at) from outside_buyer.spots_privacy_budget_ledger"
 AGGREGATES = "select * exclude (aggregated_at) from intermediate.int_spots__cell_aggregates"
@@ -92,10 +93,8 @@ def reference(tmp_path_factory, extension_dir, raw_parquet) -> DbtProject:
     con = duckdb.connect(project.env["PRIVACY_INSIGHTS_DUCKDB"])
     try:
         con.execute("create schema raw")
-        con.execute(
-            "create table raw.spots_interaction_events as select * from "
-            f"read_parquet('{raw_parquet}/spots_interaction_events/*.parquet')"
-        )
+        for table in ("spots_interaction_events", "spots_load_watermark"):  # the rows and the loader's watermark
+            con.execute(f"create table raw.{table} as select * from read_parquet('{raw_parquet}/{table}/*.parquet')")
     finally:
         con.close()
     project.dbt("build", *SPOTS, vars=VARS)

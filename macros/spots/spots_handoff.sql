@@ -8,6 +8,7 @@
     and carries no per-person row:
       cell_aggregates      int_spots__cell_aggregates
       door_open_arrivals   int_spots__door_open_arrivals (for int_spots__late_arrivals)
+      landing_completeness int_spots__landing_completeness (the loader's watermark: one row)
     Timestamps are written zone-less (Spark TIMESTAMP_NTZ, Parquet isAdjustedToUTC=false),
     so DuckDB reads UTC wall times as TIMESTAMP and no cast can shift them by a zone.
 
@@ -45,6 +46,13 @@
                 ('door_open_events', 'bigint'),
             ],
         },
+        'int_spots__landing_completeness': {
+            'folder': 'landing_completeness',
+            'columns': [
+                ('loaded_through', 'timestamp'), ('complete_through', 'timestamp'), ('completeness', 'string'),
+                ('grace_hours', 'bigint'),
+            ],
+        },
     }) }}
 {%- endmacro %}
 
@@ -67,7 +75,8 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set parameters = bounding | join(',') ~ ';floor=' ~ var('spots_occurred_at_floor', '2000-01-01')
-        ~ ';release_start_date=' ~ var('release_start_date') ~ ';' ~ seed_checksums | join(',') -%}
+        ~ ';release_start_date=' ~ var('release_start_date') ~ ';landing_grace_hours=' ~ landing_grace_hours()
+        ~ ';landing_without_watermark=' ~ landing_without_watermark() ~ ';' ~ seed_checksums | join(',') -%}
     {{ return({
         'format_version': '1',
         'as_of': as_of_timestamp(),
@@ -162,11 +171,16 @@
     from read_parquet('{{ folder }}/{{ table.folder }}/*.parquet')
 {%- endmacro %}
 
-{#- Spark: the raw SPOTS source as a table over Parquet files in `folder` (the files stay where they are). -#}
-{% macro spots_register_raw_parquet(folder) -%}
-    {%- set relation = api.Relation.create(schema=var('raw_schema'), identifier='spots_interaction_events') -%}
-    {%- do run_query('create schema if not exists ' ~ relation.schema) -%}
-    {%- do run_query('drop table if exists ' ~ relation) -%}
-    {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ folder ~ "'") -%}
-    {{ log("raw source " ~ relation ~ " registered over " ~ folder, info=true) }}
+{#- Spark: the raw SPOTS source as a table over Parquet files in `folder` (the files stay where they are),
+    and its loader's watermark over `watermark_folder` (none: the source has no watermark, the table is dropped). -#}
+{% macro spots_register_raw_parquet(folder, watermark_folder=none) -%}
+    {%- for identifier, location in [('spots_interaction_events', folder), ('spots_load_watermark', watermark_folder)] -%}
+        {%- set relation = api.Relation.create(schema=var('raw_schema'), identifier=identifier) -%}
+        {%- do run_query('create schema if not exists ' ~ relation.schema) -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- if location -%}
+            {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ location ~ "'") -%}
+            {{ log("raw source " ~ relation ~ " registered over " ~ location, info=true) }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}

@@ -5,14 +5,24 @@
     Children of the city: its door types, its categories. Children of a door type: its
     segments (door type x category x context); of a category: its segments.
 -#}
-{% test released_children_add_up(model) %}
-    {%- set relations = [
+{#- The additive relations of a release: (parent level, child level, the dimensions they share
+    beyond the key), and the key of a period's city and bucket (privacy_insights.dp.suppression.RELATIONS). -#}
+{% macro spots_release_relations() -%}
+    {{ return([
         ('city', 'city_door_type', []),
         ('city', 'city_category', []),
         ('city_door_type', 'city_segment', ['segment_door_type']),
         ('city_category', 'city_segment', ['segment_category']),
-    ] -%}
-    {%- set key = ['time_granularity', 'release_version', 'time_bucket_start_utc', 'geo_bucket_id'] -%}
+    ]) }}
+{%- endmacro %}
+
+{% macro spots_release_relation_key() -%}
+    {{ return(['time_granularity', 'release_version', 'time_bucket_start_utc', 'geo_bucket_id']) }}
+{%- endmacro %}
+
+{% test released_children_add_up(model) %}
+    {%- set relations = privacy_insights.spots_release_relations() -%}
+    {%- set key = privacy_insights.spots_release_relation_key() -%}
     {%- set checks = [] -%}
     {%- for parent, child, shared in relations -%}
         {%- set sql -%}

@@ -111,6 +111,44 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _utc_instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a UTC timestamp like 2026-11-02T00:00:00Z, got {text!r}") from exc
+    if value.tzinfo is None or value.utcoffset().total_seconds() != 0:
+        raise argparse.ArgumentTypeError(f"expected a UTC timestamp (Z or +00:00), got {text!r}")
+    return value
+
+
+def _cmd_landing_mark(args: argparse.Namespace) -> int:
+    from privacy_insights import landing
+
+    table = args.table or {"spots": "spots_interaction_events", "outreach": "outreach_event_logs"}.get(args.source)
+    if not table:
+        raise ValueError("table: required for --source attribution (the landing table the statement is about)")
+    warehouse = targets.connect(args.target)
+    try:
+        held = landing.mark(warehouse, args.source, table, args.through, args.loader, args.schema)
+    finally:
+        warehouse.close()
+    print(json.dumps({"source": args.source, "table_name": table, "loaded_through": held.isoformat()}))
+    return 0
+
+
+def _cmd_landing_show(args: argparse.Namespace) -> int:
+    from privacy_insights import landing
+
+    warehouse = targets.connect(args.target)
+    try:
+        for source in landing.SOURCES:
+            for table, through in landing.read(warehouse, source, args.schema).items():
+                print(json.dumps({"source": source, "table_name": table, "loaded_through": through.isoformat()}))
+    finally:
+        warehouse.close()
+    return 0
+
+
 def _cmd_city_map(args: argparse.Namespace) -> int:
     from privacy_insights.geo import write_city_geohash3_map
 
@@ -712,6 +750,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="run outside the policy's window, and again within a slot that already ran"
     )
     release.set_defaults(func=_cmd_release)
+
+    landing_cmd = sub.add_parser(
+        "landing", help="landing watermarks: how far a loader states its landing complete (docs/landing.md)"
+    )
+    landing_sub = landing_cmd.add_subparsers(dest="landing_command", required=True)
+    mark = landing_sub.add_parser("mark", help="record that a landing table is complete through a UTC instant")
+    mark.add_argument("--target", choices=targets.TARGETS, default="dev")
+    mark.add_argument("--source", choices=["spots", "outreach", "attribution"], required=True)
+    mark.add_argument("--table", help="landing table (default: the source's event table)")
+    mark.add_argument("--through", type=_utc_instant, required=True, help="every event before this has landed")
+    mark.add_argument("--loader", default="privacy-insights landing mark", help="who states it")
+    mark.add_argument("--schema", default="raw", help="schema of the landing tables (default raw)")
+    mark.set_defaults(func=_cmd_landing_mark)
+    show = landing_sub.add_parser("show", help="print every landing watermark (one JSON line each)")
+    show.add_argument("--target", choices=targets.TARGETS, default="dev")
+    show.add_argument("--schema", default="raw")
+    show.set_defaults(func=_cmd_landing_show)
 
     seeds = sub.add_parser("seeds", help="maintain derived seed files")
     seeds_sub = seeds.add_subparsers(dest="seeds_command", required=True)

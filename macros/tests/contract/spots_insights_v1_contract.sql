@@ -1,7 +1,9 @@
 {#-
     What the contract-000 tests accept in the spots_insights_v1 record (schema 1.1), defined
     once and used as the tests' defaults on every outside-buyer model and contract fixture:
-    - enumerations: every text column outside the seeded geo and segment columns, and its values;
+    - enumerations: every text column outside the seeded geo and segment columns, and its values
+      (privacy_dp_post_processing: the disclosure before complementary suppression, kept by the rows
+      released then, and the current one, privacy_insights.dp.release.POST_PROCESSING);
     - metric columns: float columns whose values may carry more than one decimal (they are
       rates, noise scales, probabilities and privacy parameters, not coordinates).
 -#}
@@ -12,10 +14,11 @@
         'time_granularity': ['hour', 'day', 'week'],
         'geo_bucket_type': ['city', 'geohash3'],
         'release_level': ['city', 'city_door_type', 'city_category', 'city_segment'],
-        'privacy_suppressed_reason': ['k_min', 'dominance', 'budget_exhausted'],
+        'privacy_suppressed_reason': ['k_min', 'dominance', 'budget_exhausted', 'complementary'],
         'privacy_dp_mechanism': ['discrete_laplace', 'discrete_gaussian'],
         'privacy_dp_post_processing': [
             'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]',
+            'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]; complementary suppression: no sum holds exactly one suppressed cell',
         ],
     }) }}
 {%- endmacro %}

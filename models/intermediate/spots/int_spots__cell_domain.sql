@@ -1,8 +1,11 @@
 -- The public cell domain of spots_insights_v1: every cell that may be released, built
--- from the seeds and the release clock only, never from the data, so a cell's existence
--- reveals nothing (DESIGN.md §2.2). Only periods that are fully eligible are listed:
--- they start on or after release_start_date and end at least reporting_delay_hours
--- before as_of. Only enabled granularities (var spots_release) are listed. Hour cells are
+-- from the seeds, the release clock and the loader's watermark only, never from the data,
+-- so a cell's existence reveals nothing (DESIGN.md §2.2). Only periods that are fully
+-- eligible are listed: they start on or after release_start_date, end at least
+-- reporting_delay_hours before as_of, and end at or before the landing's complete_through
+-- (int_spots__landing_completeness; a period past the delay whose landing is not complete
+-- is held: it has no cells, so it is neither charged nor published until a build after its
+-- data is complete). Only enabled granularities (var spots_release) are listed. Hour cells are
 -- city x hour (segments `all`, context from the city's local hour); day and week cells are
 -- city x door type x category x context, the finest level (coarser levels are sums).
 
@@ -24,6 +27,10 @@ contexts as (
     select * from {{ ref('contexts') }}
 ),
 
+completeness as (
+    select * from {{ ref('int_spots__landing_completeness') }}
+),
+
 {% set granularities = spots_enabled_granularities() %}
 
 {% if 'hour' in granularities %}
@@ -42,7 +49,11 @@ contexts as (
             {{ local_context(local_timestamp('hours.bucket_start', 'cities.utc_offset_hours')) }} as context
         from hours
         cross join cities
-        where {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
+        cross join completeness
+        where
+            {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }} <= {{ release_cutoff() }}
+            and {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'hours.bucket_start')) }}
+            <= completeness.complete_through
     ),
 {% endif %}
 
@@ -65,7 +76,10 @@ contexts as (
         cross join door_types
         cross join categories
         cross join contexts
-        where {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= {{ release_cutoff() }}
+        cross join completeness
+        where
+            {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= {{ release_cutoff() }}
+            and {{ dbt.dateadd('day', 1, 'days.bucket_start') }} <= completeness.complete_through
     ),
 {% endif %}
 
@@ -88,14 +102,23 @@ contexts as (
         cross join door_types
         cross join categories
         cross join contexts
-        where {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
+        cross join completeness
+        where
+            {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= {{ release_cutoff() }}
+            and {{ dbt.dateadd('day', 7, 'weeks.bucket_start') }} <= completeness.complete_through
     ),
 {% endif %}
 
 cells as (
     {% for granularity in granularities %}
         select
-            *,
+            granularity,
+            period_start,
+            time_bucket_start_utc,
+            geo_bucket_id,
+            door_type,
+            category,
+            context,
             'city' as geo_bucket_type
         from {{ granularity }}_cells
         {% if not loop.last %}union all{% endif %}

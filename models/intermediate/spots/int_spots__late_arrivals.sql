@@ -3,9 +3,8 @@
 -- hour of arrival, so "after" means in a later hour than the freeze: an event that arrived
 -- in the very hour of the freeze is not counted (it may have made it into the release). They are not in the
 -- released numbers and never change them (a released cell never changes); the ops model
--- ops_spots_late_events reports them, and the off-by-default correction release
--- (var spots_release.corrections) reads them here to release such a period again with
--- fresh noise and a new charge. Counts only; no per-person rows.
+-- ops_spots_late_events reports them. No release decision reads them (the opt-in
+-- corrections follow a schedule: docs/landing.md). Counts only; no per-person rows.
 
 with
 

@@ -7,6 +7,9 @@
 --                           (published suppressed): the cap binds, releases have gaps
 --   release_stale           a granularity's oldest unreleased eligible period has been
 --                           overdue longer than the release job's max_staleness_hours
+--   release_held_incomplete a period of a granularity is past the delay but its landing is
+--                           not known complete (ops_spots_release_holds): held, not charged,
+--                           not published, until the loader's watermark passes its end
 
 {%- set share = var('ops_budget_alert_share') | float %}
 {%- if share <= 0 or share > 1 %}
@@ -21,6 +24,10 @@ budget as (
 
 freshness as (
     select * from {{ ref('ops_spots_release_freshness') }}
+),
+
+holds as (
+    select * from {{ ref('ops_spots_release_holds') }}
 ),
 
 open_windows as (
@@ -93,12 +100,43 @@ stale_alerts as (
     where is_stale
 ),
 
+held_periods as (
+    select
+        time_granularity,
+        count(*) as periods_held,
+        min(release_period_start) as first_held,
+        max(as_of) as as_of,
+        case
+            when max(completeness) = 'missing' then 'without a watermark (raw.spots_load_watermark)'
+            else {{ dbt.concat(["'complete through '", "cast(max(complete_through) as varchar)",
+                "' (loaded through '", "cast(max(loaded_through) as varchar)", "')'"]) }}
+        end as landing
+    from holds
+    group by 1
+),
+
+held_alerts as (
+    select
+        'release_held_incomplete' as alert_type,
+        time_granularity as subject,
+        cast(periods_held as double) as observed,
+        cast(0 as double) as threshold,
+        as_of as detected_at,
+        {{ dbt.concat(["cast(periods_held as varchar)", "' '", "time_granularity",
+            "' period(s) past the delay held, not charged, not published: the landing is '", "landing",
+            "'; first held '", "cast(cast(first_held as date) as varchar)",
+            "'; released by the first build after the watermark passes their end'"]) }} as details
+    from held_periods
+),
+
 alerts as (
     select * from budget_alerts
     union all
     select * from exhausted_alerts
     union all
     select * from stale_alerts
+    union all
+    select * from held_alerts
 )
 
 select

@@ -1,8 +1,8 @@
 -- Late data against frozen releases: per released spots_insights_v1 period, how many
 -- in-city door-open events arrived after the period was frozen. They are not in its
--- numbers, and by default never will be (a released cell never changes); with
--- var spots_release.corrections.enabled a period with at least min_late_events of them is
--- released again with fresh noise and its own ledger charge (README "Late data").
+-- numbers, and by default never will be (a released cell never changes). The opt-in
+-- corrections (var spots_release.corrections) follow a schedule and never read these
+-- counts: a decision on a true count would not be private (docs/landing.md).
 
 with
 

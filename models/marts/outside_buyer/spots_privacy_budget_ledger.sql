@@ -9,7 +9,9 @@
 --   status `charged`: the period's epsilon (delta, rho) was spent; `denied`: no room in a
 --   budget window, its cells are published suppressed (budget_exhausted), nothing spent.
 --   purpose `initial`, `retry` (an earlier charge whose rows never landed: spent, released
---   again with fresh noise and charged again) or `correction` (late data, opt-in).
+--   again with fresh noise and charged again) or `correction` (opt-in, on a schedule; a
+--   denied correction publishes nothing). Before any charge the release step checks this
+--   table against the released rows (privacy_insights.dp.integrity).
 
 select
     cast(null as varchar) as dataset,

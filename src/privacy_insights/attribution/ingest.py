@@ -6,6 +6,9 @@
 - the tenant is set with ``SET LOCAL app.current_tenant_id`` inside the transaction, so
   row-level security applies and nothing leaks into the next transaction;
 - a unique violation on the idempotency key is a successful retry, not an error;
+- each event landed (inserted, a duplicate, or dead) moves the landing's watermark
+  (``public.attribution_load_watermark``, privacy_insights.landing) to its transaction's time,
+  in the same transaction, so a stalled ingestion shows as a watermark that stops;
 - an event that fails validation goes to ``dead_events`` with the field and the rule:
   also what PostgreSQL would refuse with a raw error (NUL characters, NaN or infinite
   numbers in the payload, revenue beyond bigint, an idempotency key over 200 characters)
@@ -182,6 +185,16 @@ def _set_tenant(conn: psycopg.Connection, tenant_id: str) -> None:
     conn.execute(sql.SQL("set local app.current_tenant_id = {}").format(sql.Literal(str(uuid.UUID(tenant_id)))))
 
 
+def _mark_loaded(conn: psycopg.Connection) -> None:
+    """The landing is complete through this transaction's time (it commits with the event)."""
+    conn.execute(
+        "insert into public.attribution_load_watermark as w (table_name, loaded_through, recorded_at, loader) "
+        "values ('attribution_events', now(), clock_timestamp(), 'privacy_insights.attribution.ingest') "
+        "on conflict (table_name) do update set loaded_through = greatest(w.loaded_through, excluded.loaded_through), "
+        "recorded_at = excluded.recorded_at, loader = excluded.loader"
+    )
+
+
 def ingest(conn: psycopg.Connection, event: AttributionEvent) -> IngestResult:
     """Insert one event for its tenant; safe to retry."""
     issues = problems(event)
@@ -202,6 +215,7 @@ def ingest(conn: psycopg.Connection, event: AttributionEvent) -> IngestResult:
                 "insert into public.dead_events (tenant_id, raw_payload, error_reason) values (%s, %s, %s)",
                 (tenant, json.dumps(payload) if payload_ok else "{}", "; ".join(issues)),
             )
+            _mark_loaded(conn)
             return IngestResult("dead", key, reason="; ".join(issues), pii_removed=tuple(removed))
         _set_tenant(conn, event.tenant_id)
         try:
@@ -223,5 +237,7 @@ def ingest(conn: psycopg.Connection, event: AttributionEvent) -> IngestResult:
             existing = conn.execute(
                 "select id from public.attribution_events where idempotency_key = %s", (key,)
             ).fetchone()
+            _mark_loaded(conn)
             return IngestResult("duplicate", key, str(existing[0]) if existing else None, pii_removed=tuple(removed))
+        _mark_loaded(conn)
         return IngestResult("inserted", key, str(row[0]), pii_removed=tuple(removed))

@@ -4,12 +4,18 @@ One run: read the job's timing policy; take the clock (``--now`` / ``PRIVACY_INS
 or the real UTC clock) and set ``as_of`` to it truncated to the hour; refuse outside the
 policy's window unless forced; take the per-warehouse lock (wait up to ``--wait``
 seconds, else exit cleanly); skip when this cadence slot already ran successfully; run
-``dbt build`` on the target with that ``as_of``; report the newly charged ledger periods
-and log the run in ``audit.release_runs``. Nothing new to release is a success.
+``dbt build`` on the target with that ``as_of``; compare the release table and the budget
+ledger before and after: ``released_periods`` are the versions that landed (rows in
+``spots_insights_v1_releases``), ``charged_not_landed`` the charges whose rows did not land
+(the next run retries them), ``held_periods`` what the build held for an incomplete landing
+(ops_spots_release_holds); log the run in ``audit.release_runs``, or, when the warehouse
+cannot take it, in the fallback run log (``runs.fallback_log``). Nothing new to release is a
+success. Every outcome prints its JSON line, whatever failed (the lock folder, the
+warehouse, the build).
 
 Exit status: 0 released, nothing new, already done this slot, or another run holds the
-lock; 1 the build (or the warehouse) failed, with a one-line reason on stderr; 2 bad
-input (job, clock, target); 4 refused: outside the policy's window.
+lock; 1 the build (or the warehouse, or the lock folder) failed, with a one-line reason on
+stderr; 2 bad input (job, clock, target); 4 refused: outside the policy's window.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,8 +53,11 @@ class Outcome:
     now: datetime
     as_of: datetime
     slot_start: datetime
-    released_periods: list[tuple[str, str]] = field(default_factory=list)
+    released_periods: list[runs.Period] = field(default_factory=list)  # versions that landed
     reason: str | None = None
+    charged_not_landed: list[runs.Period] = field(default_factory=list)
+    held_periods: list[tuple[str, str]] = field(default_factory=list)
+    run_log: str | None = None  # where the run was logged: "warehouse", a file, or None (not logged)
 
     @property
     def exit_code(self) -> int:
@@ -63,10 +72,11 @@ class Outcome:
                 "now": f"{self.now:%Y-%m-%dT%H:%M:%SZ}",
                 "as_of": as_of_var(self.as_of),
                 "slot_start": f"{self.slot_start:%Y-%m-%dT%H:%M:%SZ}",
-                "released_periods": [
-                    {"time_granularity": g, "release_period_start": p} for g, p in self.released_periods
-                ],
+                "released_periods": runs.periods_json(self.released_periods),
+                "charged_not_landed": runs.periods_json(self.charged_not_landed),
+                "held_periods": [{"time_granularity": g, "release_period_start": p} for g, p in self.held_periods],
                 "reason": self.reason,
+                "run_log": self.run_log,
             }
         )
 
@@ -148,67 +158,116 @@ def run(policy: TimingPolicy, target: str, now: datetime, wait_seconds: float = 
         )
         return outcome
 
+    started = datetime.now(UTC)
     lock = ReleaseLock(lock_path(local_duckdb_file(target), warehouse_identity(target)))
-    if not lock.try_acquire(wait_seconds):
+    try:
+        acquired = lock.try_acquire(wait_seconds)
+    except OSError as exc:  # a read-only or full lock folder: nothing built, the run is still reported
+        outcome.outcome, outcome.reason = "failed", f"lock {lock.path}: {exc.strerror or exc}"
+        _log(outcome, started)
+        return outcome
+    if not acquired:
         outcome.outcome = "locked"
         outcome.reason = f"another release holds {lock.path} ({lock.holder()}); nothing done"
         return outcome
+    started = datetime.now(UTC)  # the run starts once it holds the lock
     try:
-        return _run_locked(outcome, policy, force)
+        try:
+            _run_locked(outcome, policy, force)
+        except Exception as exc:  # noqa: BLE001 -- whatever broke, the run ends with its JSON line and its log
+            outcome.outcome, outcome.reason = "failed", f"release command: {one_line(repr(exc))}"
+        if outcome.outcome != "up_to_date":
+            _log(outcome, started)  # still under the lock: the next run starts after this one is logged
     finally:
         lock.release()
+    return outcome
 
 
 def _open(target: str) -> targets.Warehouse:
     return targets.connect(target)
 
 
-def _run_locked(outcome: Outcome, policy: TimingPolicy, force: bool) -> Outcome:
-    target, started = outcome.target, datetime.now(UTC)
+def _state(target: str) -> tuple[set[runs.Period], set[runs.Period]]:
+    """(charged versions in the ledger, versions with rows in the release table)."""
+    warehouse = _open(target)
+    try:
+        return runs.charged_versions(warehouse), runs.landed_versions(warehouse)
+    finally:
+        warehouse.close()  # a DuckDB file takes one writer: dbt's
+
+
+def _run_locked(outcome: Outcome, policy: TimingPolicy, force: bool) -> None:
+    target = outcome.target
     try:
         warehouse = _open(target)
         try:
             if not force and runs.slot_done(warehouse, policy.job_name, target, _naive(outcome.slot_start)):
                 outcome.outcome = "up_to_date"
                 outcome.reason = f"this {policy.cadence_minutes}-minute slot already ran successfully"
-                return outcome
-            before = runs.ledger_periods(warehouse)
+                return
         finally:
-            warehouse.close()  # a DuckDB file takes one writer: dbt's
+            warehouse.close()
+        charged_before, landed_before = _state(target)
     except Exception as exc:  # noqa: BLE001 -- any warehouse error ends the run with its reason
         outcome.outcome, outcome.reason = "failed", f"warehouse: {one_line(str(exc))}"
-        return outcome
+        return
 
     status, error = run_dbt_build(target, outcome.as_of)
     try:
+        charged_after, landed_after = _state(target)
         warehouse = _open(target)
         try:
-            after = runs.ledger_periods(warehouse)
-            outcome.released_periods = sorted(after - before)
-            if status != 0:
-                outcome.outcome, outcome.reason = "failed", error
-            else:
-                outcome.outcome = "released" if outcome.released_periods else "nothing_new"
-            runs.append(
-                warehouse,
-                runs.RunRecord(
-                    policy.job_name,
-                    target,
-                    _naive(outcome.slot_start),
-                    _naive(outcome.as_of),
-                    started,
-                    datetime.now(UTC),
-                    outcome.outcome,
-                    outcome.released_periods,
-                    outcome.reason,
-                ),
-            )
+            outcome.held_periods = runs.held_periods(warehouse, _naive(outcome.as_of))
         finally:
             warehouse.close()
     except Exception as exc:  # noqa: BLE001
         outcome.outcome = "failed"
         outcome.reason = error or f"warehouse after the build: {one_line(str(exc))}"
-    return outcome
+        return
+    outcome.released_periods = sorted(landed_after - landed_before)
+    outcome.charged_not_landed = sorted((charged_after - charged_before) - landed_after)
+    if status != 0:
+        outcome.outcome, outcome.reason = "failed", error
+    elif outcome.charged_not_landed:  # a build that succeeds lands all it charges; say so if not
+        outcome.outcome = "failed"
+        outcome.reason = "the build charged periods whose rows did not land; the next run releases them again"
+    else:
+        outcome.outcome = "released" if outcome.released_periods else "nothing_new"
+
+
+def _log(outcome: Outcome, started: datetime) -> None:
+    """Log the run in the warehouse (audit.release_runs), else in the fallback run log file."""
+    record = runs.RunRecord(
+        outcome.job_name,
+        outcome.target,
+        _naive(outcome.slot_start),
+        _naive(outcome.as_of),
+        started,
+        datetime.now(UTC),
+        outcome.outcome,
+        outcome.released_periods,
+        outcome.reason,
+        outcome.charged_not_landed,
+        outcome.held_periods,
+    )
+    try:
+        warehouse = _open(outcome.target)
+        try:
+            runs.append(warehouse, record)
+            outcome.run_log = "warehouse"
+            return
+        finally:
+            warehouse.close()
+    except Exception as exc:  # noqa: BLE001 -- read-only, full or unreachable: use the file
+        problem = one_line(str(exc))
+        record = replace(record, reason=f"{record.reason or ''} [warehouse run log refused: {problem}]".strip())
+    path = runs.fallback_log()
+    try:
+        runs.append_to_file(record, path)
+        outcome.run_log = str(path)  # the JSON line says where; the warehouse's error is the record's reason
+    except OSError as exc:
+        note = f"run not logged (warehouse: {problem}; {path}: {exc.strerror or exc})"
+        outcome.reason = f"{outcome.reason}; {note}" if outcome.reason else note
 
 
 def main(job_name: str, target: str, now_text: str | None, wait_seconds: float, force: bool) -> int:

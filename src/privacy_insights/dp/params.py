@@ -20,7 +20,8 @@ Shape of the var (dbt_project.yml holds the documented defaults)::
       hour: {enabled: .., epsilon: .., k_min: .., max_opens_per_participant: ..}
       day: ...
       week: ...
-    corrections: {enabled: false, min_late_events: ..}
+    annual_epsilon_cap: null          # optional: epsilon any 365-day window may hold (off when absent or null)
+    corrections: {enabled: false, after_days: ..}
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ CONTRACT_MIN_K = 100  # contract 000 G4
 CONTRACT_MIN_DELAY_HOURS = 72  # contract 000 G3
 CONTRACT_MAX_DOMINANCE = 0.05  # contract 000 G4: top contributor <= 5 %
 MAX_FALSE_RELEASE = 0.05  # a threshold that lets more than 1 in 20 under-k cells through is refused
+ANNUAL_WINDOW_DAYS = 365  # the lifetime view: worst-case loss per person over a year, and its optional cap
+MAX_CORRECTION_AFTER_DAYS = 90
 
 
 class PolicyError(ValueError):
@@ -116,7 +119,8 @@ class ReleasePolicy:
     reporting_delay_hours: int
     granularities: dict[str, GranularityPolicy]
     corrections_enabled: bool = False
-    corrections_min_late_events: int = 1
+    corrections_after_days: int = 7  # a period released earlier than this after its end is corrected once then
+    annual_epsilon_cap: float | None = None  # epsilon any 365-day window may hold (None: no annual cap)
 
     def for_granularity(self, granularity: str) -> GranularityPolicy:
         if granularity not in self.granularities:
@@ -133,12 +137,24 @@ class ReleasePolicy:
     def enabled(self) -> tuple[str, ...]:
         return tuple(g for g in GRANULARITIES if self.granularities[g].enabled)
 
-    def worst_case_window_epsilon(self) -> float:
-        """Epsilon one person can lose in a window if every enabled period is released: a
-        window of W days overlaps W day periods, W hour periods and ceil((W - 1) / 7) + 1 weeks."""
-        window = self.budget_window_days
+    def worst_case_window_epsilon(self, window_days: int | None = None) -> float:
+        """Epsilon one person can lose in a window of ``window_days`` (default: the budget window)
+        if every enabled period is released once: a window of W days overlaps W day periods,
+        W hour periods and ceil((W - 1) / 7) + 1 weeks. With corrections on, each period can be
+        released twice (its correction is charged to the same windows), so the figure doubles;
+        the caps still bind."""
+        window = window_days or self.budget_window_days
         periods = {"hour": window, "day": window, "week": math.ceil((window - 1) / 7) + 1}
-        return sum(periods[g] * self.granularities[g].epsilon for g in self.enabled)
+        once = sum(periods[g] * self.granularities[g].epsilon for g in self.enabled)
+        return once * (2 if self.corrections_enabled else 1)
+
+    def caps(self) -> list[tuple[int, float, float]]:
+        """Every (window days, epsilon cap, delta cap) the planner enforces: the budget window and,
+        when set, the 365-day annual window (its delta cap is the window's scaled to a year)."""
+        out = [(self.budget_window_days, self.epsilon_cap, self.delta_cap)]
+        if self.annual_epsilon_cap is not None:
+            out.append((ANNUAL_WINDOW_DAYS, self.annual_epsilon_cap, math.inf))
+        return out
 
 
 def _levels(cfg: Mapping[str, Any], path: str) -> dict[str, LevelPolicy]:
@@ -244,11 +260,28 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     if not any(p.enabled for p in granularities.values()):
         raise PolicyError(f"{path}.granularities: at least one granularity must be enabled")
 
-    corrections = cfg.get("corrections") or {"enabled": False, "min_late_events": 1}
+    corrections = cfg.get("corrections") or {"enabled": False, "after_days": 7}
     if not isinstance(corrections, Mapping):
-        raise PolicyError(f"{path}.corrections: must be a mapping with enabled and min_late_events")
+        raise PolicyError(f"{path}.corrections: must be a mapping with enabled and after_days")
+    if "min_late_events" in corrections:
+        raise PolicyError(
+            f"{path}.corrections.min_late_events: no longer used: whether a period is corrected must not depend "
+            'on its late-event count (a true count); corrections follow a schedule, after_days (README "Late data")'
+        )
     corrections_enabled = _flag(corrections, "enabled", f"{path}.corrections")
-    min_late = _whole(corrections, "min_late_events", f"{path}.corrections", 1)
+    after_days = _whole(corrections, "after_days", f"{path}.corrections", 1)
+    if after_days > MAX_CORRECTION_AFTER_DAYS:
+        raise PolicyError(
+            f"{path}.corrections.after_days: must be at most {MAX_CORRECTION_AFTER_DAYS}, got {after_days}"
+        )
+    annual_cap = cfg.get("annual_epsilon_cap")
+    if annual_cap is not None:
+        annual_cap = _number(cfg, "annual_epsilon_cap", path)
+        if annual_cap < cap:
+            raise PolicyError(
+                f"{path}.annual_epsilon_cap: must be >= epsilon_cap ({cap:g}) or null (off): a year holds every "
+                f"{window}-day window, got {annual_cap:g}"
+            )
     return ReleasePolicy(
         mechanism,
         delta,
@@ -262,5 +295,6 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
         delay,
         granularities,
         corrections_enabled,
-        min_late,
+        after_days,
+        annual_cap,
     )

@@ -21,6 +21,8 @@ of the period):
 3. Post-processing (``consistency``): non-negative integers in which children add up to
    their parent; repeat_rate_est and trend_score_est from released values, clamped to
    [0, 1]. A released cell whose consistent participants fall below k is suppressed.
+   Complementary suppression (``suppression``): no parent and its children hold exactly one
+   suppressed cell, which their sum would give away.
 4. Error bars: each released row carries the noise scale and 95 % margin of its own
    measurement of each count, and a delta-method 95 % margin of its repeat rate.
 """
@@ -37,6 +39,7 @@ import pandas as pd
 from privacy_insights.dp import consistency
 from privacy_insights.dp.mechanisms import LevelNoise, PeriodMechanism, period_mechanism
 from privacy_insights.dp.params import GRANULARITIES, LEVELS, METRICS, ReleasePolicy
+from privacy_insights.dp.suppression import complementary_suppression
 from privacy_insights.dp.thresholds import margin_of_error, release_threshold, variance
 
 SCHEMA_VERSION = "1.1"
@@ -45,8 +48,18 @@ ALL = "all"
 POST_PROCESSING = (
     "levels made consistent (children add up to their parent) by least-squares projection, raking and "
     "controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of "
-    "released values clamped to [0, 1]"
-)
+    "released values clamped to [0, 1]; complementary suppression: no sum holds exactly one suppressed cell"
+)  # at most 300 characters (the record schema's maxLength)
+HIDDEN_WHEN_SUPPRESSED = [
+    "unique_participants_est",
+    "doors_opened_est",
+    "repeat_rate_est",
+    "uncertainty_unique_participants_noise_scale",
+    "uncertainty_unique_participants_moe95",
+    "uncertainty_doors_opened_noise_scale",
+    "uncertainty_doors_opened_moe95",
+    "uncertainty_repeat_rate_moe95",
+]
 BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 CELL_COLUMNS = [
     "granularity",
@@ -363,7 +376,8 @@ def release_periods(
         _level_rows(grid, level, granularity, policy, mech, measured[level], published, charged, versions)
         for level in levels
     ]
-    out = _metadata(pd.concat(frames, ignore_index=True), policy, granularity, mech, released_at)
+    out = _hide_suppressed(complementary_suppression(pd.concat(frames, ignore_index=True)))
+    out = _metadata(out, policy, granularity, mech, released_at)
     out["trend_score_est"] = _trend(out, previous_rows, granularity)
     counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
     report(
@@ -384,6 +398,14 @@ def release_periods(
             ignore_index=True,
         )
     )
+
+
+def _hide_suppressed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Metrics and error bars of every suppressed row are null (complementary ones included)."""
+    hidden = frame["privacy_suppressed"].to_numpy(dtype=bool)
+    for column in HIDDEN_WHEN_SUPPRESSED:
+        frame[column] = frame[column].mask(hidden)
+    return frame
 
 
 def _measure_levels(

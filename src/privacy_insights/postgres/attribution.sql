@@ -276,6 +276,23 @@ revoke all on function public.fn_jsonb_keys_deep(pg_catalog.jsonb), public.fn_pi
 grant execute on function public.fn_jsonb_keys_deep(pg_catalog.jsonb), public.fn_pii_key_normalised(pg_catalog.text),
     public.fn_pii_contract_key(pg_catalog.text) to attribution_app;
 
+-- The landing's watermark (privacy_insights.landing; docs/landing.md): ingestion moves
+-- loaded_through to the time of each event it lands, in the event's own transaction, so a
+-- stalled ingestion shows as a watermark that stops. Loader metadata, no tenant data: the
+-- application role reads and moves it; it only moves forward.
+create table if not exists public.attribution_load_watermark (
+    table_name text primary key,
+    loaded_through timestamptz not null,
+    recorded_at timestamptz not null default now(),
+    loader text not null
+);
+alter table public.attribution_load_watermark enable row level security;
+drop policy if exists ingestion_watermark on public.attribution_load_watermark;
+create policy ingestion_watermark on public.attribution_load_watermark for all to attribution_app
+    using (true) with check (true);
+revoke all on public.attribution_load_watermark from public, attribution_app;
+grant select, insert, update on public.attribution_load_watermark to attribution_app;
+
 -- Retention (contract 003: analytics rows live 90 days). The purge runs as the owner through a
 -- SECURITY DEFINER function. RLS is forced on the tables, also for their owner, so the owner
 -- gets its own policy: it sees, and may delete, only rows past the 90-day retention (and rows

@@ -95,18 +95,31 @@ create table if not exists public.outreach_rate_limits (
 create index if not exists outreach_rate_limits_bucket_start_idx on public.outreach_rate_limits (bucket_start);
 create index if not exists outreach_rate_limits_updated_at_idx on public.outreach_rate_limits (updated_at);
 
+-- The landing's watermark (privacy_insights.landing; docs/landing.md): every call that logs
+-- an event moves loaded_through to its transaction's time, so a stalled RPC shows as a
+-- watermark that stops. One row per landing table; it only moves forward.
+create table if not exists public.outreach_load_watermark (
+    table_name text primary key,
+    loaded_through timestamptz not null,
+    recorded_at timestamptz not null default now(),
+    loader text not null
+);
+
 -- Access control: RLS on, nothing granted to clients. The owner (who runs the RPC) owns the
--- tables; the service role maintains the registry and cleans up rate limits (contract 004).
+-- tables; the service role maintains the registry, cleans up rate limits (contract 004) and
+-- reads the watermark.
 alter table public.outreach_sources enable row level security;
 alter table public.outreach_source_aliases enable row level security;
 alter table public.outreach_event_logs enable row level security;
 alter table public.outreach_rate_limits enable row level security;
+alter table public.outreach_load_watermark enable row level security;
 
 revoke all on public.outreach_sources, public.outreach_source_aliases, public.outreach_event_logs,
-    public.outreach_rate_limits from public, anon, authenticated, service_role;
+    public.outreach_rate_limits, public.outreach_load_watermark from public, anon, authenticated, service_role;
 grant select, insert, update, delete on public.outreach_sources, public.outreach_source_aliases to service_role;
 grant select, delete on public.outreach_rate_limits to service_role;
 grant select on public.outreach_event_logs to service_role;
+grant select on public.outreach_load_watermark to service_role;
 
 drop policy if exists service_role_all on public.outreach_sources;
 create policy service_role_all on public.outreach_sources for all to service_role using (true) with check (true);
@@ -116,6 +129,8 @@ drop policy if exists service_role_all on public.outreach_rate_limits;
 create policy service_role_all on public.outreach_rate_limits for all to service_role using (true) with check (true);
 drop policy if exists service_role_read on public.outreach_event_logs;
 create policy service_role_read on public.outreach_event_logs for select to service_role using (true);
+drop policy if exists service_role_read on public.outreach_load_watermark;
+create policy service_role_read on public.outreach_load_watermark for select to service_role using (true);
 
 -- Earlier installs gave the RPC to a role of its own (outreach_rpc_owner), with policies of its own.
 drop policy if exists outreach_rpc_owner_all on public.outreach_sources;
@@ -264,6 +279,12 @@ begin
         select l.id into v_id from public.outreach_event_logs as l where l.client_event_id = v_client_id;
         return pg_catalog.jsonb_build_object('ok', true, 'id', v_id, 'duplicate', true);
     end if;
+    -- The landing is complete through this call's time (its row commits with the watermark).
+    insert into public.outreach_load_watermark as w (table_name, loaded_through, recorded_at, loader)
+    values ('outreach_event_logs', pg_catalog.now(), pg_catalog.clock_timestamp(), 'outreach_log_event')
+    on conflict (table_name) do update
+        set loaded_through = greatest(w.loaded_through, excluded.loaded_through),
+            recorded_at = excluded.recorded_at, loader = excluded.loader;
     return pg_catalog.jsonb_build_object('ok', true, 'id', v_id);
 end;
 $fn$;

@@ -10,7 +10,7 @@ from privacy_insights.dp.budget import Charge
 
 PERIOD_DAYS = {"hour": 1, "day": 1, "week": 7}  # an hour release's period is its UTC day
 GRANULARITIES = ["week", "day", "hour"]
-OUTCOMES = ["released", "k_min", "dominance", "budget_exhausted"]
+OUTCOMES = ["released", "k_min", "dominance", "complementary", "budget_exhausted"]
 METRICS = [  # (label, estimate column, moe95 column, noise-scale column or None)
     (
         "unique participants",

@@ -96,7 +96,8 @@ def cities_lines(cells: pd.DataFrame) -> list[str]:
         + ", ".join(f"{o} {int(n):,} ({n / all_cells:.1%})" for o, n in totals.items() if n)
         + ".",
         "Suppressed: `k_min` (noisy participants below the release threshold), `dominance` (one participant "
-        "too large a share of the doors), `budget_exhausted` (no budget left in the window).",
+        "too large a share of the doors), `complementary` (released on its own, suppressed so that a lone "
+        "suppressed sibling cannot be derived from the parent), `budget_exhausted` (no budget left in the window).",
         "",
     ]
     rows = [[city, *(int(v) for v in r), f"{r['released'] / r.sum():.0%}"] for city, r in cells.iterrows()]
@@ -157,4 +158,35 @@ def export_lines(by_buyer: pd.DataFrame | None, note: str | None) -> list[str]:
         "Every file export and API request, from the ops request log (internal).",
         "",
         table(["buyer", "channel", "requests", "delivered", "rows delivered", "not delivered, by rule"], rows),
+    ]
+
+
+def lifetime_lines(
+    busiest_window: float,
+    busiest_year: float,
+    policy_window: float,
+    policy_year: float,
+    window_days: int,
+    annual_cap: float | None,
+) -> list[str]:
+    """Worst-case loss per person over 365 days beside the budget window's (basic composition:
+    a person present in every period loses the sum of the epsilons of the periods a window overlaps)."""
+    cap = (
+        f"the annual cap `annual_epsilon_cap` is {annual_cap:g}"
+        if annual_cap is not None
+        else ("no annual cap is set (`spots_release.annual_epsilon_cap`: null)")
+    )
+    return [
+        "**Lifetime view.** Worst-case privacy loss of one person, who appears in every released period:",
+        "",
+        table(
+            ["horizon", "charged so far (busiest window)", "the policy's worst case"],
+            [
+                [f"{window_days} days", _num(busiest_window, 4), _num(policy_window, 4)],
+                ["365 days", _num(busiest_year, 4), _num(policy_year, 4)],
+            ],
+        ),
+        "",
+        f"The policy's worst case counts every period of the enabled granularities (and a correction of each, "
+        f"when corrections are on); {cap}.",
     ]

@@ -25,6 +25,22 @@ SECTIONS = {
 }
 
 
+def _lifetime(ledger: pd.DataFrame, totals: pd.DataFrame, release: dict) -> list[str]:
+    """The worst-case loss per person over 365 days beside the window's, from the ledger and the policy."""
+    from privacy_insights.dp.params import ANNUAL_WINDOW_DAYS, parse_policy
+
+    policy = parse_policy(release, 72)
+    year = compute.window_totals(ledger, ANNUAL_WINDOW_DAYS) if len(totals) else totals
+    return markdown.lifetime_lines(
+        float(totals.sum(axis=1).max()) if len(totals) else 0.0,
+        float(year.sum(axis=1).max()) if len(year) else 0.0,
+        policy.worst_case_window_epsilon(),
+        policy.worst_case_window_epsilon(ANNUAL_WINDOW_DAYS),
+        policy.budget_window_days,
+        policy.annual_epsilon_cap,
+    )
+
+
 def write_report(source: Source, out: Path, target: str, release: dict) -> Path:
     """Write ``out``/report.md and its PNGs from ``source``; returns the page. Stale PNGs of a skipped section go."""
     out.mkdir(parents=True, exist_ok=True)
@@ -44,6 +60,7 @@ def write_report(source: Source, out: Path, target: str, release: dict) -> Path:
             *markdown.budget_lines(summary, totals, cap, window_days, float(ledger["window_epsilon"].max())),
         )
         page.figures[SECTIONS["budget"]] = figures.budget(ledger, totals, cap, window_days, out / PNGS["budget"])
+    page.add(SECTIONS["budget"], "", *_lifetime(ledger, totals, release))
 
     if insights.empty:
         page.add(SECTIONS["cities"], "spots_insights_v1 holds no cell yet.")

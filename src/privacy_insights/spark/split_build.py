@@ -136,7 +136,10 @@ def run_split_build(
 
     started = time.perf_counter()
     spark = ["--target", "spark", "--vars", vars_json]
-    register = json.dumps({"folder": str(events)})
+    watermark = raw_parquet_dir / "spots_load_watermark"  # the loader's statement (privacy_insights.landing)
+    register = json.dumps(
+        {"folder": str(events), "watermark_folder": str(watermark) if any(watermark.glob("*.parquet")) else None}
+    )
     _dbt_in_process(["run-operation", "spots_register_raw_parquet", "--args", register, *spark])
     _register_pseudonym_key(key)
     _dbt_in_process(["build", "--selector", "spots_event_scale", "--exclude-resource-type", "unit_test", *spark])

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
+from privacy_insights import landing
 from privacy_insights.geo import City, read_cities
 from privacy_insights.synthetic import attribution, outreach, spots
 from privacy_insights.synthetic.common import chunks
@@ -96,7 +98,18 @@ def generate(cfg: GeneratorConfig, warehouse: Warehouse, seeds_dir: Path, schema
     for contract in cfg.tables:
         for name in TABLES_BY_CONTRACT[contract]:
             counts[name] = warehouse.connection.sql(f"select count(*) from {sink.table(name)}").fetchone()[0]
+        _mark_landed(cfg, warehouse, contract, schema)
     return counts
+
+
+def _mark_landed(cfg: GeneratorConfig, warehouse: Warehouse, contract: str, schema: str) -> None:
+    """The generator is the loader of its tables: it states they are complete through the end of
+    its window (landing.py); the few SPOTS events its local-time shift puts after that instant
+    are beyond the statement. A table generated again is landed again from scratch, so its old
+    statement is replaced."""
+    through = cfg.start + timedelta(days=cfg.days)
+    for name in TABLES_BY_CONTRACT[contract]:
+        landing.mark(warehouse, contract, name, through, "privacy-insights generate", schema, reload=True)
 
 
 def generate_parquet(cfg: GeneratorConfig, folder: Path, seeds_dir: Path, memory_limit: str | None = None) -> dict:
@@ -119,7 +132,7 @@ def generate_parquet(cfg: GeneratorConfig, folder: Path, seeds_dir: Path, memory
     try:
         warehouse = Warehouse(con, con.sql("select current_database()").fetchone()[0], "dev")
         counts = generate(cfg, warehouse, seeds_dir)
-        for name in counts:
+        for name in [*counts, *(landing.table_name(c) for c in cfg.tables)]:
             table_dir = folder / name
             table_dir.mkdir(exist_ok=True)
             partial = table_dir / ".part-0.parquet.writing"

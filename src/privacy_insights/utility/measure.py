@@ -83,6 +83,7 @@ def measure(warehouse: Warehouse) -> Utility:
             count(*) filter (where outcome = 'released') as released,
             count(*) filter (where outcome = 'k_min') as suppressed_k_min,
             count(*) filter (where outcome = 'dominance') as suppressed_dominance,
+            count(*) filter (where outcome = 'complementary') as suppressed_complementary,
             count(*) filter (where outcome = 'budget_exhausted') as budget_exhausted,
             count(*) filter (where outcome = 'rolled_up') as rolled_up,
             coalesce(sum(true_participants) filter (where outcome = 'released') / nullif(sum(true_participants), 0), 0)

@@ -17,11 +17,12 @@ LEVEL_ORDER = ["city", "city_door_type", "city_category", "city_segment"]
 COLOURS = {"city": "#1b9e77", "city_door_type": "#d95f02", "city_category": "#7570b3", "city_segment": "#e7298a"}
 GRANULARITY_ORDER = ["week", "day", "hour"]
 GRANULARITY_COLOURS = {"week": "#7570b3", "day": "#1b9e77", "hour": "#d95f02"}
-OUTCOME_ORDER = ["released", "k_min", "dominance", "budget_exhausted", "rolled_up"]
+OUTCOME_ORDER = ["released", "k_min", "dominance", "complementary", "budget_exhausted", "rolled_up"]
 OUTCOME_COLOURS = {
     "released": "#66a61e",
     "k_min": "#e6ab02",
     "dominance": "#a6761d",
+    "complementary": "#7570b3",
     "budget_exhausted": "#e41a1c",
     "rolled_up": "#bbbbbb",
 }

@@ -38,14 +38,15 @@ def headline_table(runs: list[tuple[str, Utility]]) -> str:
 
 def levels_table(u: Utility) -> str:
     lines = [
-        "| granularity | level | cells | released | k_min | dominance | budget | rolled up | participants "
-        "in released | doors in released | median rel. error | p90 rel. error | released below k |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| granularity | level | cells | released | k_min | dominance | complementary | budget | rolled up | "
+        "participants in released | doors in released | median rel. error | p90 rel. error | released below k |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in u.levels.itertuples():
         lines.append(
             f"| {r.granularity} | {r.release_level} | {r.cells:,} | {r.released:,} | {r.suppressed_k_min:,} | "
-            f"{r.suppressed_dominance:,} | {r.budget_exhausted:,} | {r.rolled_up:,} | "
+            f"{r.suppressed_dominance:,} | {getattr(r, 'suppressed_complementary', 0):,} | {r.budget_exhausted:,} | "
+            f"{r.rolled_up:,} | "
             f"{r.share_participants_released:.1%} | {r.share_doors_released:.1%} | "
             f"{fmt(r.median_relative_error, 'pct2')} | {fmt(r.p90_relative_error, 'pct2')} | {r.released_below_k:,} |"
         )
