@@ -63,6 +63,8 @@ def required_arguments(parser: argparse.ArgumentParser) -> list[str]:
             value = "1"
         elif action.type not in (None, str) and _accepts(action.type, "2026-10-05"):
             value = "2026-10-05"  # a day, whichever parser the option uses
+        elif action.type not in (None, str) and _accepts(action.type, "2026-10-05T00:00:00Z"):
+            value = "2026-10-05T00:00:00Z"  # a UTC instant (landing mark --through)
         else:
             value = "acme"
         argv += [action.option_strings[0], value] if action.option_strings else [value]

@@ -752,19 +752,21 @@ def build_parser() -> argparse.ArgumentParser:
     release.set_defaults(func=_cmd_release)
 
     landing_cmd = sub.add_parser(
-        "landing", help="landing watermarks: how far a loader states its landing complete (docs/landing.md)"
+        "landing",
+        help="landing watermarks: how far a loader states its landing complete (docs/landing.md)",
+        parents=[target],
     )
     landing_sub = landing_cmd.add_subparsers(dest="landing_command", required=True)
-    mark = landing_sub.add_parser("mark", help="record that a landing table is complete through a UTC instant")
-    mark.add_argument("--target", choices=targets.TARGETS, default="dev")
+    mark = landing_sub.add_parser(
+        "mark", help="record that a landing table is complete through a UTC instant", parents=[in_group]
+    )
     mark.add_argument("--source", choices=["spots", "outreach", "attribution"], required=True)
     mark.add_argument("--table", help="landing table (default: the source's event table)")
     mark.add_argument("--through", type=_utc_instant, required=True, help="every event before this has landed")
     mark.add_argument("--loader", default="privacy-insights landing mark", help="who states it")
     mark.add_argument("--schema", default="raw", help="schema of the landing tables (default raw)")
     mark.set_defaults(func=_cmd_landing_mark)
-    show = landing_sub.add_parser("show", help="print every landing watermark (one JSON line each)")
-    show.add_argument("--target", choices=targets.TARGETS, default="dev")
+    show = landing_sub.add_parser("show", help="print every landing watermark (one JSON line each)", parents=[in_group])
     show.add_argument("--schema", default="raw")
     show.set_defaults(func=_cmd_landing_show)
 
