@@ -428,6 +428,31 @@ def test_page_on_a_literal_warehouse_reads_the_delivery_audit_as_it_stands(tmp_p
     assert (out / PNGS["exports"]).exists()
 
 
+def test_on_postgresql_the_report_reads_its_own_targets_audit_schema(postgres_database, monkeypatch):
+    """pg_dev reads dev_audit, prod reads audit: another target's requests are not counted."""
+    monkeypatch.setenv("PGDATABASE", postgres_database)
+    source = {t: Source(Warehouse(duckdb.connect(), "memory", t)) for t in ("prod", "pg_dev")}
+    frame, where = source["pg_dev"].read_audit()
+    assert frame.empty and where == "PostgreSQL schema dev_audit"  # nothing audited yet, nothing created
+    store = open_store("pg_dev")
+    at = datetime(2026, 11, 2, 23, 59, tzinfo=UTC)
+    audit.insert(store, audit.AuditEntry("acme", at, {"granularity": "day"}, 7, None, None, None, "delivered"))
+    store.close()
+    frame, where = source["pg_dev"].read_audit()
+    assert where == "PostgreSQL schema dev_audit" and frame.fillna({"rule": "-"}).to_dict("records") == [
+        {
+            "request_day": pd.Timestamp("2026-11-02"),  # the UTC day
+            "buyer_id": "acme",
+            "channel": "file",
+            "outcome": "delivered",
+            "rule": "-",
+            "row_count": 7,
+            "requests": 1,
+        }
+    ]
+    assert source["prod"].read_audit()[0].empty and source["prod"].read_audit()[1] == "PostgreSQL schema audit"
+
+
 def test_a_failed_report_leaves_the_folder_as_it_was(tmp_path, delivery_root):
     out = tmp_path / "report"
     out.mkdir()
