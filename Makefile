@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (README "Quick start"):
 #   make demo   install, set up, generate sample data, dbt build on the embedded DuckDB file
-#   make report the reviewer's report of the built warehouse (docs/report/), after make demo
+#   make report the reviewer's report of the built warehouse (data/report/dev/), after make demo
 #   make test   every test (pytest: package, dbt end to end on DuckDB, PostgreSQL and Spark)
 
 PYTHON ?= python3
@@ -41,9 +41,12 @@ demo: generate build
 	print(f'Results: {path} (schemas {\", \".join(s for s, in schemas)})')"
 
 # The reviewer's report of the built warehouse (after `make demo`): budget over the window, cells by
-# city, published error per metric, export activity; writes docs/report/report.md and its PNGs.
+# city, published error per metric, export activity (from the delivery audit, current without a
+# rebuild); writes data/report/dev/report.md and its PNGs, never a tracked file. The committed
+# example docs/report/ is rewritten only on purpose: `make report REPORT_OUTPUT=docs/report`.
+REPORT_OUTPUT ?=
 report: install
-	$(BIN)/privacy-insights report
+	$(BIN)/privacy-insights report $(if $(REPORT_OUTPUT),--output $(REPORT_OUTPUT))
 
 # Two workers, each module's tests on one worker (module-scoped builds are shared by its tests).
 test: install-spark

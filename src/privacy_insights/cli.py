@@ -412,7 +412,7 @@ def _cmd_utility_report(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from privacy_insights.report.run import run
 
-    return run(args.target, args.out)
+    return run(args.target, args.output)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -723,7 +723,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[target],
     )
     report.add_argument(
-        "--out", default="docs/report", help="folder for report.md and its PNG figures (relative to the project folder)"
+        "--output",
+        "--out",
+        metavar="DIR",
+        help="folder for report.md and its PNG figures, relative to the project folder (default: report/<target>/ "
+        "beside the DuckDB file, data/report/dev/; the committed example is written only with --output docs/report)",
     )
     report.set_defaults(func=_cmd_report)
 

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pandas as pd
 
 from privacy_insights.dp.budget import Charge
+from privacy_insights.report.words import REASONS
 
 PERIOD_DAYS = {"hour": 1, "day": 1, "week": 7}  # an hour release's period is its UTC day
 GRANULARITIES = ["week", "day", "hour"]
-OUTCOMES = ["released", "k_min", "dominance", "complementary", "budget_exhausted"]
+OUTCOMES = ["released", *REASONS]
 METRICS = [  # (label, estimate column, moe95 column, noise-scale column or None)
     (
         "unique participants",
@@ -167,6 +168,20 @@ def error_bar_cells(insights: pd.DataFrame, granularity: str, bucket: pd.Timesta
     columns = ["geo_bucket_id"] + [c for _, est, moe, _ in METRICS for c in (est, moe)]
     cells = cells[columns].sort_values(["unique_participants_est", "geo_bucket_id"], ascending=[False, True])
     return cells.head(limit).reset_index(drop=True)
+
+
+def interval(estimate: pd.Series, moe: pd.Series, low: float, high: float | None) -> pd.DataFrame:
+    """The published interval estimate +- moe cut to the values the metric can take ([low, high]):
+    columns low, high, and low_cut / high_cut (True where the interval reached past the bound)."""
+    lo, hi = estimate - moe, estimate + moe
+    return pd.DataFrame(
+        {
+            "low": lo.clip(lower=low),
+            "high": hi if high is None else hi.clip(upper=high),
+            "low_cut": lo < low,
+            "high_cut": pd.Series(False, index=hi.index) if high is None else hi > high,
+        }
+    )
 
 
 def exports_by_day(log: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from privacy_insights.report.words import REASONS, city_label, outcome_word
 from privacy_insights.utility.report import table
 
 
@@ -31,10 +32,12 @@ class Page:
         parts = [
             "# Reviewer's report: spots_insights_v1",
             "",
-            f"Written by `privacy-insights report --target {self.target}` from the built warehouse. It reads "
-            "only " + ", ".join(f"`{r}`" for r in self.relations) + ": the published (noisy) numbers, their "
-            "published uncertainty, the budget ledger and the buyer request log; never staging, intermediate "
-            "or a true count.",
+            f"Written by `privacy-insights report --target {self.target}` from the built warehouse and the "
+            "delivery audit. From the warehouse it reads only "
+            + ", ".join(f"`{r}`" for r in self.relations)
+            + ": the published (noisy) numbers, their published uncertainty, the budget ledger and public city "
+            "names; never staging, intermediate or a true count. From the delivery store it reads the audit of "
+            "buyer requests as it stands when the report runs, so requests made since the last build count.",
             "",
         ]
         if self.as_of:
@@ -88,20 +91,27 @@ def budget_lines(
     ]
 
 
-def cities_lines(cells: pd.DataFrame) -> list[str]:
+def cities_lines(cells: pd.DataFrame, names: dict[str, str]) -> list[str]:
     totals = cells.sum()
     all_cells = int(totals.sum())
     lines = [
         f"{len(cells)} cities, {all_cells:,} cells (every granularity and level): "
-        + ", ".join(f"{o} {int(n):,} ({n / all_cells:.1%})" for o, n in totals.items() if n)
+        + ", ".join(f"{outcome_word(o)} {int(n):,} ({n / all_cells:.1%})" for o, n in totals.items() if n)
         + ".",
-        "Suppressed: `k_min` (noisy participants below the release threshold), `dominance` (one participant "
-        "too large a share of the doors), `complementary` (released on its own, suppressed so that a lone "
-        "suppressed sibling cannot be derived from the parent), `budget_exhausted` (no budget left in the window).",
+        "",
+        "Why a cell is suppressed (the code in `privacy_suppressed_reason`, then what it means):",
+        "",
+        *(f"- {word} (`{code}`): {meaning}" for code, (word, meaning) in REASONS.items()),
+        "",
+        "The figure shows each city's cells as shares, the city with the largest released share on top, "
+        "with the count of released cells beside each bar.",
         "",
     ]
-    rows = [[city, *(int(v) for v in r), f"{r['released'] / r.sum():.0%}"] for city, r in cells.iterrows()]
-    return lines + [table(["city", *cells.columns, "released share"], rows)]
+    rows = [
+        [city_label(city, names), *(f"{int(v):,}" for v in r), f"{int(r.sum()):,}", f"{r['released'] / r.sum():.0%}"]
+        for city, r in cells.iterrows()
+    ]
+    return lines + [table(["city", *(outcome_word(c) for c in cells.columns), "cells", "released share"], rows)]
 
 
 def error_lines(summary: pd.DataFrame, period: tuple[str, pd.Timestamp] | None) -> list[str]:
@@ -142,20 +152,23 @@ def error_lines(summary: pd.DataFrame, period: tuple[str, pd.Timestamp] | None) 
         lines += [
             "",
             f"The figure shows the {period[0]} bucket of {period[1]:%Y-%m-%d}, the one with the most "
-            "released city-level cells (at most 30, largest first).",
+            "released city-level cells (at most 30, largest first). A published interval estimate ± margin that "
+            "reaches below 0 (a count cannot) or outside 0-100 % (the repeat rate cannot) is drawn cut at that "
+            "bound and its cut end marked with a red triangle; each panel says how many were cut.",
         ]
     return lines
 
 
-def export_lines(by_buyer: pd.DataFrame | None, note: str | None) -> list[str]:
-    if by_buyer is None:
-        return [note or "No buyer request yet."]
+def export_lines(by_buyer: pd.DataFrame | None, where: str) -> list[str]:
+    read = f"from the delivery audit ({where}), read when this report was written"
+    if by_buyer is None or by_buyer.empty:
+        return [f"No file export or API request yet: the audit is empty ({read})."]
     rows = [
-        [r.buyer_id, r.channel, r.requests, r.delivered, f"{r.rows_delivered:,}", r.not_delivered_by_rule]
+        [r.buyer_id, r.channel, f"{r.requests:,}", f"{r.delivered:,}", f"{r.rows_delivered:,}", r.not_delivered_by_rule]
         for r in by_buyer.itertuples()
     ]
     return [
-        "Every file export and API request, from the ops request log (internal).",
+        f"Every file export and API request, {read} (internal; no rebuild needed).",
         "",
         table(["buyer", "channel", "requests", "delivered", "rows delivered", "not delivered, by rule"], rows),
     ]
