@@ -19,7 +19,8 @@ from privacy_insights.benchmark import opendp_direct
 from privacy_insights.benchmark.layers import LAYERS, layer_of, read_profile
 from privacy_insights.benchmark.measure import StepFailed, drop_page_cache, run_step
 from privacy_insights.benchmark.report import daily_cost_table, events_label
-from privacy_insights.benchmark.runner import RunResult
+from privacy_insights.benchmark.runner import RunResult, check_event_counts, run_benchmark
+from privacy_insights.cli import build_parser, main
 from privacy_insights.dp.mechanisms import period_mechanism
 from privacy_insights.dp.params import parse_policy
 
@@ -134,7 +135,23 @@ def test_profile_sums_node_times_per_layer(tmp_path):
 
 
 def test_events_label_names_powers_of_ten_and_spells_out_the_rest():
-    assert [events_label(n) for n in (1_000, 10**7, 250_000)] == ["10^3", "10^7", "250,000"]
+    assert [events_label(n) for n in (1_000, 10**7, 10**8, 250_000)] == ["10^3", "10^7", "10^8", "250,000"]
+
+
+def test_benchmark_accepts_10_to_the_8_events():
+    args = build_parser().parse_args(["benchmark", "--events", "1000", "100000000", "--postgres-events"])
+    assert args.events == [1_000, 10**8]
+    check_event_counts([*args.events, *args.postgres_events, *args.spark_events])  # no cap: nothing raised
+
+
+def test_benchmark_refuses_a_size_the_generator_refuses_before_running_anything(tmp_path, capsys):
+    root = tmp_path / "bench"
+    with pytest.raises(ValueError, match="events: must be at least 1,000, got 999"):
+        run_benchmark(root, [("dev", 10**8), ("dev", 999)], 42, root / "results.json")
+    assert not root.exists()  # refused before the first (long) size ran
+    code = main(["benchmark", "--events", "1000", "--spark-events", "999", "--work-dir", str(root)])
+    assert code != 0 and "events: must be at least 1,000, got 999" in capsys.readouterr().err
+    assert not root.exists()
 
 
 def test_daily_cost_table_splits_one_day_from_a_build_with_nothing_new():

@@ -379,8 +379,9 @@ def _cmd_privacy_table(args: argparse.Namespace) -> int:
 
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from privacy_insights.benchmark.report import results_markdown
-    from privacy_insights.benchmark.runner import run_benchmark
+    from privacy_insights.benchmark.runner import check_event_counts, run_benchmark
 
+    check_event_counts([*args.events, *args.postgres_events, *args.spark_events])
     runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
     results = run_benchmark(root, runs, args.seed, root / "results.json", cold_cache=args.cold_cache)
@@ -476,7 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser(
         "generate", help="write deterministic synthetic raw data into a target's raw schema", parents=[target]
     )
-    gen.add_argument("--events", type=int, default=100_000, help="SPOTS interaction events, 10^3 to 10^7")
+    gen.add_argument(
+        "--events",
+        type=int,
+        default=100_000,
+        help="SPOTS interaction events, at least 10^3 (no upper bound: rows are streamed in chunks)",
+    )
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument(
         "--start",
@@ -495,7 +501,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--attribution-events", type=int, default=None)
     gen.add_argument("--attribution-duplicate-share", type=float, default=0.02)
     gen.add_argument("--attribution-pii-share", type=float, default=0.01)
-    gen.add_argument("--chunk-rows", type=int, default=200_000)
+    gen.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=200_000,
+        help="rows written at once (at least 1,000); memory grows with it, the rows do not depend on it",
+    )
     gen.add_argument(
         "--duckdb-memory-limit",
         default="256MB",
@@ -663,7 +674,9 @@ def build_parser() -> argparse.ArgumentParser:
     table.set_defaults(func=_cmd_privacy_table)
 
     bench = sub.add_parser(
-        "benchmark", help="time dbt build from 10^5 to 10^7 events against two baselines (docs/benchmark.md)"
+        "benchmark",
+        help="time dbt build at each --events size (10^3 and up, 10^8 included) against two baselines "
+        "(docs/benchmark.md)",
     )
     bench.add_argument(
         "--events",

@@ -89,6 +89,17 @@ def mark(
     return through
 
 
+def withdraw(warehouse: Warehouse, source: str, landing_tables: list[str], schema: str = "raw") -> None:
+    """Take back the statements about ``landing_tables``: a loader about to land them again from
+    scratch withdraws them first, so a load that fails half-way leaves no statement claiming
+    the half-filled tables complete; it marks them again once every row has landed."""
+    if not landing_tables:
+        return
+    qualified = ensure_table(warehouse, source, schema)
+    placeholders = ", ".join("?" for _ in landing_tables)
+    warehouse.connection.execute(f"delete from {qualified} where table_name in ({placeholders})", list(landing_tables))
+
+
 def read(warehouse: Warehouse, source: str, schema: str = "raw") -> dict[str, datetime]:
     """``{landing table: loaded_through}`` of the source (empty when it has no watermark table)."""
     found = warehouse.connection.execute(

@@ -204,10 +204,20 @@ def run_one(root: Path, target: str, events: int, seed: int, cold_cache: bool = 
     return result
 
 
+def check_event_counts(counts: list[int]) -> None:
+    """Refuse, before anything runs, an event count the generator would refuse (at least 10^3,
+    no upper bound: it streams), so a long benchmark does not stop at its last size."""
+    from privacy_insights.synthetic.config import GeneratorConfig
+
+    for events in counts:
+        GeneratorConfig(events=events)
+
+
 def run_benchmark(
     root: Path, runs: list[tuple[str, int]], seed: int, results_file: Path, cold_cache: bool = False
 ) -> list[RunResult]:
     """Run every (target, events) pair, appending each result to ``results_file`` as it finishes."""
+    check_event_counts([events for _, events in runs])
     if cold_cache:
         drop_page_cache()  # refused at once, before any data is generated, when not permitted
     results = []

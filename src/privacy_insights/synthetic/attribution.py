@@ -122,7 +122,8 @@ def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, 
     }
 
 
-def insert_sql(table: str, target_table: str, seed: int) -> str:
+def select_sql(table: str, seed: int) -> str:
+    """Turn a generated chunk's ``table`` (registered as ``chunk``) into raw rows."""
     if table == "attribution_events":
         templates = [p.replace("{{", "{").replace("}}", "}").replace("{c}", "%s") for p in PII_PAYLOADS]
         pii_cases = "\n".join(
@@ -130,7 +131,6 @@ def insert_sql(table: str, target_table: str, seed: int) -> str:
             for i, template in enumerate(templates, start=1)
         )
         return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'ae{seed}-' || row_id")} as id,
     {tenant_sql(seed, "tenant")} as tenant_id,
@@ -151,7 +151,6 @@ from chunk
 """
     if table == "attribution_allocations":
         return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'al{seed}-' || event_row || '-' || slot")} as id,
     {tenant_sql(seed, "tenant")} as tenant_id,
@@ -164,7 +163,6 @@ from chunk
 """
     if table == "revenue_ledger":
         return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'rl{seed}-' || event_row")} as id,
     {tenant_sql(seed, "tenant")} as tenant_id,
@@ -178,7 +176,6 @@ from chunk
 """
     if table == "revenue_state_transitions":
         return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'rt{seed}-' || event_row || '-' || step")} as id,
     {uuid_sql(f"'rl{seed}-' || event_row")} as ledger_id,
@@ -188,13 +185,12 @@ select
     transitioned_at
 from chunk
 """
-    raise ValueError(f"table: no insert for {table!r}")
+    raise ValueError(f"table: no select for {table!r}")
 
 
-def dead_events_sql(target_table: str, seed: int) -> str:
+def dead_events_sql(seed: int) -> str:
     """Events that failed validation upstream land in dead_events with a reason."""
     return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'de{seed}-' || row_id")} as id,
     {tenant_sql(seed, "tenant")} as tenant_id,
@@ -206,11 +202,10 @@ where dead
 """
 
 
-def reconciliation_sql(cfg: GeneratorConfig, target_table: str) -> str:
+def reconciliation_sql(cfg: GeneratorConfig) -> str:
     """One reconciliation run per tenant per day over the attribution window."""
     window_start = cfg.start_epoch_s + cfg.days * 86_400 - cfg.attribution_days * 86_400
     return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'rr{cfg.seed}-' || t || '-' || d")} as id,
     {tenant_sql(cfg.seed, "t")} as tenant_id,

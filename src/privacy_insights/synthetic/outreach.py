@@ -112,9 +112,9 @@ def generate_chunk(cfg: GeneratorConfig, rng: np.random.Generator, offset: int, 
     )
 
 
-def insert_sql(target_table: str, seed: int) -> str:
+def select_sql(seed: int) -> str:
+    """Turn a generated chunk (registered as ``chunk``) into raw rows."""
     return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'o{seed}-' || row_id")} as id,
     case when bad_kind = 1 then 'click' else event::varchar end as event,

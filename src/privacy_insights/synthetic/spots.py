@@ -176,10 +176,9 @@ def generate_chunk(
     )
 
 
-def insert_sql(target_table: str, seed: int) -> str:
+def select_sql(seed: int) -> str:
     """Turn a generated chunk (registered as ``chunk``) into raw rows."""
     return f"""
-insert into {target_table}
 select
     {uuid_sql(f"'e{seed}-' || case when bad_kind = 3 and row_id % 2 = 1 then row_id - 1 else row_id end")} as event_id,
     case when bad_kind = 6 and row_id % 2 = 1 then chr(9)
