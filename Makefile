@@ -1,15 +1,16 @@
 # Two commands on a fresh machine (README "Quick start"):
-#   make demo   install, set up, generate sample data, dbt build on the embedded DuckDB file
-#   make report the reviewer's report of the built warehouse (data/report/dev/), after make demo
+#   make demo   install, set up, generate 10^6 sample events, dbt build on the embedded DuckDB file,
+#               then print what was released (privacy-insights demo-summary)
 #   make test   every test (pytest: package, dbt end to end on DuckDB, PostgreSQL and Spark)
+# and: make report (the reviewer's report, after make demo), make docs (the documentation site).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EVENTS ?= 100000
+EVENTS ?= 1000000
 SEED ?= 42
 
-.PHONY: install install-spark demo generate build report test lint lint-python benchmark utility privacy-table clean
+.PHONY: install install-spark install-docs docs demo generate build report test lint lint-python benchmark utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +21,26 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 	$(BIN)/privacy-insights setup
 
-# The optional extra of the split build (README "Spark"): dbt-spark and pyspark; the tests need it.
+# The optional extra of the split build (docs/spark.md): dbt-spark and pyspark; the tests need it.
 $(BIN)/.installed-spark: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[spark]"
 	touch $@
 
 install-spark: install $(BIN)/.installed-spark
+
+# The optional extra of the documentation site: mkdocs and mkdocs-material, pinned (mkdocs.yml).
+$(BIN)/.installed-docs: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@
+
+install-docs: $(BIN)/.installed-docs
+
+# The documentation site (docs/, mkdocs.yml) into site/, warnings as errors (a broken link between
+# pages, a missing anchor, a page outside the nav), then the link check of README.md and docs/
+# (tests_py/test_doc_links.py: no link leaves the repository, every link resolves). Run by CI.
+docs: $(BIN)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	$(BIN)/pytest -q -p no:cacheprovider tests_py/test_doc_links.py
 
 generate: install
 	$(BIN)/privacy-insights generate --events $(EVENTS) --seed $(SEED)
@@ -33,12 +48,11 @@ generate: install
 build: install
 	$(BIN)/dbt build
 
-# The closing line lists the schemas the warehouse really holds, so it cannot go stale.
+# 10^6 events: enough for day cells of the larger cities to clear k (at 10^5 every day cell is
+# suppressed). Ends by printing the warehouse's schemas, released cells, a few released rows and
+# the ledger's epsilon per period, read from the warehouse (privacy_insights.demo_summary).
 demo: generate build
-	@$(BIN)/python -c "from privacy_insights import targets; import duckdb; \
-	path = targets.duckdb_path(); con = duckdb.connect(str(path), read_only=True); \
-	schemas = con.sql('select distinct table_schema from information_schema.tables order by 1').fetchall(); \
-	print(f'Results: {path} (schemas {\", \".join(s for s, in schemas)})')"
+	@$(BIN)/privacy-insights demo-summary
 
 # The reviewer's report of the built warehouse (after `make demo`): budget over the window, cells by
 # city, published error per metric, export activity (from the delivery audit, current without a

@@ -1,9 +1,9 @@
--- What an hour release would buy (README "Privacy parameters", why hour is off by default).
+-- What an hour release would buy (docs/privacy_reviewer.md, "Privacy parameters", why hour is off by default).
 -- Exact counts from staging: run it on a warehouse you may read raw-derived data from, never
 -- publish the output. Each participant-day gives one city x hour cell (their first hour, a
 -- stand-in for the keyed choice), as the hour release's one-cell-per-period bounding would;
 -- a cell would be released when its participants clear the hour threshold (k = 150 plus the
--- margin of the hour's noise: 176 at epsilon 0.25, README table).
+-- margin of the hour's noise: 176 at epsilon 0.25, docs/privacy_reviewer.md).
 --   .venv/bin/dbt show --select hour_release_coverage --vars '{as_of: "2026-11-03T00:00:00Z"}'
 
 {% set threshold = 176 %}

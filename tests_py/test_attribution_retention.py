@@ -3,7 +3,7 @@
 The landing zone (and the outreach tables) are installed by a database owner who is not a
 superuser; every object is owned by the NOLOGIN owner role, RLS is forced on the landing
 tables (the owner too), and retention is run through the real CLI as the database owner, as
-the README says. Rows past 90 days go, younger rows stay; stale rate-limit buckets go too; a
+docs/outreach_attribution.md says. Rows past 90 days go, younger rows stay; stale rate-limit buckets go too; a
 role that cannot purge, or a purge that could not see the tables, fails loudly; absurd --days
 are refused cleanly.
 """

@@ -1,4 +1,4 @@
-"""Incremental builds by period (README "Incremental builds"), through the real dbt models.
+"""Incremental builds by period (docs/analytics_engineer.md, "Incremental builds"), through the real dbt models.
 
 A warehouse built day after day (as_of advancing one day per build, with late rows of an
 old day landing in between, stamped with an old ingested_at) must hold exactly what one

@@ -1,8 +1,9 @@
-"""Issue 12 point 11: the README's PostgreSQL steps work in a fresh clone.
+"""Issue 12 point 11: the documented PostgreSQL steps work in a fresh clone.
 
 The tracked files of this checkout are copied into an empty folder (what `git clone` gives:
 no data/, no profiles.yml, no extension folder), and the shell block under "Pointing it at
-PostgreSQL" in that copy's README runs line by line in bash, with only these stand-ins:
+PostgreSQL" in that copy's docs/analytics_engineer.md (the section "Targets"; the README before
+issue 31) runs line by line in bash, with only these stand-ins:
 - `make install`: this venv already exists (linked as .venv), so it runs what the Makefile
   runs after creating one, `.venv/bin/privacy-insights setup`;
 - `createdb` and PGDATABASE: the test's own fresh database instead of `privacy_insights`;
@@ -23,6 +24,9 @@ import pytest
 from harness import BIN, REPO
 
 pytestmark = pytest.mark.postgres
+
+
+PAGE = Path("docs") / "analytics_engineer.md"
 
 
 def readme_postgres_block(readme: str) -> list[str]:
@@ -47,7 +51,7 @@ def fresh_clone(destination: Path) -> Path:
 
 def test_readme_postgres_steps_work_in_a_fresh_clone(tmp_path, postgres_database):
     clone = fresh_clone(tmp_path / "clone")
-    lines = readme_postgres_block((clone / "README.md").read_text())
+    lines = readme_postgres_block((clone / PAGE).read_text())
     assert any("dbt build" in line for line in lines) and any("generate" in line for line in lines), lines
     script = "\n".join(
         [

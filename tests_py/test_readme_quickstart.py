@@ -6,7 +6,9 @@ liberty that makes it cheap: `.venv` is a link to the virtual environment runnin
 test, whose install stamp is newer than the copied pyproject.toml, so `make` installs
 nothing. Covered: every command of the section's `sh` blocks, as written, in a clean
 environment (no DBT_*, PRIVACY_INSIGHTS_*, PG* or make's own variables), from `make demo`
-(setup, generate, dbt build) to reading its output. Not covered: `make test` (it would
+(setup, 10^6 events generated, dbt build, the summary of what was released) to reading its
+output: day cells released in several cities, the printed rows present in the warehouse
+with the printed values, the ledger's epsilon per period as the ledger holds it. Not covered: `make test` (it would
 run this test again), a fresh `pip install` (CI's `.ci/run` does that), the PostgreSQL
 commands of "Targets" (tests_py/test_bi_postgres.py and the e2e tests build there).
 """
@@ -91,24 +93,77 @@ def test_quickstart_commands_run_as_written(tmp_path):
             f"README command failed: {command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
         outputs[command] = result.stdout
+    demo = outputs["make demo"]
 
-    # make demo's last line names every schema the warehouse holds
     con = duckdb.connect(str(tree / "data" / "privacy_insights.duckdb"), read_only=True)
-    schemas = {r[0] for r in con.sql("select distinct table_schema from information_schema.tables").fetchall()}
-    con.close()
-    closing = outputs["make demo"].strip().splitlines()[-1]
-    assert closing.startswith("Results: "), closing
-    listed = set(re.search(r"\(schemas (.*)\)", closing).group(1).split(", "))
-    assert listed == schemas and {"outside_buyer", "outreach", "attribution", "ops"} <= listed, closing
+    try:
+        # the summary names every schema the warehouse holds
+        schemas = {r[0] for r in con.sql("select distinct table_schema from information_schema.tables").fetchall()}
+        listed = set(re.search(r"^Results: .*\(schemas (.*)\)$", demo, re.M).group(1).split(", "))
+        assert listed == schemas and {"outside_buyer", "outreach", "attribution", "ops"} <= listed, listed
+
+        # the default demo releases day cells, in several cities
+        released_days, cities = con.sql(
+            "select count(*), count(distinct geo_bucket_id) from outside_buyer.spots_insights_v1 "
+            "where time_granularity = 'day' and not privacy_suppressed"
+        ).fetchone()
+        assert released_days > 0 and cities >= 5, (released_days, cities)
+        day_line = re.search(r"^day\s+([\d,]+)\s+([\d,]+)\s+(\d+) of 61$", demo, re.M)
+        assert day_line and int(day_line.group(1).replace(",", "")) > 0, demo[-3000:]
+        assert int(day_line.group(3)) == cities, (day_line.group(0), cities)
+
+        # the printed rows are released rows of the warehouse, with their published values
+        printed = sample_rows(demo)
+        assert len(printed) == 8, demo[-3000:]
+        for city, day, participants in printed:
+            found = con.execute(
+                "select count(*) from outside_buyer.spots_insights_v1 where time_granularity = 'day' "
+                "and release_level = 'city' and not privacy_suppressed and geo_bucket_id = ? "
+                "and cast(time_bucket_start_utc as date) = ? and unique_participants_est = ?",
+                [city, day, participants],
+            ).fetchone()[0]
+            assert found == 1, (city, day, participants)
+
+        # the ledger's epsilon per period: what the ledger holds, periods collapsed
+        charged = con.sql(
+            "select time_granularity, count(*), min(epsilon), max(epsilon) "
+            "from outside_buyer.spots_privacy_budget_ledger where status = 'charged' group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    assert [g for g, *_ in charged] == ["day", "week"], charged
+    for granularity, periods, low, high in charged:
+        assert low == high, charged
+        assert re.search(rf"^{granularity}\s+\S+ \.\. \S+\s+{periods}\s+initial\s+charged\s+{high:g}$", demo, re.M), (
+            granularity,
+            demo[-2000:],
+        )
+    assert "Where to look next" in demo and "make report" in demo
 
     # dbt build ran the unit tests (on DuckDB) and they passed
     results = json.loads((tree / "target" / "run_results.json").read_text())["results"]
     unit = [r for r in results if r["unique_id"].startswith("unit_test.")]
     assert unit and all(r["status"] == "pass" for r in unit), [(r["unique_id"], r["status"]) for r in unit]
 
-    # the ledger command prints the ledger
+    # "Look at it yourself": the summary again with more rows, released day rows, the whole ledger
+    again = next(out for command, out in outputs.items() if "demo-summary --rows" in command)
+    wanted = int(re.search(r"demo-summary --rows (\d+)", "\n".join(commands)).group(1))
+    assert len(sample_rows(again)) == wanted, again
+    rows = next(out for command, out in outputs.items() if "from outside_buyer.spots_insights_v1" in command)
+    assert "participants" in rows and "margin95" in rows and re.search(r"\b\d{4}-\d{2}-\d{2}\b", rows), rows
     ledger = next(out for command, out in outputs.items() if "spots_privacy_budget_ledger" in command)
-    assert "time_granularity" in ledger and "charged" in ledger, ledger[:2000]
+    assert "time_granularity" in ledger and "charged" in ledger and "epsilon_cap" in ledger, ledger[:2000]
+
+
+def sample_rows(output: str) -> list[tuple[str, str, int]]:
+    """(city, day, participants) of the "A few released rows" table that demo-summary prints."""
+    section = output.split("A few released rows", 1)[1].split("\n\n", 1)[0]
+    return [
+        (city, day, int(people.replace(",", "")))
+        for city, day, people in re.findall(
+            r"^([a-z]{2}-[a-z]{3})\s.*?(\d{4}-\d{2}-\d{2})\s+([\d,]+) ± [\d,]+", section, re.M
+        )
+    ]
 
 
 def leaf_commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str]]:

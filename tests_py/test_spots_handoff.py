@@ -1,4 +1,4 @@
-"""The split build's hand-off (README "Spark"; macros/spots/spots_handoff.sql).
+"""The split build's hand-off (docs/spark.md; macros/spots/spots_handoff.sql).
 
 One all-DuckDB build of the SPOTS pipeline at 10^5 events is the reference. Then:
 - without Spark: the reference writes a hand-off; a fresh DuckDB warehouse that has no raw

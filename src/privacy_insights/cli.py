@@ -36,6 +36,16 @@ def _utc_date(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _target_option(default: str = "dev") -> argparse.ArgumentParser:
     """The shared ``--target`` option, declared once: every command that touches a target takes it
     as a parent parser. A command group (``buyers``) takes it, and so does each of its
@@ -416,6 +426,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return run(args.target, args.output)
 
 
+def _cmd_demo_summary(args: argparse.Namespace) -> int:
+    from privacy_insights.demo_summary import summary
+    from privacy_insights.export.run import open_warehouse_read_only
+
+    warehouse = open_warehouse_read_only(args.target)  # a missing or locked file: a one-line error
+    try:
+        location = str(targets.duckdb_path()) if args.target == "dev" else f"target {args.target}"
+        print(summary(warehouse, location, args.rows))
+    finally:
+        warehouse.close()
+    return 0
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     dbt_vars = _vars_argument(args.vars)
     if args.engine == "duckdb":
@@ -516,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         choices=["baseline", "realistic"],
         default="baseline",
-        help='shape of SPOTS activity (README "Generator"): baseline, or realistic habits, '
+        help='shape of SPOTS activity (docs/analytics_engineer.md, "Synthetic data"): baseline, or realistic habits, '
         "launch-city concentration and weekly seasonality",
     )
     gen.add_argument(
@@ -534,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser(
         "build",
-        help='dbt build: on DuckDB/PostgreSQL (--engine duckdb), or split (--engine spark, README "Spark")',
+        help="dbt build: on DuckDB/PostgreSQL (--engine duckdb), or split (--engine spark, docs/spark.md)",
         parents=[target],
     )
     build.add_argument(
@@ -743,6 +766,14 @@ def build_parser() -> argparse.ArgumentParser:
         "beside the DuckDB file, data/report/dev/; the committed example is written only with --output docs/report)",
     )
     report.set_defaults(func=_cmd_report)
+
+    demo = sub.add_parser(
+        "demo-summary",
+        help="print what a build released: released cells, a few released rows, the ledger's epsilon per period",
+        parents=[target],
+    )
+    demo.add_argument("--rows", type=_positive_int, default=8, help="released city-day rows to print (default: 8)")
+    demo.set_defaults(func=_cmd_demo_summary)
 
     release = sub.add_parser(
         "release",

@@ -15,7 +15,7 @@ One row per landing table; ``loaded_through`` only moves forward, except when a 
 lands a table again from scratch (the generator recreating it), which replaces it. The
 spots release step reads ``raw.spots_load_watermark`` (model stg_spots__load_watermark);
 the outreach RPC and the attribution ingestion keep theirs beside their tables in
-``public``. README "Late data and complete landings" says what a real loader writes.
+``public``. docs/landing.md says what a real loader writes.
 """
 
 from __future__ import annotations

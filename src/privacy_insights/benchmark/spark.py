@@ -1,4 +1,4 @@
-"""The benchmark's Spark rows: the split build (README "Spark") beside the same half on DuckDB.
+"""The benchmark's Spark rows: the split build (docs/spark.md) beside the same half on DuckDB.
 
 For each event count, on freshly generated rows written as Parquet:
 1. ``privacy-insights build --engine spark``: Spark half (dbt-spark session, local mode),

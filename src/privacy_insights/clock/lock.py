@@ -5,7 +5,7 @@ warehouse file on ``dev``, the engine's scratch file on the PostgreSQL targets; 
 by one dbt process only anyway). The kernel drops the lock when the holder exits, even
 on a crash or ``kill -9``, so a stale lock file never blocks the next run. It does not
 cover other machines: on PostgreSQL the database itself must refuse a second concurrent
-release (see the README, "Scheduled releases").
+release (docs/operator.md, "Scheduled releases").
 """
 
 from __future__ import annotations

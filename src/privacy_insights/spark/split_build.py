@@ -52,7 +52,7 @@ def check_spark_available() -> None:
     if missing:
         raise SplitBuildError(
             f"the spark engine needs {', '.join(missing)}: install the optional extra with "
-            "`pip install -e '.[spark]'` (README \"Spark\")"
+            "`pip install -e '.[spark]'` (docs/spark.md)"
         )
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         raise SplitBuildError("the spark engine needs a Java runtime (17): none on PATH and JAVA_HOME is unset")

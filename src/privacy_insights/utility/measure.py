@@ -10,7 +10,7 @@ Per granularity and level: cells in the domain, released, suppressed by reason (
 when the level was not measured for that city-period and has no rows), the share of
 true participants and doors opened in released cells, the median and 90th-percentile
 relative error of released participants, and released cells whose true participants are
-below k. Headline figures match the release's utility targets (README "Utility").
+below k. Headline figures match the release's utility targets (docs/privacy_reviewer.md, "Utility").
 """
 
 from __future__ import annotations

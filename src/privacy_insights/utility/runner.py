@@ -1,7 +1,7 @@
 """``privacy-insights utility-report``: measure the release's utility and write Markdown + PNG.
 
 Either on fresh warehouses (for each generator profile and event count: generate, ``dbt build``
-at the default clock, measure; the figures the README quotes), or on the warehouse of an
+at the default clock, measure; the figures docs/privacy_reviewer.md quotes), or on the warehouse of an
 existing target (``--from-target``).
 """
 
