@@ -35,6 +35,16 @@ CASES = {
     "planted_k_below_minimum": ("k-min suppression", "privacy_k_min_enforced: 50 is below the contract minimum 100"),
     "planted_under_k": ("k-min suppression", "unique_participants_est: released cell"),
     "planted_ledger_mismatch": ("every release accounted in the budget ledger", "differs from the budget ledger"),
+    "planted_unreadable_metrics": (
+        "published ratios within their 95 % margin bound",
+        "repeat_rate_est: published with 95 % margin 0.42 above its bound 0.1",
+    ),
+}
+# The published-metric tests (issue 29) share the contract tests' failure message, with their own
+# title; their one fixture plants two defects (a second rule and detail to find).
+TITLE = {"planted_unreadable_metrics": "Published metric violation"}
+ALSO = {
+    "planted_unreadable_metrics": ("count intervals clipped at zero", "uncertainty_doors_opened_lower95: -117.0 is not")
 }
 
 
@@ -44,14 +54,17 @@ def built(tmp_path_factory, extension_dir) -> DbtProject:
     project.generate("--events", "5000", "--seed", "21")
     result = project.dbt("build")  # the real dataset passes every contract test
     assert "contract_no_forbidden_fields_spots_insights_v1_" in result.stdout
+    assert "published_ratios_within_bound_spots_insights_v1_" in result.stdout  # the real marts pass them
+    assert "count_intervals_clipped_spots_insights_v1_city_category_" in result.stdout
     return project
 
 
 @pytest.mark.parametrize("fixture", sorted(CASES))
 def test_planted_defect_fails_the_build_naming_column_and_rule(built: DbtProject, fixture: str):
-    rule, detail = CASES[fixture]
     result = built.dbt("build", "--select", fixture, vars={"contract_fixture": fixture}, check=False)
     assert result.returncode != 0, f"{fixture}: the build passed"
-    lines = [line for line in result.stdout.splitlines() if "Contract 000 violation" in line and rule in line]
-    assert lines, f"{fixture}: no failure for rule {rule!r}:\n{result.stdout[-3000:]}"
-    assert any(detail in line for line in lines), f"{fixture}: {detail!r} not in {lines}"
+    title = TITLE.get(fixture, "Contract 000 violation")
+    for rule, detail in [CASES[fixture], *([ALSO[fixture]] if fixture in ALSO else [])]:
+        lines = [line for line in result.stdout.splitlines() if title in line and rule in line]
+        assert lines, f"{fixture}: no failure for rule {rule!r}:\n{result.stdout[-3000:]}"
+        assert any(detail in line for line in lines), f"{fixture}: {detail!r} not in {lines}"

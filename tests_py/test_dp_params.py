@@ -17,6 +17,7 @@ def test_project_defaults_parse():
     assert p.granularities["hour"].k_min > p.granularities["day"].k_min  # hour is stricter
     assert p.granularities["hour"].epsilon < p.granularities["day"].epsilon
     assert p.enabled == ("day", "week")  # hour is off by default
+    assert p.ratio_moe95_bound == 0.10  # the documented public bound on a published ratio's 95 % margin
     assert parse_policy(json.dumps(default_release()), "72") == p  # JSON, as dbt passes it
 
 
@@ -56,6 +57,9 @@ def test_default_worst_case_per_window_is_not_above_the_previous_design():
         ("annual_epsilon_cap", 20, "spots_release.annual_epsilon_cap: must be >= epsilon_cap (30) or null"),
         ("annual_epsilon_cap", "lots", "spots_release.annual_epsilon_cap: must be a finite number"),
         ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
+        ("ratio_moe95_bound", 0, "spots_release.ratio_moe95_bound: must be in (0, 0.5]"),
+        ("ratio_moe95_bound", 0.8, "spots_release.ratio_moe95_bound: must be in (0, 0.5]"),
+        ("ratio_moe95_bound", "tight", "spots_release.ratio_moe95_bound: must be a finite number"),
         (
             "metric_epsilon_shares.doors_opened",
             0.5,
@@ -101,3 +105,10 @@ def test_delay_below_72_is_refused(delay):
 def test_missing_policy_says_which_var():
     with pytest.raises(PolicyError, match="spots_release: missing"):
         parse_policy(None, 72)
+
+
+def test_the_ratio_bound_is_required():
+    cfg = copy.deepcopy(default_release())
+    del cfg["ratio_moe95_bound"]
+    with pytest.raises(PolicyError, match="spots_release.ratio_moe95_bound: missing"):
+        parse_policy(cfg, 72)

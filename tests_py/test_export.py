@@ -29,6 +29,7 @@ from privacy_insights.export import (
     run_export,
     writer,
 )
+from privacy_insights.export.records import SCHEMA_VERSION
 from privacy_insights.export.validate import record_schema
 from privacy_insights.targets import connect
 
@@ -111,7 +112,7 @@ def test_parquet_is_typed_and_names_dataset_and_schema_version(built: DbtProject
     table = pq.read_table(json.loads(result.stdout)["file"])
     assert str(table.schema.field("time_bucket_start_utc").type) == "timestamp[us, tz=UTC]"
     assert table.schema.metadata[b"dataset"] == b"spots_insights_v1"
-    assert table.schema.metadata[b"schema_version"] == b"1.1"
+    assert table.schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode() == b"1.2"
     assert table.schema.field("metrics").type.field("unique_participants_est").metadata[b"description"]
     frame = table.to_pandas()
     assert str(frame["time_bucket_start_utc"].dtype) == "datetime64[us, UTC]"
@@ -121,7 +122,7 @@ def test_csv_round_trips_its_documented_types_in_pandas(built: DbtProject):
     """Regression (issue 13): schema_version "1.1" read back as the float 1.1."""
     path = Path(json.loads(cli(built, "--buyer-id", "acme", *SLICE, "--format", "csv").stdout)["file"])
     frame = pd.read_csv(path, dtype=writer.csv_dtypes(), parse_dates=writer.csv_timestamp_columns())
-    assert frame["schema_version"].iloc[0] == "1.1" and isinstance(frame["schema_version"].iloc[0], str)
+    assert frame["schema_version"].iloc[0] == "1.2" and isinstance(frame["schema_version"].iloc[0], str)
     assert (
         str(frame["time_bucket_start_utc"].dtype).startswith("datetime64")
         and str(frame["time_bucket_start_utc"].dt.tz) == "UTC"

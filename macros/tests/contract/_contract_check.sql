@@ -5,15 +5,15 @@
     test failure message only counts rows; a privacy reviewer needs the column and the rule.)
     Returns the SQL dbt runs as the test: the same violations, so a passing test returns 0 rows.
     When the model does not exist yet (dbt compile or docs generate before a build), only the
-    SQL is returned.
+    SQL is returned. `kind` names the rule book in the message (other checks reuse this one).
 -#}
-{% macro contract_check(model, rule, violations_sql) -%}
+{% macro contract_check(model, rule, violations_sql, kind='Contract 000') -%}
     {#- compile-only commands (dbt compile, docs generate) may run before the model exists -#}
     {%- if execute and load_relation(model) is not none -%}
         {%- set result = run_query("select violation from (" ~ violations_sql ~ ") as v limit 20") -%}
         {%- if result.rows | length > 0 -%}
             {{ exceptions.raise_compiler_error(
-                "Contract 000 violation in " ~ model ~ " [rule: " ~ rule ~ "]: "
+                kind ~ " violation in " ~ model ~ " [rule: " ~ rule ~ "]: "
                 ~ (result.columns[0].values() | join("; "))) }}
         {%- endif -%}
     {%- endif -%}

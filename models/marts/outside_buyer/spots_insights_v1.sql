@@ -1,4 +1,4 @@
--- spots_insights_v1 in the record shape of contract 000 §4.2 (schema 1.1), flat: one column
+-- spots_insights_v1 in the record shape of contract 000 §4.2 (schema 1.2), flat: one column
 -- per leaf, prefixed by its parent (`geo_bucket_*`, `segment_*`, metrics unprefixed,
 -- `uncertainty_*`, `privacy_*`, `privacy_dp_*`). The current release of every period: the
 -- latest release_version that landed (a retry or an opt-in correction adds a version; the
@@ -48,11 +48,17 @@ select
     cast(doors_opened_est as bigint) as doors_opened_est,
     cast(repeat_rate_est as double) as repeat_rate_est,
     cast(trend_score_est as double) as trend_score_est,
+    cast(repeat_rate_withheld_reason as varchar) as repeat_rate_withheld_reason,
+    cast(trend_score_withheld_reason as varchar) as trend_score_withheld_reason,
     cast(uncertainty_unique_participants_noise_scale as double) as uncertainty_unique_participants_noise_scale,
     cast(uncertainty_unique_participants_moe95 as double) as uncertainty_unique_participants_moe95,
+    cast(uncertainty_unique_participants_lower95 as double) as uncertainty_unique_participants_lower95,
     cast(uncertainty_doors_opened_noise_scale as double) as uncertainty_doors_opened_noise_scale,
     cast(uncertainty_doors_opened_moe95 as double) as uncertainty_doors_opened_moe95,
+    cast(uncertainty_doors_opened_lower95 as double) as uncertainty_doors_opened_lower95,
     cast(uncertainty_repeat_rate_moe95 as double) as uncertainty_repeat_rate_moe95,
+    cast(uncertainty_trend_score_moe95 as double) as uncertainty_trend_score_moe95,
+    cast(uncertainty_ratio_moe95_bound as double) as uncertainty_ratio_moe95_bound,
     cast(privacy_k_min_enforced as bigint) as privacy_k_min_enforced,
     cast(privacy_release_threshold as bigint) as privacy_release_threshold,
     cast(privacy_false_release_probability as double) as privacy_false_release_probability,

@@ -57,17 +57,48 @@ covered as (
             when category_cells.release_level is not null then 'city_category'
             when city_cells.release_level is not null then 'city'
         end as covering_level,
-        coalesce(category_cells.unique_participants_est, city_cells.unique_participants_est) as unique_participants_est,
-        coalesce(category_cells.doors_opened_est, city_cells.doors_opened_est) as doors_opened_est,
-        coalesce(category_cells.repeat_rate_est, city_cells.repeat_rate_est) as repeat_rate_est,
-        coalesce(
-            category_cells.uncertainty_unique_participants_moe95,
-            city_cells.uncertainty_unique_participants_moe95
-        ) as unique_participants_moe95,
-        coalesce(
-            category_cells.uncertainty_doors_opened_moe95,
-            city_cells.uncertainty_doors_opened_moe95
-        ) as doors_opened_moe95
+        -- every number from the covering level's row: a released category cell may withhold its
+        -- repeat rate (margin above the bound), which must then stay null, not become the city's
+        case
+            when category_cells.release_level is not null then category_cells.unique_participants_est
+            else city_cells.unique_participants_est
+        end as unique_participants_est,
+        case
+            when category_cells.release_level is not null then category_cells.doors_opened_est
+            else city_cells.doors_opened_est
+        end as doors_opened_est,
+        case
+            when category_cells.release_level is not null then category_cells.repeat_rate_est
+            else city_cells.repeat_rate_est
+        end as repeat_rate_est,
+        case
+            when category_cells.release_level is not null then category_cells.repeat_rate_withheld_reason
+            else city_cells.repeat_rate_withheld_reason
+        end as repeat_rate_withheld_reason,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_unique_participants_moe95
+            else city_cells.uncertainty_unique_participants_moe95
+        end as unique_participants_moe95,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_unique_participants_lower95
+            else city_cells.uncertainty_unique_participants_lower95
+        end as unique_participants_lower95,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_doors_opened_moe95
+            else city_cells.uncertainty_doors_opened_moe95
+        end as doors_opened_moe95,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_doors_opened_lower95
+            else city_cells.uncertainty_doors_opened_lower95
+        end as doors_opened_lower95,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_repeat_rate_moe95
+            else city_cells.uncertainty_repeat_rate_moe95
+        end as repeat_rate_moe95,
+        case
+            when category_cells.release_level is not null then category_cells.uncertainty_ratio_moe95_bound
+            else city_cells.uncertainty_ratio_moe95_bound
+        end as ratio_moe95_bound
     from grid
     left join category_cells
         on

@@ -5,15 +5,20 @@ mass function) and OpenDP's 95 % accuracy bound; relative error is E|Z| / true c
 are the errors of a cell's own measurement: consistency post-processing combines several
 measurements of a city and usually does better. The release threshold of each level and
 the chance that a cell with k - 1 true participants clears it come from ``thresholds``.
+Ratios: the participants from which a cell's repeat rate is published whatever its value
+(its 95 % margin at rate 1, the largest, within ``ratio_moe95_bound``; module ``ratios``).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from privacy_insights.dp.mechanisms import period_mechanism
 from privacy_insights.dp.params import GRANULARITIES, ReleasePolicy
-from privacy_insights.dp.thresholds import margin_of_error, release_threshold, tail
+from privacy_insights.dp.ratios import Z95
+from privacy_insights.dp.thresholds import margin_of_error, release_threshold, tail, variance
 
 TRUE_COUNTS = (100, 1_000, 10_000)
 
@@ -22,6 +27,11 @@ def mean_absolute_error(family: str, scale: float) -> float:
     support = np.arange(1, int(80 * scale) + 50)
     # E|Z| = 2 * sum_{j >= 1} P(Z >= j) for a symmetric integer distribution
     return float(2 * sum(tail(family, scale, int(j)) for j in support))
+
+
+def repeat_rate_published_from(family: str, scale_repeaters: float, scale_participants: float, bound: float) -> int:
+    """Fewest noisy participants at which a repeat rate's 95 % margin is within ``bound`` at any rate."""
+    return math.ceil(Z95 * math.sqrt(variance(family, scale_repeaters) + variance(family, scale_participants)) / bound)
 
 
 def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
@@ -37,8 +47,8 @@ def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
         "| participants: scale / mean abs. error / 95 % "
         "within | release threshold (false release at k - 1) | doors opened: scale / 95 % within | "
         + " | ".join(f"participants error at {n:,}" for n in TRUE_COUNTS)
-        + " |",
-        "|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS),
+        + f" | repeat rate published from (margin <= {policy.ratio_moe95_bound:g}) |",
+        "|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS) + "---|",
     ]
     for name, level in policy.levels(granularity).items():
         noise = mech.level(name)
@@ -48,10 +58,14 @@ def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
             mech.family, participants.scale, g.k_min, policy.false_release_probability
         )
         cells = " | ".join(f"{mae / n:.2%}" for n in TRUE_COUNTS)
+        ratio_from = repeat_rate_published_from(
+            mech.family, noise.metrics["repeaters"].scale, participants.scale, policy.ratio_moe95_bound
+        )
         lines.append(
             f"| {name} | {level.epsilon_share:g} | {level.min_city_participants:,} | {participants.scale:.3g} / "
             f"{mae:.1f} / ±{margin_of_error(mech.family, participants.scale):.0f} | {threshold} ({chance:.2%}) | "
-            f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} |"
+            f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} | "
+            f"{ratio_from:,} participants |"
         )
     return lines
 
@@ -76,6 +90,9 @@ def parameters_markdown(policy: ReleasePolicy) -> str:
         "| levels (day, week) | "
         + ", ".join(f"{name} {lv.epsilon_share:g}" for name, lv in policy.level_policies.items())
         + " | split of a period's epsilon across the measured levels |",
+        f"| ratio_moe95_bound | {policy.ratio_moe95_bound:g} | a released row publishes a ratio (repeat_rate_est, "
+        "trend_score_est) only when its 95 % margin is at most this; else null with a `*_withheld_reason` "
+        "(post-processing: no privacy cost) |",
     ]
     for g in GRANULARITIES:
         p = policy.for_granularity(g)

@@ -28,7 +28,7 @@ from privacy_insights.dp.plan import PERIOD_DAYS, plan_releases
 from privacy_insights.dp.release import (
     BUCKET_STEP,
     CELL_COLUMNS,
-    RELEASE_COLUMNS,
+    TREND_HISTORY_COLUMNS,
     PeriodRelease,
     empty_release,
     release_periods,
@@ -175,9 +175,10 @@ def _report_held(plan, loaded_through, complete_through, how, report) -> None:
 
 
 def _previous_rows(session: Any, this: Any, granularity: str, periods: list[PeriodRelease]) -> pd.DataFrame:
-    """Current-version rows of the bucket before each new period's first bucket (for the trend)."""
+    """Current-version rows of the bucket before each new period's first bucket: the columns the
+    trend reads (so a release table written by an older schema version still serves)."""
     buckets = _sql_list([str(p.period_start - BUCKET_STEP[granularity]) for p in periods])
-    columns = ", ".join(RELEASE_COLUMNS)
+    columns = ", ".join(TREND_HISTORY_COLUMNS)
     return to_pandas(
         session.sql(
             f"""select {columns} from {this} as r

@@ -11,6 +11,7 @@ Shape of the var (dbt_project.yml holds the documented defaults)::
     delta_cap: 1.0e-4                 # gaussian: delta any window may hold
     dominance_max_share: 0.05
     false_release_probability: 0.01   # chance a cell with k - 1 true participants is released
+    ratio_moe95_bound: 0.10           # a ratio is published only when its 95 % margin is at most this
     metric_epsilon_shares: {unique_participants: .., doors_opened: .., repeaters: ..}
     levels:                           # day and week: the measured levels and their epsilon shares
       city: {epsilon_share: ..}
@@ -45,6 +46,7 @@ CONTRACT_MAX_DOMINANCE = 0.05  # contract 000 G4: top contributor <= 5 %
 MAX_FALSE_RELEASE = 0.05  # a threshold that lets more than 1 in 20 under-k cells through is refused
 ANNUAL_WINDOW_DAYS = 365  # the lifetime view: worst-case loss per person over a year, and its optional cap
 MAX_CORRECTION_AFTER_DAYS = 90
+MAX_RATIO_MOE95_BOUND = 0.5  # a margin of +-0.5 on a share in [0, 1] says nothing: a bound above it is refused
 
 
 class PolicyError(ValueError):
@@ -121,6 +123,7 @@ class ReleasePolicy:
     corrections_enabled: bool = False
     corrections_after_days: int = 7  # a period released earlier than this after its end is corrected once then
     annual_epsilon_cap: float | None = None  # epsilon any 365-day window may hold (None: no annual cap)
+    ratio_moe95_bound: float = 0.10  # a ratio is published only when its 95 % margin is at most this (dp.ratios)
 
     def for_granularity(self, granularity: str) -> GranularityPolicy:
         if granularity not in self.granularities:
@@ -216,6 +219,10 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     if not 0 < false_release <= MAX_FALSE_RELEASE:
         raise PolicyError(f"{path}.false_release_probability: must be in (0, {MAX_FALSE_RELEASE}], got {false_release}")
 
+    ratio_bound = _number(cfg, "ratio_moe95_bound", path)
+    if not 0 < ratio_bound <= MAX_RATIO_MOE95_BOUND:
+        raise PolicyError(f"{path}.ratio_moe95_bound: must be in (0, {MAX_RATIO_MOE95_BOUND}], got {ratio_bound}")
+
     shares_cfg = cfg.get("metric_epsilon_shares") or {}
     if set(shares_cfg) != set(METRICS):
         raise PolicyError(
@@ -297,4 +304,5 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
         corrections_enabled,
         after_days,
         annual_cap,
+        ratio_bound,
     )

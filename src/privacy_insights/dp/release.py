@@ -21,10 +21,14 @@ of the period):
 3. Post-processing (``consistency``): non-negative integers in which children add up to
    their parent; repeat_rate_est and trend_score_est from released values, clamped to
    [0, 1]. A released cell whose consistent participants fall below k is suppressed.
+   A ratio is published only when its 95 % margin is at most the public bound
+   ``ratio_moe95_bound``, else null with a reason (``ratios``: noisy values and public
+   noise scales only, so no privacy cost).
    Complementary suppression (``suppression``): no parent and its children hold exactly one
    suppressed cell, which their sum would give away.
 4. Error bars: each released row carries the noise scale and 95 % margin of its own
-   measurement of each count, and a delta-method 95 % margin of its repeat rate.
+   measurement of each count, the lower end of each count's 95 % interval clipped at 0,
+   and delta-method 95 % margins of its published ratios with the bound they met.
 """
 
 from __future__ import annotations
@@ -36,29 +40,34 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from privacy_insights.dp import consistency
+from privacy_insights.dp import consistency, ratios
 from privacy_insights.dp.mechanisms import LevelNoise, PeriodMechanism, period_mechanism
 from privacy_insights.dp.params import GRANULARITIES, LEVELS, METRICS, ReleasePolicy
 from privacy_insights.dp.suppression import complementary_suppression
 from privacy_insights.dp.thresholds import margin_of_error, release_threshold, variance
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 DATASET = "spots_insights_v1"
 ALL = "all"
 POST_PROCESSING = (
     "levels made consistent (children add up to their parent) by least-squares projection, raking and "
     "controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of "
-    "released values clamped to [0, 1]; complementary suppression: no sum holds exactly one suppressed cell"
-)  # at most 300 characters (the record schema's maxLength)
+    "released values clamped to [0, 1], null when their 95 % margin exceeds ratio_moe95_bound; count lower bounds "
+    "clipped at 0; complementary suppression: no sum holds exactly one suppressed cell"
+)  # at most 500 characters (the record schema's maxLength)
 HIDDEN_WHEN_SUPPRESSED = [
     "unique_participants_est",
     "doors_opened_est",
     "repeat_rate_est",
+    "repeat_rate_withheld_reason",
     "uncertainty_unique_participants_noise_scale",
     "uncertainty_unique_participants_moe95",
+    "uncertainty_unique_participants_lower95",
     "uncertainty_doors_opened_noise_scale",
     "uncertainty_doors_opened_moe95",
+    "uncertainty_doors_opened_lower95",
     "uncertainty_repeat_rate_moe95",
+    "uncertainty_ratio_moe95_bound",
 ]
 BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 CELL_COLUMNS = [
@@ -94,11 +103,17 @@ RELEASE_DTYPES = {
     "doors_opened_est": "Int64",
     "repeat_rate_est": "float64",
     "trend_score_est": "float64",
+    "repeat_rate_withheld_reason": "string",
+    "trend_score_withheld_reason": "string",
     "uncertainty_unique_participants_noise_scale": "float64",
     "uncertainty_unique_participants_moe95": "float64",
+    "uncertainty_unique_participants_lower95": "float64",
     "uncertainty_doors_opened_noise_scale": "float64",
     "uncertainty_doors_opened_moe95": "float64",
+    "uncertainty_doors_opened_lower95": "float64",
     "uncertainty_repeat_rate_moe95": "float64",
+    "uncertainty_trend_score_moe95": "float64",
+    "uncertainty_ratio_moe95_bound": "float64",
     "privacy_k_min_enforced": "Int64",
     "privacy_release_threshold": "Int64",
     "privacy_false_release_probability": "float64",
@@ -117,6 +132,20 @@ RELEASE_DTYPES = {
     "released_at": "datetime64[us]",
 }
 RELEASE_COLUMNS = list(RELEASE_DTYPES)
+# What the trend of a new bucket reads from the released bucket before it (dbt_entry reads
+# only these from the release table).
+TREND_HISTORY_COLUMNS = [
+    "release_level",
+    "geo_bucket_type",
+    "geo_bucket_id",
+    "segment_door_type",
+    "segment_category",
+    "segment_context",
+    "time_bucket_start_utc",
+    "doors_opened_est",
+    "uncertainty_doors_opened_noise_scale",
+    "privacy_dp_mechanism",
+]
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -280,21 +309,55 @@ def _level_frame(grid: _Grid, level: str, granularity: str) -> pd.DataFrame:
     return groups.drop(columns="context").merge(segments, how="cross")
 
 
-def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> np.ndarray:
+def _doors_variance(history: pd.DataFrame) -> np.ndarray:
+    """Variance of each row's own noisy doors opened, from its published mechanism and noise scale."""
+    family = history["privacy_dp_mechanism"].astype("string").str.removeprefix("discrete_")
+    scale = pd.to_numeric(history["uncertainty_doors_opened_noise_scale"], errors="coerce")
+    out = np.full(len(history), np.nan)
+    for (f, s), rows in pd.DataFrame({"f": family, "s": scale}).groupby(["f", "s"], dropna=True).groups.items():
+        out[history.index.get_indexer(rows)] = variance(str(f), float(s))
+    return out
+
+
+def _trend(new: pd.DataFrame, previous: pd.DataFrame, granularity: str) -> tuple[np.ndarray, np.ndarray]:
+    """(trend score, its delta-method 95 % margin) per row of ``new``; nan where the bucket before
+    at the same cell was not released. Reads released values and published noise scales only."""
     key = ["release_level", "geo_bucket_type", "geo_bucket_id", "segment_door_type", "segment_category"]
     if granularity != "hour":  # hour cells' context follows the hour; compare hour with hour
         key = key + ["segment_context"]
     cols = key + ["time_bucket_start_utc", "doors_opened_est"]
-    history = pd.concat([previous[cols], new[cols]], ignore_index=True).dropna(subset=["doors_opened_est"])
-    history = history.rename(columns={"doors_opened_est": "previous_doors"})
+    history = pd.concat([previous[TREND_HISTORY_COLUMNS], new[TREND_HISTORY_COLUMNS]], ignore_index=True)
+    history = history.dropna(subset=["doors_opened_est"]).reset_index(drop=True)
+    history["previous_variance"] = _doors_variance(history)
+    history = history[cols + ["previous_variance"]].rename(columns={"doors_opened_est": "previous_doors"})
     history["time_bucket_start_utc"] = pd.to_datetime(history["time_bucket_start_utc"]) + BUCKET_STEP[granularity]
     history = history.drop_duplicates(key + ["time_bucket_start_utc"])
+    current_variance = _doors_variance(new[TREND_HISTORY_COLUMNS].reset_index(drop=True))
     joined = new[cols].merge(history, on=key + ["time_bucket_start_utc"], how="left")
     current = joined["doors_opened_est"].astype("Float64")
     prior = joined["previous_doors"].astype("Float64")
     total = current + prior
-    trend = (current / total.where(total > 0)).clip(0, 1)
-    return trend.to_numpy(dtype="float64", na_value=np.nan)
+    trend = (current / total.where(total > 0)).clip(0, 1).to_numpy(dtype="float64", na_value=np.nan)
+    margin = ratios.trend_margin(
+        current.to_numpy(dtype="float64", na_value=np.nan),
+        prior.to_numpy(dtype="float64", na_value=np.nan),
+        current_variance,
+        joined["previous_variance"].to_numpy(dtype="float64", na_value=np.nan),
+    )
+    return trend, np.where(np.isnan(trend), np.nan, margin)
+
+
+def _publish_trend(out: pd.DataFrame, previous: pd.DataFrame, granularity: str, bound: float) -> pd.DataFrame:
+    """trend_score_est and its margin where the margin is within ``bound``, else null with a reason."""
+    trend, margin = _trend(out, previous, granularity)
+    released = ~out["privacy_suppressed"].to_numpy(dtype=bool)
+    published = ratios.within_bound(trend, margin, bound)
+    reason = ratios.withheld_reason(released, trend, margin, bound)
+    reason[released & np.isnan(trend)] = ratios.NO_EARLIER_BUCKET
+    out["trend_score_est"] = np.where(published, trend, np.nan)
+    out["uncertainty_trend_score_moe95"] = np.where(published, margin, np.nan)
+    out["trend_score_withheld_reason"] = reason
+    return out
 
 
 def _metadata(
@@ -378,7 +441,7 @@ def release_periods(
     ]
     out = _hide_suppressed(complementary_suppression(pd.concat(frames, ignore_index=True)))
     out = _metadata(out, policy, granularity, mech, released_at)
-    out["trend_score_est"] = _trend(out, previous_rows, granularity)
+    out = _publish_trend(out, previous_rows, granularity, policy.ratio_moe95_bound)
     counts = pd.Series(out["privacy_suppressed_reason"]).fillna("released").value_counts().to_dict()
     report(
         f"[{DATASET} {granularity}] {len(periods)} period(s), {len(out)} cells over {len(levels)} level(s): "
@@ -484,17 +547,29 @@ def _level_rows(
     frame["unique_participants_est"] = show(values["unique_participants"])
     frame["doors_opened_est"] = show(values["doors_opened"])
     participants = frame["unique_participants_est"].to_numpy(dtype="float64", na_value=np.nan)
+    doors = frame["doors_opened_est"].to_numpy(dtype="float64", na_value=np.nan)
     repeaters = show(values["repeaters"]).to_numpy(dtype="float64", na_value=np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.clip(np.where(participants > 0, repeaters / participants, np.nan), 0, 1)
-        var_p = variance(mech.family, scale_p)
-        var_r = variance(mech.family, m.noise.metrics["repeaters"].scale)
-        frame["uncertainty_repeat_rate_moe95"] = 1.96 * np.sqrt(var_r + rate**2 * var_p) / participants
-    frame["repeat_rate_est"] = rate
+    margin = ratios.repeat_rate_margin(
+        rate,
+        participants,
+        variance(mech.family, m.noise.metrics["repeaters"].scale),
+        variance(mech.family, scale_p),
+    )
+    bound = policy.ratio_moe95_bound
+    published = ratios.within_bound(rate, margin, bound)
+    frame["repeat_rate_est"] = np.where(published, rate, np.nan)
+    frame["uncertainty_repeat_rate_moe95"] = np.where(published, margin, np.nan)
+    frame["repeat_rate_withheld_reason"] = ratios.withheld_reason(shown, rate, margin, bound)
+    frame["uncertainty_ratio_moe95_bound"] = np.where(shown, bound, np.nan)
+    moe_p, moe_d = margin_of_error(mech.family, scale_p), margin_of_error(mech.family, scale_d)
     frame["uncertainty_unique_participants_noise_scale"] = np.where(shown, scale_p, np.nan)
-    frame["uncertainty_unique_participants_moe95"] = np.where(shown, margin_of_error(mech.family, scale_p), np.nan)
+    frame["uncertainty_unique_participants_moe95"] = np.where(shown, moe_p, np.nan)
+    frame["uncertainty_unique_participants_lower95"] = np.where(shown, ratios.lower_bound(participants, moe_p), np.nan)
     frame["uncertainty_doors_opened_noise_scale"] = np.where(shown, scale_d, np.nan)
-    frame["uncertainty_doors_opened_moe95"] = np.where(shown, margin_of_error(mech.family, scale_d), np.nan)
+    frame["uncertainty_doors_opened_moe95"] = np.where(shown, moe_d, np.nan)
+    frame["uncertainty_doors_opened_lower95"] = np.where(shown, ratios.lower_bound(doors, moe_d), np.nan)
     frame["privacy_release_threshold"] = threshold
     frame["privacy_false_release_probability"] = false_release
     frame["privacy_suppressed"] = ~shown
@@ -511,6 +586,7 @@ __all__ = [
     "POST_PROCESSING",
     "RELEASE_COLUMNS",
     "SCHEMA_VERSION",
+    "TREND_HISTORY_COLUMNS",
     "empty_release",
     "release_periods",
     "typed",

@@ -160,7 +160,7 @@ def markdown(project_root: Path) -> str:
         "",
         "## Reading the CSV with its types",
         "",
-        'Empty means null; booleans are `true`/`false`; `schema_version` is text ("1.1", not a number). With pandas:',
+        'Empty means null; booleans are `true`/`false`; `schema_version` is text ("1.2", not a number). With pandas:',
         "",
         "```python",
         "import pandas as pd",
