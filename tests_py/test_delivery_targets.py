@@ -113,7 +113,10 @@ def test_each_server_serves_its_own_target_while_the_other_publishes(operator):
         planted, own = published(root, "prod"), published(root, "prod") / "CURRENT.own"
         shutil.copy(planted / "CURRENT", own)
         shutil.copy(published(root, "dev") / dev_release["file"], planted / dev_release["file"])
-        shutil.copy(published(root, "dev") / "CURRENT", planted / "CURRENT")
+        # swapped in whole, as publish does: a CURRENT copied in place can be read half written,
+        # which the server reports as a load failure, not as another target's snapshot
+        shutil.copy(published(root, "dev") / "CURRENT", planted / "CURRENT.planted")
+        (planted / "CURRENT.planted").replace(planted / "CURRENT")
         wait_for(lambda: prod.get("/v1/health").json()["status"] == "degraded", "prod did not refuse dev's snapshot")
         assert prod.get("/v1/health").json()["release"]["release_id"] == prod_release["release_id"]
         own.replace(planted / "CURRENT")
