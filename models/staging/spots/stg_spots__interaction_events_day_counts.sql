@@ -36,9 +36,10 @@ quarantined as (
     select
         quarantined.occurred_day as check_day,
         count(*) as quarantined_rows,
-        sum(
+        -- bigint on every target (a sum is HUGEINT in DuckDB, which the postgres target stores as numeric)
+        cast(sum(
             case when quarantined.rejection_reason = 'occurred_at: after as_of (in the future)' then 1 else 0 end
-        ) as future_rows
+        ) as bigint) as future_rows
     from {{ ref('stg_spots__interaction_events_quarantine') }} as quarantined
     where quarantined.occurred_day in (select checked_days.check_day from checked_days)
     group by 1
@@ -56,11 +57,11 @@ duplicates as (
 counted as (
     select
         checked_days.check_day,
-        checked_days.raw_rows,
-        coalesce(staged.staged_rows, 0) as staged_rows,
-        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
-        coalesce(duplicates.duplicate_rows, 0) as duplicate_rows,
-        coalesce(quarantined.future_rows, 0) as future_rows,
+        cast(checked_days.raw_rows as bigint) as raw_rows,
+        cast(coalesce(staged.staged_rows, 0) as bigint) as staged_rows,
+        cast(coalesce(quarantined.quarantined_rows, 0) as bigint) as quarantined_rows,
+        cast(coalesce(duplicates.duplicate_rows, 0) as bigint) as duplicate_rows,
+        cast(coalesce(quarantined.future_rows, 0) as bigint) as future_rows,
         staged.last_staged_hour
     from checked_days
     left join staged on checked_days.check_day = staged.check_day
