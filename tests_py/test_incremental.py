@@ -267,8 +267,9 @@ def test_daily_builds_equal_one_full_build_on_postgres(tmp_path, extension_dir, 
         assert_same_rows(daily, full, DAY_COUNTS, "per-day summaries")
 
 
-OUTREACH_SELECT = ("--select", "+path:models/staging/outreach")
+OUTREACH_SELECT = ("--select", "+path:models/staging/outreach", "fct_outreach_events_daily")
 OUTREACH_TABLES = {
+    "daily facts": "select * from outreach.fct_outreach_events_daily",
     "staged": "select * from staging.stg_outreach__event_logs",
     "quarantine": "select * from staging.stg_outreach__event_logs_quarantine",
     "duplicates": "select * from staging.stg_outreach__event_logs_duplicates",
@@ -303,9 +304,10 @@ def land_outreach_rows(project: DbtProject) -> None:
 
 
 def test_daily_outreach_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
-    """Outreach staging (incremental by UTC day of created_at): a build, rows landing on old
-    days (one a copy of an event that now comes first), a second build, and one full build
-    of the same rows hold the same staged rows, quarantine and duplicates."""
+    """Outreach staging and its daily facts (incremental by UTC day of created_at): a build,
+    rows landing on old days (one a copy of an event that now comes first), a second build,
+    and one full build of the same rows hold the same daily facts, staged rows, quarantine
+    and duplicates."""
     daily = DbtProject(tmp_path / "daily", "dev", extension_dir)
     full = DbtProject(tmp_path / "full", "dev", extension_dir)
     for project in (daily, full):
