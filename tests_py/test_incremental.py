@@ -231,6 +231,15 @@ def test_daily_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
     # the late rows and the deletion change the raw table's row count, so those builds count
     assert raw_counted == [True, False, False, True, True], raw_counted
 
+    # the weekly full check counts every raw row per day, reconciles every day and compares
+    # every day's stored summary with the recount: on these builds' warehouse it passes
+    daily.dbt("build", *SELECT, vars={**build_vars(17), "full_check": True})
+    assert daily.query("select bool_and(raw_counted) from staging.stg_spots__interaction_events_days") == [(True,)]
+    refused = daily.dbt(
+        "compile", "--select", "stg_spots__interaction_events_days", check=False, vars={"full_check": "weekly"}
+    )
+    assert "var full_check: must be true or false" in refused.stdout, refused.stdout[-2000:]
+
     # a stored summary that no longer adds up (a day the last build checked, at the same
     # clock) is found by the next build with nothing new, which checks no day and reads no raw
     # row: reconcile_spots_staging compares the whole tables' counts with the summaries
