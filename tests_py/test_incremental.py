@@ -1,10 +1,13 @@
 """Incremental builds by period (docs/analytics_engineer.md, "Incremental builds"), through the real dbt models.
 
 A warehouse built day after day (as_of advancing one day per build, with late rows of an
-old day landing in between, stamped with an old ingested_at) must hold exactly what one
+old day landing in between, stamped with an old ingested_at, a late copy of an event
+already staged, and a raw row deleted before the last build) must hold exactly what one
 full build at the last clock holds: the same staged events and the same exact cell
-aggregates for every eligible period. Only the bookkeeping columns (when a row was
-written) may differ.
+aggregates for every eligible period, and the same per-day summaries, which also equal a
+recount of the raw table. Only the bookkeeping columns (when a row was written, at which
+clock a day was checked) may differ. The builds with nothing added take their counts from
+the stored summaries (docs/incremental_builds.md) and read no raw row.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ SELECT = (
     "+int_spots__cell_aggregates",
     "stg_spots__interaction_events_quarantine",
     "stg_spots__interaction_events_duplicates",
+    "stg_spots__interaction_events_day_counts",
     "--indirect-selection",
     "cautious",
 )
@@ -46,6 +50,23 @@ DUPLICATES = "select event_id, ingested_at, reason, occurred_day from staging.st
 # with the late rows: it occurred on LATE_DAY but carries an earlier ingested_at, so it is
 # now the copy kept and the original on ORIGINAL_DAY becomes a duplicate.
 ORIGINAL_DAY = "2026-10-05"  # the Monday of LATE_DAY's week: no earlier period is recomputed
+NOTHING_CHECKED = "select bool_or(raw_counted), bool_or(to_check) from staging.stg_spots__interaction_events_days"
+DAY_COUNTS = (
+    "select check_day, raw_rows, staged_rows, quarantined_rows, duplicate_rows, held_back_rows, future_rows, "
+    "last_staged_hour from staging.stg_spots__interaction_events_day_counts"
+)
+# The raw rows per check day, counted here without the project's macros (the UTC day of
+# occurred_at; one bucket, the day before the 2000-01-01 floor, for missing, infinite or too
+# early timestamps): SQL DuckDB and PostgreSQL both run.
+RAW_RECOUNT = """
+    select case
+            when occurred_at is null or not isfinite(occurred_at) or occurred_at < timestamptz '2000-01-01 00:00:00+00'
+                then timestamp '1999-12-31 00:00:00'
+            else date_trunc('day', occurred_at at time zone 'UTC')
+        end as check_day,
+        count(*)
+    from raw.spots_interaction_events
+    group by 1"""
 AGGREGATES = (
     "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
@@ -96,6 +117,26 @@ def land_late_rows(project: DbtProject, ingested_at: str) -> None:
     run_sql(project, sql)
 
 
+def delete_raw_row(project: DbtProject) -> None:
+    """Deletes one raw row of 2026-10-08 (staged by the first daily build, in the week the late
+    rows recompute anyway) whose event_id has no other copy: the same row in both warehouses
+    (same generator seed)."""
+    run_sql(
+        project,
+        """
+        delete from raw.spots_interaction_events
+        where event_id = (
+            select min(e.event_id) from raw.spots_interaction_events as e
+            where e.occurred_at >= timestamptz '2026-10-08 00:00:00+00'
+                and e.occurred_at < timestamptz '2026-10-09 00:00:00+00'
+                and e.event_id not in (
+                    select d.event_id from raw.spots_interaction_events as d
+                    where d.event_id is not null group by d.event_id having count(*) > 1
+                )
+        )""",
+    )
+
+
 def as_bag(rows: list[tuple]) -> dict[tuple, int]:
     bag: dict[tuple, int] = {}
     for row in rows:
@@ -115,17 +156,26 @@ def assert_same_rows(daily: DbtProject, full: DbtProject, sql: str, what: str) -
     return sum(full_rows.values())
 
 
-def daily_and_full(daily: DbtProject, full: DbtProject, days: range, late_before: int) -> None:
+def daily_and_full(daily: DbtProject, full: DbtProject, days: range, late_before: int) -> list[bool]:
+    """The daily builds and the full build; returns, per daily build, whether it counted the
+    raw rows (False: it took them from the stored per-day summaries)."""
     for project in (daily, full):
         project.generate(*GENERATE)
         land_original(project)
         project.dbt("seed")
+    raw_counted = []
     for day in days:
         if day == late_before:
             land_late_rows(daily, LATE_INGESTED_AT)
+        if day == days[-1]:
+            delete_raw_row(daily)
         daily.dbt("build", *SELECT, vars=build_vars(day))
+        counted = daily.query("select bool_and(raw_counted) from staging.stg_spots__interaction_events_days")
+        raw_counted.append(counted[0][0])
     land_late_rows(full, LATE_INGESTED_AT)
+    delete_raw_row(full)
     full.dbt("build", *SELECT, vars=build_vars(days[-1]))
+    return raw_counted
 
 
 def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
@@ -134,6 +184,19 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
     quarantined = assert_same_rows(daily, full, QUARANTINE, "quarantine")
     duplicates = assert_same_rows(daily, full, DUPLICATES, "duplicates")
     assert quarantined > 0 and duplicates > 0
+    # the per-day summaries: the daily builds stored what one full build stores, and both
+    # equal a recount of the raw table and of the staging tables
+    assert assert_same_rows(daily, full, DAY_COUNTS, "per-day summaries") > 15
+    for project in (daily, full):
+        summary = {day: counts for day, *counts in project.query(DAY_COUNTS)}
+        assert {day: counts[0] for day, counts in summary.items()} == dict(project.query(RAW_RECOUNT))
+        for column, (table, day_column) in {
+            1: ("stg_spots__interaction_events", "day_start"),
+            2: ("stg_spots__interaction_events_quarantine", "occurred_day"),
+            3: ("stg_spots__interaction_events_duplicates", "occurred_day"),
+        }.items():
+            recount = dict(project.query(f"select {day_column}, count(*) from staging.{table} group by 1"))
+            assert {day: c[column] for day, c in summary.items() if c[column]} == recount, table
     # the original, staged by the first daily builds, became a duplicate when its earlier copy landed
     moved = daily.query(
         "select cast(occurred_day as date) from staging.stg_spots__interaction_events_duplicates "
@@ -160,24 +223,62 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
 def test_daily_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
     daily = DbtProject(tmp_path / "daily", "dev", extension_dir)
     full = DbtProject(tmp_path / "full", "dev", extension_dir)
-    # five daily builds, 10-13 .. 10-17; late rows of 10-06 land before the fourth
-    daily_and_full(daily, full, range(13, 18), late_before=16)
+    # five daily builds, 10-13 .. 10-17; late rows of 10-06 land before the fourth, a raw row
+    # of 10-08 is deleted before the fifth
+    raw_counted = daily_and_full(daily, full, range(13, 18), late_before=16)
     assert_incremental_equals_full(daily, full)
+    # the first build counts; the next two (only the clock moved) read the stored summaries;
+    # the late rows and the deletion change the raw table's row count, so those builds count
+    assert raw_counted == [True, False, False, True, True], raw_counted
+
+    # the weekly full check counts every raw row per day, reconciles every day and compares
+    # every day's stored summary with the recount: on these builds' warehouse it passes
+    daily.dbt("build", *SELECT, vars={**build_vars(17), "full_check": True})
+    assert daily.query("select bool_and(raw_counted) from staging.stg_spots__interaction_events_days") == [(True,)]
+    refused = daily.dbt(
+        "compile", "--select", "stg_spots__interaction_events_days", check=False, vars={"full_check": "weekly"}
+    )
+    assert "var full_check: must be true or false" in refused.stdout, refused.stdout[-2000:]
+
+    # a stored summary that no longer adds up (a day the last build checked, at the same
+    # clock) is found by the next build with nothing new, which checks no day and reads no raw
+    # row: reconcile_spots_staging compares the whole tables' counts with the summaries
+    run_sql(
+        daily,
+        """
+        update staging.stg_spots__interaction_events_day_counts set held_back_rows = held_back_rows + 1
+        where check_day = (
+            select min(check_day) from staging.stg_spots__interaction_events_day_counts
+            where counted_at = (select max(counted_at) from staging.stg_spots__interaction_events_day_counts)
+        )""",
+    )
+    rebuilt = daily.dbt("build", *SELECT, vars=build_vars(17), check=False)
+    failed = "Failure in test reconcile_spots_staging"
+    assert rebuilt.returncode != 0 and failed in rebuilt.stdout, rebuilt.stdout[-3000:]
+    assert daily.query(NOTHING_CHECKED) == [(False, False)]
 
 
 @pytest.mark.postgres
 def test_daily_builds_equal_one_full_build_on_postgres(tmp_path, extension_dir, postgres_database):
-    """The same on PostgreSQL (delete+insert through the attach), with two daily builds: the
-    incremental path, the late rows and the comparison are the same, a build costs more."""
+    """The same on PostgreSQL (delete+insert through the attach), with two daily builds and a
+    third with nothing new: the incremental path, the late rows and the comparison are the
+    same, a build costs more."""
     full = DbtProject(tmp_path / "full", "prod", extension_dir, pg_database=postgres_database)
     with scratch_database() as second:
         daily = DbtProject(tmp_path / "daily", "prod", extension_dir, pg_database=second)
-        daily_and_full(daily, full, range(16, 18), late_before=17)
+        assert daily_and_full(daily, full, range(16, 18), late_before=17) == [True, True]
         assert_incremental_equals_full(daily, full)
+        # once more at the same clock, nothing added: the counts come from the stored
+        # summaries (whole-table counts through the attach), no day is checked, nothing changes
+        daily.dbt("build", *SELECT, vars=build_vars(17))
+        assert daily.query(NOTHING_CHECKED) == [(False, False)]
+        assert_same_rows(daily, full, STAGED, "staged events")
+        assert_same_rows(daily, full, DAY_COUNTS, "per-day summaries")
 
 
-OUTREACH_SELECT = ("--select", "+path:models/staging/outreach")
+OUTREACH_SELECT = ("--select", "+path:models/staging/outreach", "fct_outreach_events_daily")
 OUTREACH_TABLES = {
+    "daily facts": "select * from outreach.fct_outreach_events_daily",
     "staged": "select * from staging.stg_outreach__event_logs",
     "quarantine": "select * from staging.stg_outreach__event_logs_quarantine",
     "duplicates": "select * from staging.stg_outreach__event_logs_duplicates",
@@ -212,9 +313,10 @@ def land_outreach_rows(project: DbtProject) -> None:
 
 
 def test_daily_outreach_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
-    """Outreach staging (incremental by UTC day of created_at): a build, rows landing on old
-    days (one a copy of an event that now comes first), a second build, and one full build
-    of the same rows hold the same staged rows, quarantine and duplicates."""
+    """Outreach staging and its daily facts (incremental by UTC day of created_at): a build,
+    rows landing on old days (one a copy of an event that now comes first), a second build,
+    and one full build of the same rows hold the same daily facts, staged rows, quarantine
+    and duplicates."""
     daily = DbtProject(tmp_path / "daily", "dev", extension_dir)
     full = DbtProject(tmp_path / "full", "dev", extension_dir)
     for project in (daily, full):

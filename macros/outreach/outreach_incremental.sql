@@ -159,3 +159,15 @@ select * from ranked
         delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of fct_outreach_events_daily (incremental by event_date, the check day of its
+    events): deletes the event dates of the days this build checks (every row when the days
+    model was not built in this invocation). -#}
+{% macro outreach_clear_checked_event_dates() -%}
+    {%- if is_incremental() and days_checked_now('stg_outreach__event_logs_days') -%}
+        delete from {{ this }}
+        where {{ outreach_check_day('cast(event_date as timestamp)') }} in ({{ outreach_days_to_check() }})
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}

@@ -81,7 +81,9 @@
     keep_copies: with scope_days, also return the other days' copies of those rows' event_ids.
     prefilter_scope: scope_days can run when the model compiles (it reads only tables, no CTE
     of the caller, and they exist): the rows of the scope are then first filtered by the
-    constant range of occurred_at the scope's days span (macro spots_scope_prefilter).
+    constant range of occurred_at the scope's days span (macro spots_scope_prefilter), and
+    an empty scope reads no raw row at all (not even the lookup of other copies: a build
+    with no day to check costs no scan of history).
 
     Rules, in order: identifiers present and not blank (blank = Unicode whitespace or
     zero-width characters only, macro trim_blank); occurred_at present, finite, not before
@@ -95,6 +97,8 @@
 -#}
 {% macro spots_checked_events(scope_days=none, keep_copies=false, prefilter_scope=false) -%}
 {%- set future_rule = 'occurred_at: after as_of (in the future)' -%}
+{#- 'false' for an empty scope: then neither read of the raw table below reads a row (no lookup of other copies) -#}
+{%- set prefilter = spots_scope_prefilter(scope_days, 'raw_events.occurred_at') if scope_days is not none and prefilter_scope else 'true' -%}
 with
 
 {% if scope_days is none %}
@@ -115,7 +119,7 @@ with
             {{ spots_check_day('raw_events.occurred_at') }} as check_day
         from {{ source('spots', 'spots_interaction_events') }} as raw_events
         where
-            {% if prefilter_scope %}{{ spots_scope_prefilter(scope_days, 'raw_events.occurred_at') }} and {% endif %}
+            {% if prefilter != 'true' %}{{ prefilter }} and {% endif %}
             {{ spots_check_day('raw_events.occurred_at') }} in (select scope_days.check_day from scope_days)
     ),
 
@@ -128,6 +132,7 @@ with
             {{ spots_check_day('raw_events.occurred_at') }} as check_day
         from {{ source('spots', 'spots_interaction_events') }} as raw_events
         where
+            {% if prefilter == 'false' %}false and {% endif %}
             raw_events.event_id in (select scope_rows.event_id from scope_rows)
             and {{ spots_check_day('raw_events.occurred_at') }} not in (select scope_days.check_day from scope_days)
     ),

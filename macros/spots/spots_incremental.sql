@@ -150,3 +150,96 @@
         truncate table {{ this }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Var full_check (default false): `dbt build --vars '{full_check: true}'` makes an incremental
+    build check what a full build checks, without restaging: stg_spots__interaction_events_days
+    counts every raw row per day again (finding rows added, deleted or moved on any day) and
+    reconcile_spots_staging reconciles every day and every stored per-day summary. The
+    scheduled weekly full check (docs/incremental_builds.md). A full build and --full-refresh
+    always do.
+-#}
+{% macro spots_full_check() -%}
+    {%- set value = var('full_check', false) -%}
+    {%- if value not in [true, false] -%}
+        {{ exceptions.raise_compiler_error("var full_check: must be true or false; got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {{ return(value or flags.FULL_REFRESH) }}
+{%- endmacro %}
+
+{#-
+    True when stg_spots__interaction_events_days may take this build's raw counts per day from
+    the summary the last build stored (stg_spots__interaction_events_day_counts) instead of
+    counting every raw row: not a full check, and nothing was added since, as far as whole-table
+    counts can tell (run when the model compiles; DuckDB answers a count of a table without
+    reading its rows): the raw table holds as many rows as the summary's days, and the staging
+    tables as many as the summary says they hold (so no build left them changed behind the
+    summary's back). Raw rows are only ever added (README "Incremental builds"); a deletion
+    offset by as many new rows is what the weekly full check is for.
+    Spark: false (every build counts every raw row, as before; its split build is measured
+    as a full build).
+-#}
+{% macro spots_days_from_summary() -%}
+    {{ return(adapter.dispatch('spots_days_from_summary', 'privacy_insights')()) }}
+{%- endmacro %}
+
+{% macro default__spots_days_from_summary() -%}
+    {%- if not execute or spots_full_check() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set summary = spots_model_relation('stg_spots__interaction_events_day_counts') -%}
+    {%- set tables = [] -%}
+    {%- for name in ['stg_spots__interaction_events', 'stg_spots__interaction_events_quarantine',
+        'stg_spots__interaction_events_duplicates'] -%}
+        {%- do tables.append(spots_model_relation(name)) -%}
+    {%- endfor -%}
+    {%- if summary is none or none in tables -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            (select count(*) from {{ source('spots', 'spots_interaction_events') }}) as raw_rows,
+            (select count(*) from {{ tables[0] }}) as staged_rows,
+            (select count(*) from {{ tables[1] }}) as quarantined_rows,
+            (select count(*) from {{ tables[2] }}) as duplicate_rows,
+            coalesce(sum(summary.raw_rows), -1) as summary_raw_rows,
+            coalesce(sum(summary.staged_rows), -1) as summary_staged_rows,
+            coalesce(sum(summary.quarantined_rows), -1) as summary_quarantined_rows,
+            coalesce(sum(summary.duplicate_rows), -1) as summary_duplicate_rows
+        from {{ summary }} as summary
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {{ return(row[0] == row[4] and row[1] == row[5] and row[2] == row[6] and row[3] == row[7]) }}
+{%- endmacro %}
+
+{% macro spark__spots_days_from_summary() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{#-
+    True when reconcile_spots_staging may reconcile only the days this build checked (and the
+    totals of the others against their stored summaries): an incremental build that built the
+    days model, the staging models and their per-day summary in this invocation, not a full
+    check. Spark: false (every day, as before).
+-#}
+{% macro spots_reconcile_checked_days_only() -%}
+    {{ return(adapter.dispatch('spots_reconcile_checked_days_only', 'privacy_insights')()) }}
+{%- endmacro %}
+
+{% macro default__spots_reconcile_checked_days_only() -%}
+    {%- if not execute or spots_full_check() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for name in ['stg_spots__interaction_events_days', 'stg_spots__interaction_events',
+        'stg_spots__interaction_events_quarantine', 'stg_spots__interaction_events_duplicates',
+        'stg_spots__interaction_events_day_counts'] -%}
+        {%- if 'model.privacy_insights.' ~ name not in selected_resources -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(days_checked_now('stg_spots__interaction_events_days')) }}
+{%- endmacro %}
+
+{% macro spark__spots_reconcile_checked_days_only() -%}
+    {{ return(false) }}
+{%- endmacro %}

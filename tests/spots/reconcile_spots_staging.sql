@@ -2,12 +2,35 @@
 -- quarantined with a reason, or a later copy of an event_id (duplicates). Never silently
 -- dropped. Checked per check day (the UTC day of occurred_at, macro spots_check_day; the
 -- staging models carry it as day_start and occurred_day), so a row counted on the wrong
--- day fails too. Returns a row for each day whose counts differ.
+-- day fails too. Returns a row for each day whose counts differ, named by failed_check.
 -- Held back rows are counted by validating again only the days that can hold them (days
 -- ending after the release cutoff and starting by as_of, macro spots_day_may_hold_back):
 -- on every other day a valid event is staged or after as_of.
+-- When this invocation built the per-day summary (stg_spots__interaction_events_day_counts),
+-- each day's stored summary must equal the recount too.
+--
+-- Which days (docs/incremental_builds.md): a full build, --full-refresh, a full check (var
+-- full_check) or a build without the days model, the summary or a staging model reconciles
+-- every day. An incremental build of them all (macro spots_reconcile_checked_days_only)
+-- reconciles the days it checked, reading only their raw rows, and the whole tables'
+-- counts against the stored summaries of the others (a day not checked kept its rows and
+-- its summary, both reconciled by the build that last checked it).
+-- depends_on: {{ ref('stg_spots__interaction_events_days') }}
+-- depends_on: {{ ref('stg_spots__interaction_events_day_counts') }}
+
+{% set checked_only = spots_reconcile_checked_days_only() %}
+{% set summary_node = 'model.privacy_insights.stg_spots__interaction_events_day_counts' %}
+{% set summary_built = execute and summary_node in selected_resources %}
+{% set summary = ref('stg_spots__interaction_events_day_counts') %}
+{% set scope = spots_days_to_check() %}
 
 with
+
+{% if checked_only %}
+    checked_days as (
+        {{ scope }}
+    ),
+{% endif %}
 
 raw_rows as (
     select
@@ -18,6 +41,11 @@ raw_rows as (
         0 as quarantined_rows,
         0 as duplicate_rows
     from {{ source('spots', 'spots_interaction_events') }} as raw_events
+    {% if checked_only %}
+        where
+            {{ spots_scope_prefilter(scope, 'raw_events.occurred_at') }}
+            and {{ spots_check_day('raw_events.occurred_at') }} in (select checked_days.check_day from checked_days)
+    {% endif %}
     group by 1
 ),
 
@@ -30,6 +58,9 @@ staged as (
         0 as quarantined_rows,
         0 as duplicate_rows
     from {{ ref('stg_spots__interaction_events') }}
+    {% if checked_only %}
+        where day_start in (select checked_days.check_day from checked_days)
+    {% endif %}
     group by 1
 ),
 
@@ -42,6 +73,9 @@ quarantined as (
         count(*) as quarantined_rows,
         0 as duplicate_rows
     from {{ ref('stg_spots__interaction_events_quarantine') }}
+    {% if checked_only %}
+        where occurred_day in (select checked_days.check_day from checked_days)
+    {% endif %}
     group by 1
 ),
 
@@ -54,18 +88,28 @@ duplicates as (
         0 as quarantined_rows,
         count(*) as duplicate_rows
     from {{ ref('stg_spots__interaction_events_duplicates') }}
+    {% if checked_only %}
+        where occurred_day in (select checked_days.check_day from checked_days)
+    {% endif %}
     group by 1
 ),
 
-held_back_days as (
-    select raw_rows.check_day
-    from raw_rows
-    where {{ spots_day_may_hold_back('raw_rows.check_day') }}
-),
+{% if checked_only %}
+    held_back_candidates as (
+        {% set hold_back_scope = scope ~ ' and ' ~ spots_day_may_hold_back('checked_days.check_day') %}
+        {{ spots_checked_events(hold_back_scope, prefilter_scope=true) }}
+    ),
+{% else %}
+    held_back_days as (
+        select raw_rows.check_day
+        from raw_rows
+        where {{ spots_day_may_hold_back('raw_rows.check_day') }}
+    ),
 
-held_back_candidates as (
-    {{ spots_checked_events('select held_back_days.check_day from held_back_days') }}
-),
+    held_back_candidates as (
+        {{ spots_checked_events('select held_back_days.check_day from held_back_days') }}
+    ),
+{% endif %}
 
 held_back as (
     select
@@ -92,15 +136,89 @@ counts as (
     select * from quarantined
     union all
     select * from duplicates
+),
+
+per_day as (
+    select
+        check_day,
+        sum(raw_rows) as raw_rows,
+        sum(staged_rows) as staged_rows,
+        sum(held_back_rows) as held_back_rows,
+        sum(quarantined_rows) as quarantined_rows,
+        sum(duplicate_rows) as duplicate_rows
+    from counts
+    group by 1
 )
 
+{% if checked_only %}
+    , totals as (
+        select
+            (select count(*) from {{ source('spots', 'spots_interaction_events') }}) as raw_rows,
+            (select count(*) from {{ ref('stg_spots__interaction_events') }}) as staged_rows,
+            (select count(*) from {{ ref('stg_spots__interaction_events_quarantine') }}) as quarantined_rows,
+            (select count(*) from {{ ref('stg_spots__interaction_events_duplicates') }}) as duplicate_rows,
+            coalesce(sum(summary.raw_rows), 0) as summary_raw_rows,
+            coalesce(sum(summary.staged_rows), 0) as summary_staged_rows,
+            coalesce(sum(summary.held_back_rows), 0) as summary_held_back_rows,
+            coalesce(sum(summary.quarantined_rows), 0) as summary_quarantined_rows,
+            coalesce(sum(summary.duplicate_rows), 0) as summary_duplicate_rows
+        from {{ summary }} as summary
+    )
+{% endif %}
+
 select
-    check_day,
-    sum(raw_rows) as raw_rows,
-    sum(staged_rows) as staged_rows,
-    sum(held_back_rows) as held_back_rows,
-    sum(quarantined_rows) as quarantined_rows,
-    sum(duplicate_rows) as duplicate_rows
-from counts
-group by 1
-having sum(raw_rows) != sum(staged_rows) + sum(held_back_rows) + sum(quarantined_rows) + sum(duplicate_rows)
+    'raw = staged + held back + quarantined + duplicates' as failed_check,
+    per_day.*
+from per_day
+where
+    per_day.raw_rows
+    != per_day.staged_rows + per_day.held_back_rows + per_day.quarantined_rows + per_day.duplicate_rows
+
+{% if summary_built %}
+    union all
+    select
+        'the stored per-day summary equals the recount' as failed_check,
+        per_day.*
+    from per_day
+    left join {{ summary }} as summary on per_day.check_day = summary.check_day
+    where
+        summary.check_day is null
+        or summary.raw_rows != per_day.raw_rows
+        or summary.staged_rows != per_day.staged_rows
+        or summary.held_back_rows != per_day.held_back_rows
+        or summary.quarantined_rows != per_day.quarantined_rows
+        or summary.duplicate_rows != per_day.duplicate_rows
+{% endif %}
+
+{% if summary_built and not checked_only %}
+    union all
+    select
+        'a stored per-day summary for a day without raw rows' as failed_check,
+        summary.check_day,
+        summary.raw_rows,
+        summary.staged_rows,
+        summary.held_back_rows,
+        summary.quarantined_rows,
+        summary.duplicate_rows
+    from {{ summary }} as summary
+    where summary.check_day not in (select per_day.check_day from per_day)
+{% endif %}
+
+{% if checked_only %}
+    union all
+    select
+        'every table holds what its stored per-day summaries add up to, and raw = the rest' as failed_check,
+        cast(null as timestamp) as check_day,
+        totals.raw_rows,
+        totals.staged_rows,
+        totals.summary_held_back_rows as held_back_rows,
+        totals.quarantined_rows,
+        totals.duplicate_rows
+    from totals
+    where
+        totals.raw_rows != totals.staged_rows + totals.summary_held_back_rows + totals.quarantined_rows + totals.duplicate_rows
+        or totals.summary_raw_rows != totals.raw_rows
+        or totals.summary_staged_rows != totals.staged_rows
+        or totals.summary_quarantined_rows != totals.quarantined_rows
+        or totals.summary_duplicate_rows != totals.duplicate_rows
+{% endif %}

@@ -1,11 +1,22 @@
 -- Outreach events per UTC day by event, campaign, source, medium, store and canonical
 -- source: the contract's allowed aggregate counts. Rate-limited events are excluded.
+-- Incremental by UTC day (docs/incremental_builds.md): a build recomputes the days
+-- stg_outreach__event_logs_days marks to check (the only days whose staged rows changed; a
+-- day's rows and rate limits never depend on another day), every day when that model was
+-- not built in this invocation; --full-refresh recomputes all.
+
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(pre_hook="{{ outreach_clear_checked_event_dates() }}") }}
+-- depends_on: {{ ref('stg_outreach__event_logs_days') }}
 
 with
 
 events as (
     select * from {{ ref('stg_outreach__event_logs') }}
     where rate_limit_code is null
+    {% if is_incremental() and days_checked_now('stg_outreach__event_logs_days') %}
+        and {{ outreach_check_day('created_at_utc') }} in ({{ outreach_days_to_check() }})
+    {% endif %}
 )
 
 select

@@ -15,6 +15,13 @@
 --     outnumber its rows in the duplicates): that copy becomes a duplicate.
 -- Every other day's staged rows, quarantine and duplicates stay exactly what a full build
 -- computes. On a first build or --full-refresh every day is checked.
+--
+-- When the raw table and the staging tables hold as many rows as the per-day summary the
+-- last build stored says (macro spots_days_from_summary: nothing was added), the counts come
+-- from that summary (stg_spots__interaction_events_day_counts) and no raw row is read: a day
+-- is checked again only when the clock moved past rows it held back or quarantined as after
+-- as_of, or now holds back rows it staged. Otherwise, and on a full check (var full_check,
+-- --full-refresh), every raw row is counted per day as above.
 -- depends_on: {{ ref('event_types') }}
 -- depends_on: {{ ref('door_types') }}
 -- depends_on: {{ ref('categories') }}
@@ -32,131 +39,159 @@
     {% set quarantine_columns = adapter.get_columns_in_relation(quarantine) | map(attribute='name') | map('lower') | list %}
     {% set incremental = 'occurred_day' in quarantine_columns %}
 {% endif %}
+{% set from_summary = incremental and spots_days_from_summary() %}
 
 with
 
-raw_days as (
-    select
-        {{ spots_check_day('raw_events.occurred_at') }} as check_day,
-        count(*) as raw_rows
-    from {{ source('spots', 'spots_interaction_events') }} as raw_events
-    group by 1
-),
-
-{% if incremental %}
-    accounted as (
+{% if from_summary %}
+    {% set summary = spots_model_relation('stg_spots__interaction_events_day_counts') %}
+    raw_days as (
         select
-            staged.day_start as check_day,
-            count(*) as accounted_rows,
-            0 as future_rows,
-            sum(case when {{ hour_is_past_delay('staged.hour_start') }} then 0 else 1 end) as staged_held_back_rows
-        from {{ staging }} as staged
-        group by 1
-        union all
-        select
-            quarantined.occurred_day as check_day,
-            count(*) as accounted_rows,
-            sum(case when quarantined.rejection_reason = '{{ future_rule }}' then 1 else 0 end) as future_rows,
-            0 as staged_held_back_rows
-        from {{ quarantine }} as quarantined
-        group by 1
-        union all
-        select
-            copies.occurred_day as check_day,
-            count(*) as accounted_rows,
-            0 as future_rows,
-            0 as staged_held_back_rows
-        from {{ duplicates }} as copies
-        group by 1
-    ),
-
-    accounted_days as (
-        select
-            check_day,
-            sum(accounted_rows) as accounted_rows,
-            sum(future_rows) as future_rows,
-            sum(staged_held_back_rows) as staged_held_back_rows
-        from accounted
-        group by 1
-    ),
-
-    changed_days as (
-        select raw_days.check_day
-        from raw_days
-        left join accounted_days on raw_days.check_day = accounted_days.check_day
-        where
-            raw_days.raw_rows != coalesce(accounted_days.accounted_rows, 0)
-            or (
-                accounted_days.future_rows > 0
-                and raw_days.check_day <= cast('{{ as_of_timestamp() }}' as timestamp)
-            )
-            or accounted_days.staged_held_back_rows > 0
-    ),
-
-    -- the changed days' rows and every copy of their event ids, ranked
-    copies as (
-        {{ spots_checked_events('select changed_days.check_day from changed_days', keep_copies=true) }}
-    ),
-
-    first_copies as (
-        select
-            copies.event_id,
-            copies.check_day
-        from copies
-        where copies.event_id_rank = 1
-    ),
-
-    -- event ids whose first copy is on a changed day, with their copies on other days
-    other_day_copies as (
-        select
-            copies.event_id,
-            copies.check_day,
-            count(*) as copies
-        from copies
-        inner join first_copies on copies.event_id = first_copies.event_id
-        where
-            copies.event_id_rank is not null
-            and first_copies.check_day in (select changed_days.check_day from changed_days)
-            and copies.check_day not in (select changed_days.check_day from changed_days)
-        group by 1, 2
-    ),
-
-    listed_duplicates as (
-        select
-            listed.event_id,
-            listed.occurred_day as check_day,
-            count(*) as duplicates
-        from {{ duplicates }} as listed
-        where listed.event_id in (select other_day_copies.event_id from other_day_copies)
-        group by 1, 2
-    ),
-
-    -- days holding the copy that came first until this build
-    displaced_days as (
-        select distinct other_day_copies.check_day
-        from other_day_copies
-        left join listed_duplicates
-            on
-                other_day_copies.event_id = listed_duplicates.event_id
-                and other_day_copies.check_day = listed_duplicates.check_day
-        where other_day_copies.copies > coalesce(listed_duplicates.duplicates, 0)
+            summary.check_day,
+            summary.raw_rows
+        from {{ summary }} as summary
     ),
 
     days_to_check as (
-        select changed_days.check_day from changed_days
-        union
-        select displaced_days.check_day from displaced_days
+        select summary.check_day
+        from {{ summary }} as summary
+        where
+            -- staged rows the clock now holds back (an earlier as_of)
+            (summary.last_staged_hour is not null and not {{ hour_is_past_delay('summary.last_staged_hour') }})
+            -- rows the delay held back, once the cutoff moved
+            or (summary.held_back_rows > 0 and summary.checked_cutoff != {{ release_cutoff() }})
+            -- rows quarantined as after as_of, once the clock moved and has reached the day
+            or (
+                summary.future_rows > 0
+                and summary.checked_as_of != cast('{{ as_of_timestamp() }}' as timestamp)
+                and summary.check_day <= cast('{{ as_of_timestamp() }}' as timestamp)
+            )
     )
 {% else %}
-    days_to_check as (
-        select raw_days.check_day from raw_days
-    )
+    raw_days as (
+        select
+            {{ spots_check_day('raw_events.occurred_at') }} as check_day,
+            count(*) as raw_rows
+        from {{ source('spots', 'spots_interaction_events') }} as raw_events
+        group by 1
+    ),
+
+    {% if incremental %}
+        accounted as (
+            select
+                staged.day_start as check_day,
+                count(*) as accounted_rows,
+                0 as future_rows,
+                sum(case when {{ hour_is_past_delay('staged.hour_start') }} then 0 else 1 end) as staged_held_back_rows
+            from {{ staging }} as staged
+            group by 1
+            union all
+            select
+                quarantined.occurred_day as check_day,
+                count(*) as accounted_rows,
+                sum(case when quarantined.rejection_reason = '{{ future_rule }}' then 1 else 0 end) as future_rows,
+                0 as staged_held_back_rows
+            from {{ quarantine }} as quarantined
+            group by 1
+            union all
+            select
+                copies.occurred_day as check_day,
+                count(*) as accounted_rows,
+                0 as future_rows,
+                0 as staged_held_back_rows
+            from {{ duplicates }} as copies
+            group by 1
+        ),
+
+        accounted_days as (
+            select
+                check_day,
+                sum(accounted_rows) as accounted_rows,
+                sum(future_rows) as future_rows,
+                sum(staged_held_back_rows) as staged_held_back_rows
+            from accounted
+            group by 1
+        ),
+
+        changed_days as (
+            select raw_days.check_day
+            from raw_days
+            left join accounted_days on raw_days.check_day = accounted_days.check_day
+            where
+                raw_days.raw_rows != coalesce(accounted_days.accounted_rows, 0)
+                or (
+                    accounted_days.future_rows > 0
+                    and raw_days.check_day <= cast('{{ as_of_timestamp() }}' as timestamp)
+                )
+                or accounted_days.staged_held_back_rows > 0
+        ),
+
+        -- the changed days' rows and every copy of their event ids, ranked
+        copies as (
+            {{ spots_checked_events('select changed_days.check_day from changed_days', keep_copies=true) }}
+        ),
+
+        first_copies as (
+            select
+                copies.event_id,
+                copies.check_day
+            from copies
+            where copies.event_id_rank = 1
+        ),
+
+        -- event ids whose first copy is on a changed day, with their copies on other days
+        other_day_copies as (
+            select
+                copies.event_id,
+                copies.check_day,
+                count(*) as copies
+            from copies
+            inner join first_copies on copies.event_id = first_copies.event_id
+            where
+                copies.event_id_rank is not null
+                and first_copies.check_day in (select changed_days.check_day from changed_days)
+                and copies.check_day not in (select changed_days.check_day from changed_days)
+            group by 1, 2
+        ),
+
+        listed_duplicates as (
+            select
+                listed.event_id,
+                listed.occurred_day as check_day,
+                count(*) as duplicates
+            from {{ duplicates }} as listed
+            where listed.event_id in (select other_day_copies.event_id from other_day_copies)
+            group by 1, 2
+        ),
+
+        -- days holding the copy that came first until this build
+        displaced_days as (
+            select distinct other_day_copies.check_day
+            from other_day_copies
+            left join listed_duplicates
+                on
+                    other_day_copies.event_id = listed_duplicates.event_id
+                    and other_day_copies.check_day = listed_duplicates.check_day
+            where other_day_copies.copies > coalesce(listed_duplicates.duplicates, 0)
+        ),
+
+        days_to_check as (
+            select changed_days.check_day from changed_days
+            union
+            select displaced_days.check_day from displaced_days
+        )
+    {% else %}
+        days_to_check as (
+            select raw_days.check_day from raw_days
+        )
+    {% endif %}
 {% endif %}
 
 select
     raw_days.check_day,
     raw_days.raw_rows,
     days_to_check.check_day is not null as to_check,
+    {{ 'false' if from_summary else 'true' }} as raw_counted,
     {{ spots_run_started_at() }} as checked_at
 from raw_days
 left join days_to_check on raw_days.check_day = days_to_check.check_day
