@@ -1,5 +1,5 @@
 {#-
-    Incremental outreach staging (README "Incremental builds"). Outreach staging does not
+    Incremental outreach staging (docs/analytics_engineer.md "Incremental builds"). Outreach staging does not
     depend on as_of, and its per-row windows (rate limits by UTC minute and by session and
     UTC hour) never cross a UTC day of created_at; only the idempotency rank (the first row
     of each client_event_id) spans days. So a build re-validates the UTC days of created_at

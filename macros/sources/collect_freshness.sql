@@ -1,8 +1,8 @@
 {#-
     Source freshness measured at the release clock, not the wall clock. dbt's own
     `collect_freshness` compares each source's newest `loaded_at_field` with
-    `current_timestamp`; this project's "now" is the var `as_of` (README "The release
-    clock"), so a source is as stale as its newest row is old at `as_of`. The demo data
+    `current_timestamp`; this project's "now" is the var `as_of` (docs/analytics_engineer.md "The
+    release clock"), so a source is as stale as its newest row is old at `as_of`. The demo data
     ends just before the default `as_of` and so is fresh; the same data with a later
     `as_of` is stale. Rows loaded after `as_of` do not count: they do not exist yet at the
     release clock (and one far-future timestamp, which staging quarantines, would otherwise

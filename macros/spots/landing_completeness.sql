@@ -1,5 +1,5 @@
 {#-
-    Landing completeness of the SPOTS source (README "Late data and complete landings").
+    Landing completeness of the SPOTS source (docs/landing.md).
 
     A period is released only once the loader's watermark (raw.spots_load_watermark, model
     stg_spots__load_watermark: "every event that occurred before loaded_through has landed")

@@ -10,7 +10,7 @@
     The clock may come from the environment instead, PRIVACY_INSIGHTS_AS_OF (what
     `privacy-insights release` sets): dbt reparses the whole project whenever a --vars
     value changes, but only the files that read a changed environment variable, so a
-    scheduled build with a new clock keeps partial parsing (README "The release clock").
+    scheduled build with a new clock keeps partial parsing (docs/analytics_engineer.md "The release clock").
     Set and not empty, it is the clock; given together with a different --vars as_of, the
     run is refused rather than one silently winning. A unit test that fixes the clock in
     its `vars` override also overrides PRIVACY_INSIGHTS_AS_OF to '' (its vars then hold).

@@ -1,5 +1,5 @@
 {#-
-    The SPOTS staging rules (README "Incremental builds"), shared by the full validation
+    The SPOTS staging rules (docs/analytics_engineer.md "Incremental builds"), shared by the full validation
     (base_spots__interaction_events_checked), the incremental one (..._to_check), the
     day bookkeeping (stg_spots__interaction_events_days) and the reconciliation test.
 -#}

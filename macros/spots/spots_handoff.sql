@@ -1,5 +1,5 @@
 {#-
-    The hand-off of the split build (README "Spark"): Spark builds the event-scale half
+    The hand-off of the split build (docs/spark.md): Spark builds the event-scale half
     (SPOTS staging and the intermediate models up to the cell aggregates) and writes two
     count tables as Parquet, with a manifest; a DuckDB build then reads them as views and
     runs the release step, the ledger, the marts and the contract tests unchanged.

@@ -1,5 +1,5 @@
 {#-
-    Incremental builds of the SPOTS pipeline (README "Incremental builds").
+    Incremental builds of the SPOTS pipeline (docs/analytics_engineer.md "Incremental builds").
 
     stg_spots__interaction_events and int_spots__cell_aggregates are incremental by period:
     - staging restages whole UTC days: every day whose count of stageable raw rows (valid,
@@ -174,7 +174,7 @@
     counts can tell (run when the model compiles; DuckDB answers a count of a table without
     reading its rows): the raw table holds as many rows as the summary's days, and the staging
     tables as many as the summary says they hold (so no build left them changed behind the
-    summary's back). Raw rows are only ever added (README "Incremental builds"); a deletion
+    summary's back). Raw rows are only ever added (docs/analytics_engineer.md "Incremental builds"); a deletion
     offset by as many new rows is what the weekly full check is for.
     Spark: false (every build counts every raw row, as before; its split build is measured
     as a full build).

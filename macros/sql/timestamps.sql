@@ -1,5 +1,5 @@
 {#-
-    Timestamp expressions that differ between engines (README "Spark").
+    Timestamp expressions that differ between engines (docs/spark.md).
 
     utc_timestamp(x)       the instant x (a timestamp with time zone) as a UTC timestamp
                            without zone. DuckDB (every target but spark: PostgreSQL is

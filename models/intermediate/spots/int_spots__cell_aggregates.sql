@@ -8,7 +8,7 @@
 -- Incremental by release period: a build recomputes every period from the aggregation
 -- horizon on (macros/spots/spots_incremental.sql), so each period's numbers are those of
 -- all its staged events, as in a full build.
--- On the split build (README "Spark") it is a view over the aggregates Spark handed off.
+-- On the split build (docs/spark.md) it is a view over the aggregates Spark handed off.
 
 {#- One key column, not (granularity, period_start): dbt-duckdb deletes a composite key
     through a join, which on an attached PostgreSQL sends every target row's ctid once per

@@ -1,7 +1,7 @@
 -- In-city door-open events per UTC day, ISO week and UTC hour of arrival: what
 -- int_spots__late_arrivals counts against frozen releases. Counts only, bounded by days x
 -- hours rather than by events, so on the split build it crosses from Spark beside the cell
--- aggregates (README "Spark").
+-- aggregates (docs/spark.md).
 
 {%- if spots_handoff_dir() %}
     -- split build: the counts Spark wrote, checked against this build's vars

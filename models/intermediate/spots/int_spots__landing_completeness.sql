@@ -6,7 +6,7 @@
 --   completeness      `watermark`, `missing` (held) or `clock` (trusted without a watermark)
 -- The cell domain lists only complete periods, so the release step never sees a period whose
 -- landing is not known complete. Loader metadata only, no event is read. On the split build
--- (README "Spark") it crosses from Spark in the hand-off beside the cell aggregates.
+-- (docs/spark.md) it crosses from Spark in the hand-off beside the cell aggregates.
 
 {%- if spots_handoff_dir() %}
     -- split build: the completeness Spark computed, checked against this build's vars

@@ -1,4 +1,4 @@
--- Incremental outreach staging, step one (README "Incremental builds"): one row per UTC day
+-- Incremental outreach staging, step one (docs/analytics_engineer.md "Incremental builds"): one row per UTC day
 -- of created_at in the raw outreach table (macro outreach_check_day) with its raw row count
 -- and whether this build must check the day again. Built before the three staging models,
 -- from their state as the last build left it; they re-validate only the days marked to_check.

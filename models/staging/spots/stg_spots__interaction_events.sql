@@ -4,7 +4,7 @@
 -- count late arrivals against frozen releases). Dropped: every identifier,
 -- the precise coordinates, the exact time and the free text.
 -- Held back: events whose hour bucket ends after as_of - reporting_delay_hours.
--- Incremental by UTC day (README "Incremental builds"): a build restages the days
+-- Incremental by UTC day (docs/analytics_engineer.md "Incremental builds"): a build restages the days
 -- stg_spots__interaction_events_days marks to check (new raw rows, rows the delay held back
 -- or the clock put after as_of, a copy of an event now first on another day), re-validating
 -- only their raw rows (base_spots__interaction_events_to_check).

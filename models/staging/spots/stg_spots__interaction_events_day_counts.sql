@@ -1,4 +1,4 @@
--- Per-day summary of SPOTS staging, stored for the next build (README "Incremental builds",
+-- Per-day summary of SPOTS staging, stored for the next build (docs/analytics_engineer.md "Incremental builds",
 -- docs/incremental_builds.md): for each check day, the raw rows it had when last checked,
 -- where they went (staged, quarantined, later copies, held back by the delay), the latest
 -- staged hour and the clock it was checked at. Built after the three staging models, it

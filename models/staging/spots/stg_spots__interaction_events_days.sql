@@ -1,4 +1,4 @@
--- Incremental SPOTS staging, step one (README "Incremental builds"): one row per check day
+-- Incremental SPOTS staging, step one (docs/analytics_engineer.md "Incremental builds"): one row per check day
 -- of the raw table (the UTC day of occurred_at; one bucket for missing, infinite or too
 -- early timestamps, macro spots_check_day) with its raw row count and whether this build
 -- must check the day again. Built before the three staging models, from their state as the

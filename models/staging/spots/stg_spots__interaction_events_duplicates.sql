@@ -2,7 +2,7 @@
 -- (ties broken by the row's other fields) is the one staged; these are the rest.
 -- Only the event id, arrival time, reason and the UTC day the copy occurred on (its check
 -- day, macro spots_check_day) are kept (no personal data).
--- Incremental by that day, like stg_spots__interaction_events (README "Incremental builds").
+-- Incremental by that day, like stg_spots__interaction_events (docs/analytics_engineer.md "Incremental builds").
 
 {{ config(**period_incremental('occurred_day')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}

@@ -3,7 +3,7 @@
 -- Only the event id, arrival time and the UTC day the row occurred on (its check day,
 -- macro spots_check_day: one day before spots_occurred_at_floor when occurred_at is
 -- missing, infinite or too early) are kept, so quarantine copies no personal data.
--- Incremental by that day, like stg_spots__interaction_events (README "Incremental builds").
+-- Incremental by that day, like stg_spots__interaction_events (docs/analytics_engineer.md "Incremental builds").
 
 {{ config(**period_incremental('occurred_day')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}

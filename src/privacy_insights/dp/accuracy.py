@@ -1,4 +1,4 @@
-"""Expected error of each released metric under the configured policy (README "Privacy parameters").
+"""Expected error of each released metric under the configured policy (docs/privacy_reviewer.md "Privacy parameters").
 
 Counts: the exact mean absolute error E|Z| of each level's noise (summed over its probability
 mass function) and OpenDP's 95 % accuracy bound; relative error is E|Z| / true count. These

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 GRANULARITIES = ("hour", "day", "week")
-PRIORITY = ("week", "day", "hour")  # when the cap binds (README "Privacy parameters")
+PRIORITY = ("week", "day", "hour")  # when the cap binds (docs/privacy_reviewer.md "Privacy parameters")
 MECHANISMS = ("laplace", "gaussian")
 METRICS = ("unique_participants", "doors_opened", "repeaters")
 # The measured levels of a day or week period, coarsest first. Each rolls up the segment
@@ -273,7 +273,8 @@ def parse_policy(raw: str | Mapping[str, Any], reporting_delay_hours: int | str)
     if "min_late_events" in corrections:
         raise PolicyError(
             f"{path}.corrections.min_late_events: no longer used: whether a period is corrected must not depend "
-            'on its late-event count (a true count); corrections follow a schedule, after_days (README "Late data")'
+            "on its late-event count (a true count); corrections follow a schedule, after_days "
+            '(docs/landing.md "Corrections")'
         )
     corrections_enabled = _flag(corrections, "enabled", f"{path}.corrections")
     after_days = _whole(corrections, "after_days", f"{path}.corrections", 1)

@@ -103,7 +103,7 @@ def generate_parquet(
     Each table is written into a hidden folder and renamed into place when every table is
     complete, so a failure never leaves a partial table (the folder's earlier tables stay,
     their watermark removed). Timestamps keep their zone (Parquet isAdjustedToUTC), which
-    Spark reads as instants (README "Spark").
+    Spark reads as instants (docs/spark.md).
     """
     cities = _selected_cities(cfg, seeds_dir)
     return _run(cfg, cities, ParquetSink(folder, memory_limit), on_chunk)
