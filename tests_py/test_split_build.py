@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from privacy_insights.cli import main
-from privacy_insights.spark.split_build import _replace_folder
+from privacy_insights.folders import replace_folder
 
 
 def test_spark_engine_needs_the_raw_parquet_folder(capsys):
@@ -36,7 +36,7 @@ def test_a_complete_handoff_replaces_the_previous_one_whole(tmp_path):
     (new / "manifest").mkdir(parents=True)
     (new / "manifest" / "new.json").write_text("{}")
 
-    _replace_folder(new, final)
+    replace_folder(new, final)
 
     assert sorted(p.relative_to(final).as_posix() for p in final.rglob("*")) == ["manifest", "manifest/new.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handoff"]  # nothing left aside
@@ -45,5 +45,5 @@ def test_a_complete_handoff_replaces_the_previous_one_whole(tmp_path):
 def test_the_first_handoff_is_moved_into_place(tmp_path):
     new = tmp_path / ".writing"
     new.mkdir()
-    _replace_folder(new, tmp_path / "handoff")
+    replace_folder(new, tmp_path / "handoff")
     assert (tmp_path / "handoff").is_dir() and not new.exists()

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from privacy_insights import targets
 from privacy_insights.dbt_plugin import DEVELOPMENT_KEY, MIN_KEY_LENGTH  # the dev target's fallback and rule
+from privacy_insights.folders import replace_folder
 
 
 class SplitBuildError(RuntimeError):
@@ -95,16 +96,6 @@ def _register_pseudonym_key(key: str) -> None:
     frame.createOrReplaceGlobalTempView("spots_pseudonym_key")
 
 
-def _replace_folder(new: Path, final: Path) -> None:
-    """Put the complete hand-off ``new`` at ``final``; the previous one is removed only after."""
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        final.rename(old)
-    new.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def run_split_build(
     raw_parquet_dir: Path,
     handoff_dir: Path,
@@ -147,7 +138,7 @@ def run_split_build(
     try:
         write = json.dumps({"folder": str(writing)})
         _dbt_in_process(["run-operation", "spots_write_handoff", "--args", write, *spark], "spark_handoff")
-        _replace_folder(writing, handoff_dir)
+        replace_folder(writing, handoff_dir)
     finally:
         if writing.exists():
             shutil.rmtree(writing)

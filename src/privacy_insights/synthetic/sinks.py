@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from privacy_insights import landing
+from privacy_insights.folders import replace_folder
 from privacy_insights.synthetic.config import GeneratorConfig
 from privacy_insights.synthetic.raw_tables import RAW_TABLES, TABLES_BY_CONTRACT, create_table_sql
 from privacy_insights.targets import Warehouse
@@ -88,15 +89,6 @@ def _typed(name: str, select_sql: str) -> str:
     return f"select {columns} from ({select_sql})"
 
 
-def _replace_folder(new: Path, final: Path) -> None:
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-    if final.exists():
-        final.rename(old)
-    new.rename(final)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 class ParquetSink:
     """Parquet files per table under ``folder``; DuckDB (in memory) turns chunks into rows."""
 
@@ -142,7 +134,7 @@ class ParquetSink:
     def finish(self, cfg: GeneratorConfig, contracts: list[str]) -> None:
         """Put every table in place, then write each source's watermark, last."""
         for name, path in self.writing.items():
-            _replace_folder(path, self.folder / name)
+            replace_folder(path, self.folder / name)
         self.writing = {}
         warehouse = Warehouse(self.con, self.con.sql("select current_database()").fetchone()[0], "dev")
         for contract in contracts:
@@ -155,7 +147,7 @@ class ParquetSink:
                 f"copy (select * from {warehouse.qualify('raw', watermark, prefixed=False)}) "
                 f"to '{path / 'part-00000.parquet'}' (format parquet)"
             )
-            _replace_folder(path, self.folder / watermark)
+            replace_folder(path, self.folder / watermark)
         self.con.close()
 
     def abort(self) -> None:
