@@ -18,11 +18,13 @@ from harness import REPO
 from privacy_insights.benchmark.history import (
     LANDED_DAY,
     Goal,
+    Growth,
     _slowest,
     evaluate_goals,
     fit_exponent,
     goals_table,
     growth_exponents,
+    growth_table,
     history_markdown,
     land_next_day,
     parse_size,
@@ -103,6 +105,8 @@ def test_growth_exponents_of_each_measure_with_and_without_the_fixed_cost():
     assert 0 < growth["nothing_new"].exponent < 0.5
     assert growth["floor"].exponent == pytest.approx(0.9)
     assert growth["full"].sizes == tuple(sizes)
+    flat = growth_table([Growth("nothing_new", -0.001, None, (10**3, 10**5))]).splitlines()[2]
+    assert flat == "| nothing new | 0.00 | n/a | 10^3, 10^5 |"  # never -0.00
     only_two = growth_exponents(summaries[:2])
     assert all(g.beyond_smallest is None and g.exponent is not None for g in only_two)  # 3 sizes needed beyond
 

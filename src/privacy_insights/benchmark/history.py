@@ -516,7 +516,7 @@ def sizes_table(summaries: list[SizeSummary], loads: dict[int, tuple[list[float]
 
 def growth_table(growth: list[Growth]) -> str:
     def exponent(value: float | None) -> str:
-        return f"{value:.2f}" if value is not None else "n/a"
+        return "n/a" if value is None else f"{0.0 if abs(value) < 0.005 else value:.2f}"  # no -0.00
 
     rows = [
         "| measure | exponent of the wall time | exponent of the wall time beyond the smallest size's | sizes |",
@@ -600,7 +600,8 @@ def history_markdown(document: dict) -> str:
         "Least-squares slope of log(wall time) against log(events) over the sizes measured (median of the runs): "
         "1 is linear in the events, 0 does not grow. The first column includes the fixed cost of a build "
         "of this graph (dbt start-up, every node), which flattens it; the second fits what each measure costs "
-        "beyond the same measure at the smallest size (sizes where that is not positive are left out).",
+        "beyond the same measure at the smallest size (three sizes or more; sizes where that is not "
+        "positive are left out).",
         "",
         growth_table(growth),
     ]
