@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 1000000
 SEED ?= 42
 
-.PHONY: install install-spark install-docs docs demo generate build report test lint lint-python benchmark utility privacy-table clean
+.PHONY: install install-spark install-docs docs demo generate build report test lint lint-python benchmark benchmark-history utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,9 +77,19 @@ lint: lint-python
 
 # dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines, then the
 # split build on Spark at 10^3, 10^5, 10^6 (hence the spark extra): about 25 minutes on
-# 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
+# 2 cores; writes docs/benchmark_results_builds.md (see docs/benchmark.md).
 benchmark: install-spark
 	$(BIN)/privacy-insights benchmark
+
+# issue 30: what grows with data and history, dev DuckDB at HISTORY_SIZES events (full build,
+# nothing new, +1 day, plain SQL floor, peak RSS; two alternating runs each), growth exponents
+# and the issue's goals; SPARK_SIZES=1e6,1e7 adds the split build on Spark. On an idle machine:
+# about 2 h to 2 h 30 min at the default sizes (10^8 alone 1.5 to 2 h and 50 to 60 GB of disk); writes
+# docs/benchmark_results.md (see docs/benchmark.md, "History benchmark").
+HISTORY_SIZES ?= 1e3,1e6,1e7,1e8
+SPARK_SIZES ?=
+benchmark-history: install-spark
+	$(BIN)/privacy-insights benchmark --history --sizes $(HISTORY_SIZES) $(if $(SPARK_SIZES),--spark-sizes $(SPARK_SIZES))
 
 # the release's coverage and error at 10^6 and 10^7 events, baseline and realistic profiles:
 # about 15 minutes on 2 cores; writes docs/utility.md and its figures in docs/utility/.
