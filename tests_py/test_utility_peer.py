@@ -63,6 +63,7 @@ def test_count_spec_reads_the_policy():
         assert s.project_scale == pytest.approx(1 / expected, rel=1e-9)
         assert (s.k, s.max_cells_per_participant, s.false_release_probability) == (day.k_min, 1, 0.01)
         assert peer.count_spec(policy, "day", level, max_cells=3).max_cells_per_participant == 3
+        assert peer.count_spec(policy, "day", level, whole_period=True).epsilon == day.epsilon
 
 
 def test_counts_run_on_public_partitions_only(pipeline_dp):
@@ -169,6 +170,9 @@ def test_compare_on_a_warehouse(pipeline_dp):
     # threshold (~106, scale 1.2); both below the truth unless X is 0 or 100 (P = 2^-99): a negative median
     assert category.peer_released == 4
     assert category.peer_median_relative_error < 0
+    # the ceiling: the same counts at the day's whole epsilon (3.0), the same cells released
+    assert (city.period_epsilon, category.period_epsilon) == (3.0, 3.0)
+    assert (city.peer_period_released, category.peer_period_released) == (2, 4)
 
 
 def test_compare_says_when_pipelinedp_is_missing(monkeypatch):
@@ -182,10 +186,13 @@ def test_report_shows_the_column_or_the_install_hint():
     missing = Utility(empty, {}, empty, empty, empty, peer=peer.PeerComparison(note=peer.INSTALL_HINT))
     text = markdown([("baseline, 10^6", missing)], {}, None, "privacy-insights utility-report")
     assert "## Against PipelineDP" in text and f"baseline, 10^6: {peer.INSTALL_HINT}" in text
-    level = peer.LevelComparison("day", "city", 0.09, 1, 1708, 656, 653, 0.0266, 0.0399, -0.0258, -0.0225, 0, 0, 143)
+    level = peer.LevelComparison(
+        "day", "city", 0.09, 1, 1708, 656, 653, 0.0266, 0.0399, -0.0258, -0.0225, 0, 0, 143, 0.75, 900, 0.031
+    )
     ran = Utility(empty, {}, empty, empty, empty, peer=peer.PeerComparison([level]))
     text = markdown([("baseline, 10^6", ran)], {}, None, "privacy-insights utility-report")
     assert "| baseline, 10^6 | day city | 0.09 | 1 | 1,708 | 656 / 653 | 2.66% / 3.99% |" in text
+    assert "| 900 (epsilon 0.75) | 3.10% |" in text
     without = Utility(empty, {}, empty, empty, empty)  # --no-peer: no section
     assert "PipelineDP" not in markdown([("x", without)], {}, None, "c")
 

@@ -70,19 +70,25 @@ class CountSpec:
     project_scale: float  # the project's noise scale for this count (for the record)
 
 
-def count_spec(policy: ReleasePolicy, granularity: str, level: str, max_cells: int | None = None) -> CountSpec:
+def count_spec(
+    policy: ReleasePolicy, granularity: str, level: str, max_cells: int | None = None, whole_period: bool = False
+) -> CountSpec:
     """The parameters of ``level``'s participant count in a ``granularity`` period, from the policy.
 
-    ``max_cells`` overrides C_L (default: the policy's, :func:`max_cells_per_participant`)."""
+    ``max_cells`` overrides C_L (default: the policy's, :func:`max_cells_per_participant`).
+    ``whole_period`` gives the count the period's whole epsilon (delta) instead of its share: the
+    most any split of the period's budget could give PipelineDP for this level, its ceiling."""
     mech = period_mechanism(policy, granularity)
     noise = mech.level(level).metrics["unique_participants"]
-    if mech.family == "laplace":
-        epsilon, delta = noise.cost, 0.0
+    g = policy.for_granularity(granularity)
+    delta = 0.0 if mech.family == "laplace" else policy.delta
+    if whole_period:
+        epsilon = g.epsilon
+    elif mech.family == "laplace":
+        epsilon = noise.cost
     else:  # noise.cost is rho; PipelineDP takes (epsilon, delta)
-        delta = policy.delta
         epsilon = zcdp_epsilon(noise.cost, delta)
     cells = max_cells or max_cells_per_participant(policy, granularity, level)
-    g = policy.for_granularity(granularity)
     return CountSpec(
         granularity, level, mech.family, epsilon, delta, cells, g.k_min, policy.false_release_probability, noise.scale
     )
@@ -156,6 +162,10 @@ class LevelComparison:
     project_share_below_k: float
     peer_share_below_k: float
     peer_threshold: int
+    # PipelineDP given the period's whole epsilon on this count alone (its ceiling over budget splits)
+    period_epsilon: float = float("nan")
+    peer_period_released: int = 0
+    peer_period_median_abs_relative_error: float = float("nan")
 
 
 @dataclass
@@ -199,9 +209,10 @@ def _cells_sql(warehouse: Warehouse, segment: str | None) -> str:
         {segment_join}"""
 
 
-def compare_level(warehouse: Warehouse, spec: CountSpec) -> LevelComparison:
+def compare_level(warehouse: Warehouse, spec: CountSpec, ceiling: CountSpec | None = None) -> LevelComparison:
     """Run PipelineDP on ``spec``'s level of the warehouse's staged events and compare it with the
-    project's released rows of that level.
+    project's released rows of that level; with ``ceiling`` (the same count at the period's whole
+    epsilon), run it once more at that epsilon.
 
     PipelineDP gets one row per participant-day and cell of the level (a distinct count needs no
     more), the privacy unit and the cell as integers numbered in DuckDB, one day at a time: the
@@ -232,10 +243,14 @@ def compare_level(warehouse: Warehouse, spec: CountSpec) -> LevelComparison:
     for cell_id, participants in con.sql("select cell_id, count(*) from peer_rows group by 1").fetchall():
         truth[cell_id] = participants
     peer: dict[object, PeerCell] = {}
+    top: dict[object, PeerCell] = {}
     for (day,) in con.sql("select distinct day from peer_cells order by 1").fetchall():
         partitions = [c for (c,) in con.execute("select cell_id from peer_cells where day = ?", [day]).fetchall()]
         rows = con.execute("select unit_id, cell_id from peer_rows where day = ?", [day]).fetchall()
         peer |= pipelinedp_count(rows, partitions, spec)
+        if ceiling is not None:
+            top |= pipelinedp_count(rows, partitions, ceiling)
+    top_released = [(c.noisy, truth[cell_id]) for cell_id, c in top.items() if c.released]
     peer_released = [(c.noisy, truth[cell_id]) for cell_id, c in peer.items() if c.released]
     project_segment = f"and cells.{segment} = r.segment_{segment}" if segment else ""
     project = con.execute(
@@ -267,18 +282,34 @@ def compare_level(warehouse: Warehouse, spec: CountSpec) -> LevelComparison:
         p_below,
         q_below,
         max(thresholds) if thresholds else 0,
+        ceiling.epsilon if ceiling else float("nan"),
+        len(top_released),
+        _errors(top_released)[0],
     )
 
 
 def compare(
-    warehouse: Warehouse, policy: ReleasePolicy, levels: Sequence[str] = ("city", "city_category")
+    warehouse: Warehouse,
+    policy: ReleasePolicy,
+    levels: Sequence[str] = ("city", "city_category"),
+    ceiling: bool = True,
 ) -> PeerComparison:
-    """Project vs PipelineDP on the day release's ``levels``; a note instead when PipelineDP is missing."""
+    """Project vs PipelineDP on the day release's ``levels``; a note instead when PipelineDP is missing.
+    With ``ceiling``, PipelineDP also runs each count at the period's whole epsilon."""
     if not available():
         return PeerComparison(note=INSTALL_HINT)
     if not policy.for_granularity("day").enabled:
         return PeerComparison(note="day periods are not released: no PipelineDP comparison")
-    return PeerComparison([compare_level(warehouse, count_spec(policy, "day", level)) for level in levels])
+    return PeerComparison(
+        [
+            compare_level(
+                warehouse,
+                count_spec(policy, "day", level),
+                count_spec(policy, "day", level, whole_period=True) if ceiling else None,
+            )
+            for level in levels
+        ]
+    )
 
 
 __all__ = [

@@ -121,7 +121,9 @@ def run(args) -> int:
                     f"{label}: {r.level} released project {r.project_released} / PipelineDP {r.peer_released}, "
                     f"median |rel. error| {r.project_median_abs_relative_error:.4g} / "
                     f"{r.peer_median_abs_relative_error:.4g}, below k {r.project_share_below_k:.4g} / "
-                    f"{r.peer_share_below_k:.4g}"
+                    f"{r.peer_share_below_k:.4g}; PipelineDP at the period's epsilon {r.period_epsilon:.4g}: "
+                    f"released {r.peer_period_released}, median |rel. error| "
+                    f"{r.peer_period_median_abs_relative_error:.4g}"
                 )
     print(f"wrote {output} and {figures_dir}/")
     return 0
