@@ -823,6 +823,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
     utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
+    utility.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="skip the PipelineDP comparison (optional extra peer; without it the report says it is not installed)",
+    )
     utility.set_defaults(func=_cmd_utility_report)
 
     report = sub.add_parser(
