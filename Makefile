@@ -70,9 +70,10 @@ REPORT_OUTPUT ?=
 report: install
 	$(BIN)/privacy-insights report $(if $(REPORT_OUTPUT),--output $(REPORT_OUTPUT))
 
-# Two workers, each module's tests on one worker (module-scoped builds are shared by its tests).
+# Two workers, each module's tests on one worker (module-scoped builds are shared by its tests),
+# the longest modules first (tests_py/conftest.py, pytest_collection_modifyitems).
 test: install-spark install-peer
-	$(BIN)/pytest -n 2 --dist loadscope --durations=25
+	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=25
 
 # Python lint and format (ruff, [tool.ruff] in pyproject.toml): clean, and run by CI (.ci/run).
 lint-python: install

@@ -67,3 +67,35 @@ def published_api(tmp_path_factory, extension_dir):
     from api_harness import published
 
     yield from published(tmp_path_factory, extension_dir)
+
+
+# The modules that took longest in a full run on two idle cores (pytest --durations of the
+# 2026-12-07 run), longest first.
+LONGEST_MODULES = (
+    "test_incremental.py",
+    "test_spots_release_e2e.py",
+    "test_spots_handoff.py",
+    "test_release_integrity.py",
+    "test_release_gate.py",
+    "test_release_clock.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest modules first, then every other module with an end-to-end test, then the rest.
+
+    `make test` runs two workers with one module per worker at a time (--dist loadscope) in
+    this order (--no-loadscope-reorder): a worker that finishes early takes the short
+    modules at the end, instead of both waiting for a long module scheduled last. Within a
+    module the order is unchanged. Only the run's duration depends on this list; a module
+    missing from it runs in the second group if it builds end to end.
+    """
+    end_to_end = {item.path.name for item in items if item.get_closest_marker("e2e")}
+
+    def rank(item) -> tuple[int, int]:
+        name = item.path.name
+        if name in LONGEST_MODULES:
+            return (0, LONGEST_MODULES.index(name))
+        return (1, 0) if name in end_to_end else (2, 0)
+
+    items.sort(key=rank)  # stable: modules stay contiguous and keep their own order
