@@ -4,9 +4,10 @@ A warehouse built day after day (as_of advancing one day per build, with late ro
 old day landing in between, stamped with an old ingested_at, a late copy of an event
 already staged, and a raw row deleted before the last build) must hold exactly what one
 full build at the last clock holds: the same staged events and the same exact cell
-aggregates for every eligible period, and the same per-day summaries, which also equal a
-recount of the raw table. Only the bookkeeping columns (when a row was written, at which
-clock a day was checked) may differ. The builds with nothing added take their counts from
+aggregates for every eligible period, the same per-day summaries, which also equal a
+recount of the raw table, and the same first-copy table (the copy kept per event_id), which
+agrees with the raw, staging and summary tables. Only the bookkeeping columns (when a row
+was written, at which clock a day was checked) may differ. The builds with nothing added take their counts from
 the stored summaries (docs/incremental_builds.md) and read no raw row.
 """
 
@@ -28,6 +29,7 @@ SELECT = (
     "stg_spots__interaction_events_quarantine",
     "stg_spots__interaction_events_duplicates",
     "stg_spots__interaction_events_day_counts",
+    "stg_spots__interaction_events_first_copies",
     "--indirect-selection",
     "cautious",
 )
@@ -46,10 +48,19 @@ QUARANTINE = (
     "select event_id, ingested_at, rejection_reason, occurred_day from staging.stg_spots__interaction_events_quarantine"
 )
 DUPLICATES = "select event_id, ingested_at, reason, occurred_day from staging.stg_spots__interaction_events_duplicates"
+FIRST_COPIES = "select event_id, ingested_at, occurred_day from staging.stg_spots__interaction_events_first_copies"
 # A copy of an event staged on an early day (ORIGINAL_DAY, there from the first build) lands
 # with the late rows: it occurred on LATE_DAY but carries an earlier ingested_at, so it is
 # now the copy kept and the original on ORIGINAL_DAY becomes a duplicate.
 ORIGINAL_DAY = "2026-10-05"  # the Monday of LATE_DAY's week: no earlier period is recomputed
+# An event whose first copy (by ingested_at) occurs on FUTURE_DAY 12:00 with a door type not in
+# the seed: while it is after as_of it breaks only the clock's rule, so it is the copy kept
+# (quarantined as after as_of) and its valid copy on PROMOTED_DAY is a duplicate. Once the
+# clock passes it (the build at 10-15, which takes its counts from the summaries), it breaks
+# the door type rule and is no longer kept: the copy on PROMOTED_DAY is staged, as a full
+# build stages it, although nothing landed on PROMOTED_DAY.
+FUTURE_DAY = "2026-10-14"
+PROMOTED_DAY = "2026-10-03"  # no other row lands on it or its week
 NOTHING_CHECKED = "select bool_or(raw_counted), bool_or(to_check) from staging.stg_spots__interaction_events_days"
 DAY_COUNTS = (
     "select check_day, raw_rows, staged_rows, quarantined_rows, duplicate_rows, held_back_rows, future_rows, "
@@ -58,15 +69,37 @@ DAY_COUNTS = (
 # The raw rows per check day, counted here without the project's macros (the UTC day of
 # occurred_at; one bucket, the day before the 2000-01-01 floor, for missing, infinite or too
 # early timestamps): SQL DuckDB and PostgreSQL both run.
-RAW_RECOUNT = """
-    select case
+CHECK_DAY = """case
             when occurred_at is null or not isfinite(occurred_at) or occurred_at < timestamptz '2000-01-01 00:00:00+00'
                 then timestamp '1999-12-31 00:00:00'
             else date_trunc('day', occurred_at at time zone 'UTC')
-        end as check_day,
+        end"""
+RAW_RECOUNT = f"""
+    select {CHECK_DAY} as check_day,
         count(*)
     from raw.spots_interaction_events
     group by 1"""
+# The first-copy table against the raw and staging tables, in SQL DuckDB and PostgreSQL both
+# run: each row names a raw row (same event_id, ingested_at and check day); every listed
+# duplicate's event_id has a first copy that arrived no later (nulls last). Returns the rows
+# breaking either. (Which copy comes first among equal
+# arrivals is compared with the full build's table, above it in the test.)
+FIRST_COPY_RECOUNT = f"""
+    with raw_days as (
+        select event_id, ingested_at, {CHECK_DAY} as check_day
+        from raw.spots_interaction_events
+    )
+    select 'no such raw row', f.event_id from staging.stg_spots__interaction_events_first_copies as f
+    where not exists (
+        select 1 from raw_days as r where r.event_id = f.event_id and r.check_day = f.occurred_day
+            and r.ingested_at is not distinct from f.ingested_at
+    )
+    union all
+    select 'a duplicate without an earlier first copy', d.event_id
+    from staging.stg_spots__interaction_events_duplicates as d
+    left join staging.stg_spots__interaction_events_first_copies as f on d.event_id = f.event_id
+    where f.event_id is null or f.ingested_at > d.ingested_at
+        or (f.ingested_at is null and d.ingested_at is not null)"""
 AGGREGATES = (
     "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
@@ -90,13 +123,20 @@ def run_sql(project: DbtProject, sql: str) -> None:
 
 
 def land_original(project: DbtProject) -> None:
-    """One valid event on ORIGINAL_DAY, there from the first build (SQL both engines run)."""
+    """One valid event on ORIGINAL_DAY, there from the first build, and the two copies of
+    'future-event' (FUTURE_DAY, PROMOTED_DAY) (SQL both engines run)."""
     run_sql(
         project,
         f"""
         insert into raw.spots_interaction_events values ('copied-event', 'usr_copied', 'agt_c', 'sig_c', 'dev_c',
             '10.0.0.3', 'door_opened', 'spot', 'coffee', timestamptz '{ORIGINAL_DAY} 09:00:00+00', 35.68, 139.69,
-            null, timestamptz '{ORIGINAL_DAY} 09:10:00+00')""",
+            null, timestamptz '{ORIGINAL_DAY} 09:10:00+00'),
+        ('future-event', 'usr_future', 'agt_f', 'sig_f', 'dev_f', '10.0.0.4', 'door_opened', 'no-such-door',
+            'coffee', timestamptz '{FUTURE_DAY} 12:00:00+00', 35.68, 139.69, null,
+            timestamptz '{PROMOTED_DAY} 08:00:00+00'),
+        ('future-event', 'usr_future', 'agt_f', 'sig_f', 'dev_f', '10.0.0.4', 'door_opened', 'spot',
+            'coffee', timestamptz '{PROMOTED_DAY} 12:00:00+00', 35.68, 139.69, null,
+            timestamptz '{PROMOTED_DAY} 13:00:00+00')""",
     )
 
 
@@ -183,6 +223,7 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
     cells = assert_same_rows(daily, full, AGGREGATES, "cell aggregates")
     quarantined = assert_same_rows(daily, full, QUARANTINE, "quarantine")
     duplicates = assert_same_rows(daily, full, DUPLICATES, "duplicates")
+    assert assert_same_rows(daily, full, FIRST_COPIES, "first copies") > 10_000
     assert quarantined > 0 and duplicates > 0
     # the per-day summaries: the daily builds stored what one full build stores, and both
     # equal a recount of the raw table and of the staging tables
@@ -197,12 +238,31 @@ def assert_incremental_equals_full(daily: DbtProject, full: DbtProject) -> None:
         }.items():
             recount = dict(project.query(f"select {day_column}, count(*) from staging.{table} group by 1"))
             assert {day: c[column] for day, c in summary.items() if c[column]} == recount, table
+        # the first-copy table: one row per event kept (staged + held back + after as_of) on
+        # each day, one per event_id, each naming a raw row that no listed duplicate precedes
+        kept = {day: c[1] + c[4] + c[5] for day, c in summary.items() if c[1] + c[4] + c[5]}
+        first_per_day = "select occurred_day, count(*) from staging.stg_spots__interaction_events_first_copies"
+        assert dict(project.query(first_per_day + " group by 1")) == kept
+        unique = "select count(*), count(distinct event_id) from staging.stg_spots__interaction_events_first_copies"
+        rows, event_ids = project.query(unique)[0]
+        assert rows == event_ids > 10_000, (rows, event_ids)
+        assert project.query(FIRST_COPY_RECOUNT) == []
     # the original, staged by the first daily builds, became a duplicate when its earlier copy landed
     moved = daily.query(
         "select cast(occurred_day as date) from staging.stg_spots__interaction_events_duplicates "
         "where event_id = 'copied-event'"
     )
     assert [str(d) for (d,) in moved] == [ORIGINAL_DAY], moved
+    first = daily.query(
+        "select cast(occurred_day as date) from staging.stg_spots__interaction_events_first_copies "
+        "where event_id = 'copied-event'"
+    )
+    assert [str(d) for (d,) in first] == [LATE_DAY], first
+    promoted = daily.query(
+        "select cast(occurred_day as date) from staging.stg_spots__interaction_events_first_copies "
+        "where event_id = 'future-event'"
+    )
+    assert [str(d) for (d,) in promoted] == [PROMOTED_DAY], promoted
     periods = full.query("select distinct granularity, period_start from intermediate.int_spots__cell_aggregates")
     assert staged > 10_000 and cells > 0 and len(periods) > 5
     late_participant = hashlib.sha256(f"{PSEUDONYM_KEY}|usr_late_arrival".encode()).hexdigest()
@@ -239,6 +299,16 @@ def test_daily_builds_equal_one_full_build_on_duckdb(tmp_path, extension_dir):
         "compile", "--select", "stg_spots__interaction_events_days", check=False, vars={"full_check": "weekly"}
     )
     assert "var full_check: must be true or false" in refused.stdout, refused.stdout[-2000:]
+
+    # a build that restages without the first-copy table drops it (a stale one would pick the
+    # wrong copy); the next build that builds it checks every day and writes the same rows
+    daily.dbt(
+        "run", "--select", "stg_spots__interaction_events_days", "stg_spots__interaction_events", vars=build_vars(17)
+    )
+    assert "stg_spots__interaction_events_first_copies" not in daily.tables("staging")
+    daily.dbt("build", *SELECT, vars=build_vars(17))
+    assert daily.query("select bool_and(to_check) from staging.stg_spots__interaction_events_days") == [(True,)]
+    assert_same_rows(daily, full, FIRST_COPIES, "first copies rebuilt")
 
     # a stored summary that no longer adds up (a day the last build checked, at the same
     # clock) is found by the next build with nothing new, which checks no day and reads no raw

@@ -40,6 +40,7 @@ COMPARED = {
     "staging.stg_spots__interaction_events": "staged_at",
     "staging.stg_spots__interaction_events_quarantine": None,
     "staging.stg_spots__interaction_events_duplicates": None,
+    "staging.stg_spots__interaction_events_first_copies": None,
     "intermediate.int_spots__cell_aggregates": "aggregated_at",
     "intermediate.int_spots__door_open_arrivals": None,
     "intermediate.int_spots__landing_completeness": None,

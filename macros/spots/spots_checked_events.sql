@@ -76,9 +76,17 @@
     A select of raw SPOTS rows with the first staging rule each breaks.
 
     scope_days: none for every raw row; else a query returning one column of check days,
-    and only rows of those days are returned (ranked among every copy of their event_id,
-    whatever day the copy is on: the raw table is read twice, by check day and by event_id).
-    keep_copies: with scope_days, also return the other days' copies of those rows' event_ids.
+    and only rows of those days are returned, ranked among every copy of their event_id,
+    whatever day the copy is on. Where the other copies are found:
+    - first_copies (the relation of stg_spots__interaction_events_first_copies, as the last
+      build left it), given: the copy kept for each event_id, keyed by event_id. A scope
+      row whose event_id's kept copy is on a day outside the scope ranks after it (every
+      copy outside the scope is unchanged and never came before that one; a copy that could
+      come before it, or tie with it, puts that day in the scope: the days model,
+      docs/incremental_builds.md). Only the scope's raw rows are read.
+    - otherwise (a full build's reconciliation, Spark's first-copy table) every raw row with
+      one of the scope's event_ids on another day: the raw table is read twice, by check
+      day and by event_id.
     prefilter_scope: scope_days can run when the model compiles (it reads only tables, no CTE
     of the caller, and they exist): the rows of the scope are then first filtered by the
     constant range of occurred_at the scope's days span (macro spots_scope_prefilter), and
@@ -95,7 +103,7 @@
     another copy of an event already staged); the other copies get rejection_reason
     'event_id: duplicate ...' and is_duplicate.
 -#}
-{% macro spots_checked_events(scope_days=none, keep_copies=false, prefilter_scope=false) -%}
+{% macro spots_checked_events(scope_days=none, prefilter_scope=false, first_copies=none) -%}
 {%- set future_rule = 'occurred_at: after as_of (in the future)' -%}
 {#- 'false' for an empty scope: then neither read of the raw table below reads a row (no lookup of other copies) -#}
 {%- set prefilter = spots_scope_prefilter(scope_days, 'raw_events.occurred_at') if scope_days is not none and prefilter_scope else 'true' -%}
@@ -123,19 +131,35 @@ with
             {{ spots_check_day('raw_events.occurred_at') }} in (select scope_days.check_day from scope_days)
     ),
 
-    -- the other copies of the scope's event ids, wherever they are
-    source as (
-        select * from scope_rows
-        union all
-        select
-            raw_events.*,
-            {{ spots_check_day('raw_events.occurred_at') }} as check_day
-        from {{ source('spots', 'spots_interaction_events') }} as raw_events
-        where
-            {% if prefilter == 'false' %}false and {% endif %}
-            raw_events.event_id in (select scope_rows.event_id from scope_rows)
-            and {{ spots_check_day('raw_events.occurred_at') }} not in (select scope_days.check_day from scope_days)
-    ),
+    {% if first_copies is not none %}
+        source as (
+            select * from scope_rows
+        ),
+
+        -- the kept copies of the scope's event ids that are on other days
+        stored_first_copies as (
+            select first_copies.event_id
+            from {{ first_copies }} as first_copies
+            where
+                {% if prefilter == 'false' %}false and {% endif %}
+                first_copies.event_id in (select scope_rows.event_id from scope_rows)
+                and first_copies.occurred_day not in (select scope_days.check_day from scope_days)
+        ),
+    {% else %}
+        -- the other copies of the scope's event ids, wherever they are
+        source as (
+            select * from scope_rows
+            union all
+            select
+                raw_events.*,
+                {{ spots_check_day('raw_events.occurred_at') }} as check_day
+            from {{ source('spots', 'spots_interaction_events') }} as raw_events
+            where
+                {% if prefilter == 'false' %}false and {% endif %}
+                raw_events.event_id in (select scope_rows.event_id from scope_rows)
+                and {{ spots_check_day('raw_events.occurred_at') }} not in (select scope_days.check_day from scope_days)
+        ),
+    {% endif %}
 {% endif %}
 
 event_types as (
@@ -178,6 +202,7 @@ checked as (
 ),
 
 {% set rankable = "(checked.rule_broken is null or checked.rule_broken = '" ~ future_rule ~ "')" %}
+{% set stored = scope_days is not none and first_copies is not none %}
 ranked as (
     select
         checked.*,
@@ -193,8 +218,15 @@ ranked as (
                         checked.longitude,
                         checked.event_type, checked.door_type, checked.category, checked.message
                 )
+                {%- if stored %}
+                    -- after the kept copy on a day outside the scope
+                    + case when stored_first_copies.event_id is null then 0 else 1 end
+                {%- endif %}
         end as event_id_rank
     from checked
+    {%- if stored %}
+        left join stored_first_copies on checked.event_id = stored_first_copies.event_id
+    {%- endif %}
 )
 
 -- the raw columns staging reads, as the source defines them;
@@ -218,7 +250,7 @@ select
         else ranked.rule_broken
     end as rejection_reason
 from ranked
-{%- if scope_days is not none and not keep_copies %}
+{%- if scope_days is not none %}
     where ranked.check_day in (select scope_days.check_day from scope_days)
 {%- endif %}
 {%- endmacro %}

@@ -219,8 +219,8 @@
 {#-
     True when reconcile_spots_staging may reconcile only the days this build checked (and the
     totals of the others against their stored summaries): an incremental build that built the
-    days model, the staging models and their per-day summary in this invocation, not a full
-    check. Spark: false (every day, as before).
+    days model, the staging models, their per-day summary and the first-copy table in this
+    invocation, not a full check. Spark: false (every day, as before).
 -#}
 {% macro spots_reconcile_checked_days_only() -%}
     {{ return(adapter.dispatch('spots_reconcile_checked_days_only', 'privacy_insights')()) }}
@@ -232,7 +232,7 @@
     {%- endif -%}
     {%- for name in ['stg_spots__interaction_events_days', 'stg_spots__interaction_events',
         'stg_spots__interaction_events_quarantine', 'stg_spots__interaction_events_duplicates',
-        'stg_spots__interaction_events_day_counts'] -%}
+        'stg_spots__interaction_events_day_counts', 'stg_spots__interaction_events_first_copies'] -%}
         {%- if 'model.privacy_insights.' ~ name not in selected_resources -%}
             {{ return(false) }}
         {%- endif -%}
@@ -242,4 +242,78 @@
 
 {% macro spark__spots_reconcile_checked_days_only() -%}
     {{ return(false) }}
+{%- endmacro %}
+
+{#-
+    The first-copy table (stg_spots__interaction_events_first_copies) as the last build left
+    it, for the lookup of other copies by event_id (macro spots_checked_events), or none when
+    it is not built yet (then the days model checks every day). Spark: none in the first-copy
+    model itself (an insert overwrite there cannot read the table it writes; it looks the
+    copies up among the raw rows, as every model did before, with the same result).
+-#}
+{% macro spots_first_copies_lookup() -%}
+    {{ return(adapter.dispatch('spots_first_copies_lookup', 'privacy_insights')()) }}
+{%- endmacro %}
+
+{% macro default__spots_first_copies_lookup() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(spots_model_relation('stg_spots__interaction_events_first_copies')) }}
+{%- endmacro %}
+
+{% macro spark__spots_first_copies_lookup() -%}
+    {%- if not execute or model.name == 'stg_spots__interaction_events_first_copies' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(spots_model_relation('stg_spots__interaction_events_first_copies')) }}
+{%- endmacro %}
+
+{#-
+    Keeps the first-copy table from going stale: a build that writes a SPOTS staging model
+    (stg_spots__interaction_events, _quarantine or _duplicates) without building
+    stg_spots__interaction_events_first_copies drops that table, so the next build that
+    builds it finds none and checks every day (a stale table would choose the wrong copy as
+    the one kept). The staging models' post-hook: after the model's own query, which read the
+    table as the last build left it (still right for the days this build did not check); the
+    staging models built after it then compile without it and look the copies up among the
+    raw rows.
+-#}
+{% macro spots_drop_first_copies_unless_built() -%}
+    {%- if execute and model.name in ['stg_spots__interaction_events', 'stg_spots__interaction_events_quarantine',
+        'stg_spots__interaction_events_duplicates']
+        and 'model.privacy_insights.stg_spots__interaction_events_first_copies' not in selected_resources -%}
+        {%- set first_copies = spots_model_relation('stg_spots__interaction_events_first_copies') -%}
+        {%- if first_copies is not none -%}
+            {%- do adapter.drop_relation(first_copies) -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    CTEs promoted_days and days_to_check of stg_spots__interaction_events_days: the days of
+    clock_days (a CTE of check days the build checks), and the days holding the other copies
+    (listed in the duplicates) of an event_id whose kept copy, on one of those days, was
+    quarantined as after as_of. Once the clock passes it, that copy may break another rule
+    (a location or type the future rule was found before) and no longer be kept: a copy on
+    another day comes first, so every day with a copy is checked. No raw row is read.
+-#}
+{% macro spots_promoted_days(clock_days, quarantine, duplicates) -%}
+    promoted_days as (
+        select distinct copies.occurred_day as check_day
+        from {{ duplicates }} as copies
+        where copies.event_id in (
+            select quarantined.event_id
+            from {{ quarantine }} as quarantined
+            where
+                quarantined.rejection_reason = 'occurred_at: after as_of (in the future)'
+                and quarantined.occurred_day in (select {{ clock_days }}.check_day from {{ clock_days }})
+        )
+    ),
+
+    days_to_check as (
+        select {{ clock_days }}.check_day from {{ clock_days }}
+        union
+        select promoted_days.check_day from promoted_days
+    )
 {%- endmacro %}

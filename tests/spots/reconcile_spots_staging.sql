@@ -7,7 +7,10 @@
 -- ending after the release cutoff and starting by as_of, macro spots_day_may_hold_back):
 -- on every other day a valid event is staged or after as_of.
 -- When this invocation built the per-day summary (stg_spots__interaction_events_day_counts),
--- each day's stored summary must equal the recount too.
+-- each day's stored summary must equal the recount too. The first-copy table
+-- (stg_spots__interaction_events_first_copies) holds one row per event kept: per day, the
+-- staged + held back + quarantined as after as_of rows; on a full check (var full_check) it
+-- must hold exactly the copies a full validation of every raw row keeps.
 --
 -- Which days (docs/incremental_builds.md): a full build, --full-refresh, a full check (var
 -- full_check) or a build without the days model, the summary or a staging model reconciles
@@ -17,12 +20,15 @@
 -- its summary, both reconciled by the build that last checked it).
 -- depends_on: {{ ref('stg_spots__interaction_events_days') }}
 -- depends_on: {{ ref('stg_spots__interaction_events_day_counts') }}
+-- depends_on: {{ ref('stg_spots__interaction_events_first_copies') }}
 
 {% set checked_only = spots_reconcile_checked_days_only() %}
 {% set summary_node = 'model.privacy_insights.stg_spots__interaction_events_day_counts' %}
 {% set summary_built = execute and summary_node in selected_resources %}
 {% set summary = ref('stg_spots__interaction_events_day_counts') %}
 {% set scope = spots_days_to_check() %}
+{% set first_copies = ref('stg_spots__interaction_events_first_copies') %}
+{% set future_rule = 'occurred_at: after as_of (in the future)' %}
 
 with
 
@@ -97,7 +103,8 @@ duplicates as (
 {% if checked_only %}
     held_back_candidates as (
         {% set hold_back_scope = scope ~ ' and ' ~ spots_day_may_hold_back('checked_days.check_day') %}
-        {{ spots_checked_events(hold_back_scope, prefilter_scope=true) }}
+        {#- the first-copy table this build wrote: the copies kept on the days not in this scope -#}
+        {{ spots_checked_events(hold_back_scope, prefilter_scope=true, first_copies=first_copies) }}
     ),
 {% else %}
     held_back_days as (
@@ -148,6 +155,36 @@ per_day as (
         sum(duplicate_rows) as duplicate_rows
     from counts
     group by 1
+),
+
+-- events kept per day: staged + held back + quarantined as after as_of
+kept as (
+    select
+        check_day,
+        sum(first_copies) as first_copies,
+        sum(future_rows) as future_rows
+    from (
+        select
+            occurred_day as check_day,
+            count(*) as first_copies,
+            0 as future_rows
+        from {{ first_copies }}
+        {% if checked_only %}
+            where occurred_day in (select checked_days.check_day from checked_days)
+        {% endif %}
+        group by 1
+        union all
+        select
+            occurred_day as check_day,
+            0 as first_copies,
+            count(*) as future_rows
+        from {{ ref('stg_spots__interaction_events_quarantine') }}
+        where
+            rejection_reason = '{{ future_rule }}'
+            and {{ 'occurred_day in (select checked_days.check_day from checked_days)' if checked_only else 'true' }}
+        group by 1
+    ) as kept_parts
+    group by 1
 )
 
 {% if checked_only %}
@@ -161,7 +198,9 @@ per_day as (
             coalesce(sum(summary.staged_rows), 0) as summary_staged_rows,
             coalesce(sum(summary.held_back_rows), 0) as summary_held_back_rows,
             coalesce(sum(summary.quarantined_rows), 0) as summary_quarantined_rows,
-            coalesce(sum(summary.duplicate_rows), 0) as summary_duplicate_rows
+            coalesce(sum(summary.duplicate_rows), 0) as summary_duplicate_rows,
+            (select count(*) from {{ first_copies }}) as first_copies,
+            coalesce(sum(summary.staged_rows + summary.held_back_rows + summary.future_rows), 0) as summary_kept_rows
         from {{ summary }} as summary
     )
 {% endif %}
@@ -173,6 +212,49 @@ from per_day
 where
     per_day.raw_rows
     != per_day.staged_rows + per_day.held_back_rows + per_day.quarantined_rows + per_day.duplicate_rows
+
+union all
+select
+    'the first-copy table holds one row per event kept (staged + held back + after as_of)' as failed_check,
+    coalesce(per_day.check_day, kept.check_day) as check_day,
+    per_day.raw_rows,
+    per_day.staged_rows,
+    per_day.held_back_rows,
+    per_day.quarantined_rows,
+    per_day.duplicate_rows
+from per_day
+full outer join kept on per_day.check_day = kept.check_day
+where
+    coalesce(per_day.staged_rows, 0) + coalesce(per_day.held_back_rows, 0) + coalesce(kept.future_rows, 0)
+    != coalesce(kept.first_copies, 0)
+
+{% if execute and var('full_check', false) == true %}
+    union all
+    select
+        'the first-copy table holds the copies a full validation keeps (rows that differ)' as failed_check,
+        differing.check_day,
+        count(*) as raw_rows,
+        cast(null as bigint) as staged_rows,
+        cast(null as bigint) as held_back_rows,
+        cast(null as bigint) as quarantined_rows,
+        cast(null as bigint) as duplicate_rows
+    from (
+        (
+            select event_id, ingested_at, occurred_day as check_day from {{ first_copies }}
+            except
+            select event_id, ingested_at, check_day from ({{ spots_checked_events() }}) as validated
+            where validated.event_id_rank = 1
+        )
+        union all
+        (
+            select event_id, ingested_at, check_day from ({{ spots_checked_events() }}) as validated
+            where validated.event_id_rank = 1
+            except
+            select event_id, ingested_at, occurred_day as check_day from {{ first_copies }}
+        )
+    ) as differing
+    group by differing.check_day
+{% endif %}
 
 {% if summary_built %}
     union all
@@ -221,4 +303,5 @@ where
         or totals.summary_staged_rows != totals.staged_rows
         or totals.summary_quarantined_rows != totals.quarantined_rows
         or totals.summary_duplicate_rows != totals.duplicate_rows
+        or totals.first_copies != totals.summary_kept_rows
 {% endif %}

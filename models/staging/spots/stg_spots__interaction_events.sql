@@ -11,6 +11,7 @@
 
 {{ config(**period_incremental('day_start')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('day_start') }}") }}
+{{ config(post_hook="{{ spots_drop_first_copies_unless_built() }}") }}
 -- depends_on: {{ ref('stg_spots__interaction_events_days') }}
 {% if not execute %}-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}{% endif %}
 

@@ -10,9 +10,14 @@
 --     ingested_at says) or rows the delay held back the last time;
 --   - it holds rows quarantined as after as_of and starts no later than as_of (the clock
 --     moved past some of them), or staged rows the delay now holds back (an earlier as_of);
---   - a copy of an event_id on another day that was checked (above) now comes first, and
---     this day holds the copy that came first until now (its copies of that event_id
---     outnumber its rows in the duplicates): that copy becomes a duplicate.
+--   - it holds the copy kept until now (stg_spots__interaction_events_first_copies, looked up
+--     by event_id) of an event_id with a row on a day checked (above) that arrived no later:
+--     that row may now come first (ties are ranked with the day's rows);
+--   - it holds a later copy of an event whose kept copy, quarantined as after as_of, is on a
+--     day checked: once the clock passes it, it may break another rule and no longer be kept
+--     (macro spots_promoted_days).
+-- Without a first-copy table (its first build, or a build that restaged without it dropped
+-- it) every day is checked.
 -- Every other day's staged rows, quarantine and duplicates stay exactly what a full build
 -- computes. On a first build or --full-refresh every day is checked.
 --
@@ -39,6 +44,11 @@
     {% set quarantine_columns = adapter.get_columns_in_relation(quarantine) | map(attribute='name') | map('lower') | list %}
     {% set incremental = 'occurred_day' in quarantine_columns %}
 {% endif %}
+{% if incremental %}
+    {#- the first-copy table: without it (its first build; a build that restaged without it dropped it) every day -#}
+    {% set first_copies = spots_first_copies_lookup() %}
+    {% set incremental = first_copies is not none %}
+{% endif %}
 {% set from_summary = incremental and spots_days_from_summary() %}
 
 with
@@ -52,7 +62,7 @@ with
         from {{ summary }} as summary
     ),
 
-    days_to_check as (
+    clock_days as (
         select summary.check_day
         from {{ summary }} as summary
         where
@@ -66,7 +76,9 @@ with
                 and summary.checked_as_of != cast('{{ as_of_timestamp() }}' as timestamp)
                 and summary.check_day <= cast('{{ as_of_timestamp() }}' as timestamp)
             )
-    )
+    ),
+
+    {{ spots_promoted_days('clock_days', quarantine, duplicates) }}
 {% else %}
     raw_days as (
         select
@@ -126,60 +138,39 @@ with
                 or accounted_days.staged_held_back_rows > 0
         ),
 
-        -- the changed days' rows and every copy of their event ids, ranked
-        copies as (
-            {{ spots_checked_events('select changed_days.check_day from changed_days', keep_copies=true) }}
+        -- the changed days' rows, with the staging rule each breaks at this clock
+        changed_rows as (
+            {{ spots_checked_events('select changed_days.check_day from changed_days', first_copies=first_copies) }}
         ),
 
-        first_copies as (
-            select
-                copies.event_id,
-                copies.check_day
-            from copies
-            where copies.event_id_rank = 1
-        ),
-
-        -- event ids whose first copy is on a changed day, with their copies on other days
-        other_day_copies as (
-            select
-                copies.event_id,
-                copies.check_day,
-                count(*) as copies
-            from copies
-            inner join first_copies on copies.event_id = first_copies.event_id
-            where
-                copies.event_id_rank is not null
-                and first_copies.check_day in (select changed_days.check_day from changed_days)
-                and copies.check_day not in (select changed_days.check_day from changed_days)
-            group by 1, 2
-        ),
-
-        listed_duplicates as (
-            select
-                listed.event_id,
-                listed.occurred_day as check_day,
-                count(*) as duplicates
-            from {{ duplicates }} as listed
-            where listed.event_id in (select other_day_copies.event_id from other_day_copies)
-            group by 1, 2
-        ),
-
-        -- days holding the copy that came first until this build
+        -- days holding the copy kept until this build for an event_id that a changed day's row
+        -- may now come before (or tie with: the order of equal arrivals is decided by the
+        -- rows' other fields, so that day is checked too), looked up by event_id in the
+        -- first-copy table, not among every raw row
         displaced_days as (
-            select distinct other_day_copies.check_day
-            from other_day_copies
-            left join listed_duplicates
-                on
-                    other_day_copies.event_id = listed_duplicates.event_id
-                    and other_day_copies.check_day = listed_duplicates.check_day
-            where other_day_copies.copies > coalesce(listed_duplicates.duplicates, 0)
+            select distinct first_copies.occurred_day as check_day
+            from changed_rows
+            inner join {{ first_copies }} as first_copies on changed_rows.event_id = first_copies.event_id
+            where
+                (
+                    changed_rows.rejection_reason is null
+                    or changed_rows.rejection_reason = '{{ future_rule }}'
+                    or changed_rows.is_duplicate
+                )
+                and first_copies.occurred_day not in (select changed_days.check_day from changed_days)
+                and (
+                    first_copies.ingested_at is null
+                    or changed_rows.ingested_at <= first_copies.ingested_at
+                )
         ),
 
-        days_to_check as (
+        clock_and_new_days as (
             select changed_days.check_day from changed_days
             union
             select displaced_days.check_day from displaced_days
-        )
+        ),
+
+        {{ spots_promoted_days('clock_and_new_days', quarantine, duplicates) }}
     {% else %}
         days_to_check as (
             select raw_days.check_day from raw_days

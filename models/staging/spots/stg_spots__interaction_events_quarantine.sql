@@ -7,6 +7,7 @@
 
 {{ config(**period_incremental('occurred_day')) }}
 {{ config(pre_hook="{{ spots_clear_checked_days('occurred_day') }}") }}
+{{ config(post_hook="{{ spots_drop_first_copies_unless_built() }}") }}
 -- depends_on: {{ ref('stg_spots__interaction_events_days') }}
 {% if not execute %}-- depends_on: {{ ref('base_spots__interaction_events_to_check') }}{% endif %}
 -- depends_on: {{ ref('stg_spots__interaction_events') }}
