@@ -68,7 +68,7 @@ RAW_RECOUNT = """
     from raw.spots_interaction_events
     group by 1"""
 AGGREGATES = (
-    "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
+    "select granularity, period_start, level, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
 )
 
