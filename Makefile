@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 EVENTS ?= 1000000
 SEED ?= 42
 
-.PHONY: install install-spark install-docs docs demo generate build report test lint lint-python benchmark utility privacy-table clean
+.PHONY: install install-spark install-peer install-docs docs demo generate build report test lint lint-python benchmark benchmark-history utility privacy-table clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ $(BIN)/.installed-docs: $(BIN)/.installed
 	touch $@
 
 install-docs: $(BIN)/.installed-docs
+
+# The optional extra of the utility report's PipelineDP column (privacy_insights.utility.peer):
+# pipeline-dp (pinned) and python-dp, a few seconds; its tests (tests_py/test_utility_peer.py) need it.
+$(BIN)/.installed-peer: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[peer]"
+	touch $@
+
+install-peer: install $(BIN)/.installed-peer
 
 # The documentation site (docs/, mkdocs.yml) into site/, warnings as errors (a broken link between
 # pages, a missing anchor, a page outside the nav), then the link check of README.md and docs/
@@ -63,7 +71,7 @@ report: install
 	$(BIN)/privacy-insights report $(if $(REPORT_OUTPUT),--output $(REPORT_OUTPUT))
 
 # Two workers, each module's tests on one worker (module-scoped builds are shared by its tests).
-test: install-spark
+test: install-spark install-peer
 	$(BIN)/pytest -n 2 --dist loadscope --durations=25
 
 # Python lint and format (ruff, [tool.ruff] in pyproject.toml): clean, and run by CI (.ci/run).
@@ -77,13 +85,24 @@ lint: lint-python
 
 # dev at 10^5, 10^6, 10^7 and postgres at 10^5, 10^6 events, with both baselines, then the
 # split build on Spark at 10^3, 10^5, 10^6 (hence the spark extra): about 25 minutes on
-# 2 cores; writes docs/benchmark_results.md (see docs/benchmark.md).
+# 2 cores; writes docs/benchmark_results_builds.md (see docs/benchmark.md).
 benchmark: install-spark
 	$(BIN)/privacy-insights benchmark
 
+# issue 30: what grows with data and history, dev DuckDB at HISTORY_SIZES events (full build,
+# nothing new, +1 day, plain SQL floor, peak RSS; two alternating runs each), growth exponents
+# and the issue's goals; SPARK_SIZES=1e6,1e7 adds the split build on Spark. On an idle machine:
+# about 2 h to 2 h 30 min at the default sizes (10^8 alone 1.5 to 2 h and 50 to 60 GB of disk); writes
+# docs/benchmark_results.md (see docs/benchmark.md, "History benchmark").
+HISTORY_SIZES ?= 1e3,1e6,1e7,1e8
+SPARK_SIZES ?=
+benchmark-history: install-spark
+	$(BIN)/privacy-insights benchmark --history --sizes $(HISTORY_SIZES) $(if $(SPARK_SIZES),--spark-sizes $(SPARK_SIZES))
+
 # the release's coverage and error at 10^6 and 10^7 events, baseline and realistic profiles:
-# about 15 minutes on 2 cores; writes docs/utility.md and its figures in docs/utility/.
-utility: install
+# about 15 minutes on 2 cores; writes docs/utility.md and its figures in docs/utility/. With the
+# peer extra, PipelineDP on the same staged events (the report's "Against PipelineDP" section).
+utility: install-peer
 	$(BIN)/privacy-insights utility-report
 
 privacy-table: install

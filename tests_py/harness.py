@@ -27,6 +27,9 @@ from privacy_insights.clock.policy import AS_OF_ENV
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
+# A build whose point is the models' state, not their dbt tests: a later build of the same
+# test runs them (on PostgreSQL the tests are most of a build's time, docs/benchmark.md).
+WITHOUT_DBT_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 def postgres_admin(dbname: str = "postgres") -> psycopg.Connection:

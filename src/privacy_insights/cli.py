@@ -387,10 +387,40 @@ def _cmd_privacy_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark_history(args: argparse.Namespace) -> int:
+    from privacy_insights.benchmark.history import RESULTS_FILE, history_markdown, run_history
+
+    root = Path(args.work_dir).resolve()
+    command = (
+        " ".join(["privacy-insights benchmark", *args.argv]) if args.argv else "privacy-insights benchmark --history"
+    )
+    document = run_history(
+        root,
+        args.sizes,
+        args.seed,
+        args.runs,
+        root / RESULTS_FILE,
+        command,
+        cold_cache=args.cold_cache,
+        merge=args.merge,
+        spark_sizes=args.spark_sizes,
+    )
+    markdown = history_markdown(document)
+    output = Path(args.output or "docs/benchmark_results.md")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown)
+    print(markdown)
+    print(f"results: {output} (raw figures: {root / RESULTS_FILE})")
+    return 0
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from privacy_insights.benchmark.report import results_markdown
     from privacy_insights.benchmark.runner import check_event_counts, run_benchmark
 
+    args.argv = sys.argv[2:] if sys.argv[1:2] == ["benchmark"] else []
+    if args.history:
+        return _cmd_benchmark_history(args)
     check_event_counts([*args.events, *args.postgres_events, *args.spark_events])
     runs = [("dev", n) for n in args.events] + [("prod", n) for n in args.postgres_events]
     root = Path(args.work_dir).resolve()
@@ -406,10 +436,11 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         else "privacy-insights benchmark"
     )
     markdown = results_markdown(results, command, spark_results)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(markdown)
+    output = Path(args.output or "docs/benchmark_results_builds.md")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(markdown)
     print(markdown)
-    print(f"results: {args.output} (raw figures: {root / 'results.json'})")
+    print(f"results: {output} (raw figures: {root / 'results.json'})")
     return 0
 
 
@@ -455,6 +486,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     )
     print(json.dumps({"handoff_dir": str(result.handoff_dir), "seconds": result.seconds}, indent=2))
     return 0
+
+
+def _benchmark_sizes(text: str) -> list[int]:
+    from privacy_insights.benchmark.history import parse_sizes
+
+    try:
+        return parse_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _vars_argument(text: str | None) -> dict:
@@ -733,8 +773,41 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--work-dir", default="data/benchmark", help="scratch warehouses and dbt artifacts")
     bench.add_argument(
         "--output",
-        default="docs/benchmark_results.md",
-        help="Markdown tables of the measured figures (docs/benchmark.md discusses them)",
+        default=None,
+        help="Markdown tables of the measured figures (docs/benchmark.md discusses them); default "
+        "docs/benchmark_results.md with --history, else docs/benchmark_results_builds.md",
+    )
+    history = bench.add_argument_group(
+        'history mode (issue 30: what grows with data and history; docs/benchmark.md, "History benchmark")'
+    )
+    history.add_argument(
+        "--history",
+        action="store_true",
+        help="per --sizes on the dev DuckDB target: full build, nothing new (same clock again), plain SQL "
+        "floor and +1 day (a day of events landed, the clock a day on), --runs times alternating; growth "
+        "exponents and the goals of issue 30 at the top of --output. --events, --postgres-events and "
+        "--spark-events are not read",
+    )
+    history.add_argument(
+        "--sizes",
+        type=_benchmark_sizes,
+        default=[10**3, 10**6, 10**7, 10**8],
+        help="with --history: comma-separated event counts, 1e3 or 1000 (default 1e3,1e6,1e7,1e8)",
+    )
+    history.add_argument(
+        "--runs", type=_positive_int, default=2, help="with --history: runs of every measure per size (default 2)"
+    )
+    history.add_argument(
+        "--spark-sizes",
+        type=_benchmark_sizes,
+        default=[],
+        help="with --history: also the split build on Spark at these sizes (e.g. 1e6,1e7; default none)",
+    )
+    history.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --history: keep the sizes of the work folder's earlier results that this run does not "
+        "measure (run 10^8 apart, then report every size in one file)",
     )
     bench.set_defaults(func=_cmd_benchmark)
 
@@ -750,6 +823,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     utility.add_argument("--work-dir", default="data/utility", help="scratch warehouses for fresh builds")
     utility.add_argument("--output", default="docs/utility.md", help="Markdown report; figures go beside it")
+    utility.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="skip the PipelineDP comparison (optional extra peer; without it the report says it is not installed)",
+    )
     utility.set_defaults(func=_cmd_utility_report)
 
     report = sub.add_parser(

@@ -3,6 +3,20 @@
 -- when it was released, otherwise the city total (category `all`). Post-processing of
 -- released rows only (no new privacy cost); `covering_level` says which level answered.
 
+{# (column of spots_insights_v1, name here): each taken from the covering level's row #}
+{% set covering_columns = [
+    ('unique_participants_est', 'unique_participants_est'),
+    ('doors_opened_est', 'doors_opened_est'),
+    ('repeat_rate_est', 'repeat_rate_est'),
+    ('repeat_rate_withheld_reason', 'repeat_rate_withheld_reason'),
+    ('uncertainty_unique_participants_moe95', 'unique_participants_moe95'),
+    ('uncertainty_unique_participants_lower95', 'unique_participants_lower95'),
+    ('uncertainty_doors_opened_moe95', 'doors_opened_moe95'),
+    ('uncertainty_doors_opened_lower95', 'doors_opened_lower95'),
+    ('uncertainty_repeat_rate_moe95', 'repeat_rate_moe95'),
+    ('uncertainty_ratio_moe95_bound', 'ratio_moe95_bound'),
+] %}
+
 with
 
 released as (
@@ -59,46 +73,12 @@ covered as (
         end as covering_level,
         -- every number from the covering level's row: a released category cell may withhold its
         -- repeat rate (margin above the bound), which must then stay null, not become the city's
-        case
-            when category_cells.release_level is not null then category_cells.unique_participants_est
-            else city_cells.unique_participants_est
-        end as unique_participants_est,
-        case
-            when category_cells.release_level is not null then category_cells.doors_opened_est
-            else city_cells.doors_opened_est
-        end as doors_opened_est,
-        case
-            when category_cells.release_level is not null then category_cells.repeat_rate_est
-            else city_cells.repeat_rate_est
-        end as repeat_rate_est,
-        case
-            when category_cells.release_level is not null then category_cells.repeat_rate_withheld_reason
-            else city_cells.repeat_rate_withheld_reason
-        end as repeat_rate_withheld_reason,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_unique_participants_moe95
-            else city_cells.uncertainty_unique_participants_moe95
-        end as unique_participants_moe95,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_unique_participants_lower95
-            else city_cells.uncertainty_unique_participants_lower95
-        end as unique_participants_lower95,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_doors_opened_moe95
-            else city_cells.uncertainty_doors_opened_moe95
-        end as doors_opened_moe95,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_doors_opened_lower95
-            else city_cells.uncertainty_doors_opened_lower95
-        end as doors_opened_lower95,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_repeat_rate_moe95
-            else city_cells.uncertainty_repeat_rate_moe95
-        end as repeat_rate_moe95,
-        case
-            when category_cells.release_level is not null then category_cells.uncertainty_ratio_moe95_bound
-            else city_cells.uncertainty_ratio_moe95_bound
-        end as ratio_moe95_bound
+        {%- for column, alias in covering_columns %}
+            case
+                when category_cells.release_level is not null then category_cells.{{ column }}
+                else city_cells.{{ column }}
+            end as {{ alias }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from grid
     left join category_cells
         on

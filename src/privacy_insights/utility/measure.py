@@ -16,10 +16,14 @@ below k. Headline figures match the release's utility targets (docs/privacy_revi
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from privacy_insights.targets import Warehouse
+
+if TYPE_CHECKING:
+    from privacy_insights.utility.peer import PeerComparison
 
 
 @dataclass
@@ -30,9 +34,13 @@ class Utility:
     errors: pd.DataFrame  # released day cells: level, true participants, estimate, noise scale
     ledger: pd.DataFrame  # the budget ledger
     meta: dict = field(default_factory=dict)
+    peer: PeerComparison | None = None  # PipelineDP on the same staged events (utility.peer), when asked for
 
     def to_dict(self) -> dict:
-        return {"headline": self.headline, "levels": self.levels.to_dict("records"), "meta": self.meta}
+        out = {"headline": self.headline, "levels": self.levels.to_dict("records"), "meta": self.meta}
+        if self.peer is not None:
+            out["peer"] = self.peer.to_dict()
+        return out
 
 
 def _truth_sql(warehouse: Warehouse) -> str:

@@ -53,6 +53,54 @@ def levels_table(u: Utility) -> str:
     return "\n".join(lines)
 
 
+PEER_INTRO = (
+    "PipelineDP 0.3.1 (module `privacy_insights.utility.peer`, optional extra: `pip install -e '.[peer]'`) "
+    "counts distinct participants on the same staged events with the same parameters as the project's count "
+    "of that level: privacy unit a participant in one day, the public cell domain as public partitions (every"
+    " city x day, every city x category x day), at most C_L cells of the level per participant per day (1 "
+    "today) and 1 per cell, the epsilon the project spends on that level's participant count (from the "
+    "release policy; gaussian option: the (epsilon, delta) its rho converts to), run one day at a time "
+    "(disjoint privacy units), and the project's release threshold (k plus the margin a cell of k - 1 clears "
+    "with probability at most `false_release_probability`) computed for PipelineDP's noise and applied to its"
+    " noisy counts. The last two columns give PipelineDP the period's whole epsilon on that one count (the "
+    "most any split of the period's budget could give it: its ceiling). Both sides are measured against the "
+    "true distinct participants of each cell (before any bounding), so a negative signed median is the "
+    "bounding's undercount; one noise draw each."
+)
+
+
+def peer_table(runs: list[tuple[str, Utility]]) -> str:
+    """Project vs PipelineDP per run and level, or the note of a run where PipelineDP did not run."""
+    lines = [
+        "| run | level | epsilon | C_L | public cells | released: project / PipelineDP | "
+        "median abs. rel. error | median signed rel. error | released below k | "
+        "PipelineDP at the period's epsilon: released | its median abs. rel. error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for label, u in runs:
+        if u.peer is None:
+            continue
+        if u.peer.note:
+            notes.append(f"{label}: {u.peer.note}")
+        for r in u.peer.levels:
+            pairs = [
+                (r.project_median_abs_relative_error, r.peer_median_abs_relative_error),
+                (r.project_median_relative_error, r.peer_median_relative_error),
+                (r.project_share_below_k, r.peer_share_below_k),
+            ]
+            lines.append(
+                f"| {label} | {r.granularity} {r.level} | {r.epsilon:.4g} | {r.max_cells_per_participant} | "
+                f"{r.public_cells:,} | {r.project_released:,} / {r.peer_released:,} | "
+                + " | ".join(f"{fmt(ours, 'pct2')} / {fmt(theirs, 'pct2')}" for ours, theirs in pairs)
+                + f" | {r.peer_period_released:,} (epsilon {r.period_epsilon:.4g}) | "
+                + f"{fmt(r.peer_period_median_abs_relative_error, 'pct2')} |"
+            )
+    if len(lines) == 2:
+        return "\n".join(notes)
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
 def markdown(runs: list[tuple[str, Utility]], figures: dict[str, list[Path]], base: Path, command: str) -> str:
     parts = [
         "# Utility of spots_insights_v1",
@@ -67,6 +115,8 @@ def markdown(runs: list[tuple[str, Utility]], figures: dict[str, list[Path]], ba
         headline_table(runs),
         "",
     ]
+    if any(u.peer is not None for _, u in runs):
+        parts += ["## Against PipelineDP", "", PEER_INTRO, "", peer_table(runs), ""]
     for label, u in runs:
         parts += [f"## {label}", "", levels_table(u), ""]
         for path in figures.get(label, []):
