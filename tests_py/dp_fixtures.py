@@ -19,8 +19,12 @@ CONTEXTS = ["evening", "midday", "morning", "unknown", "weekend"]
 
 def release_config(**overrides: Any) -> dict:
     """The project's default spots_release var with top-level, ``granularity__field`` or
-    ``levels__level__field`` overrides."""
+    ``levels__level__field`` overrides, and C_L = 1 at every level unless overridden: the
+    fixtures' cells (``city_cells``) are C_L = 1 aggregates (every level a sum of the finest
+    cells), and the tests' flake bounds are computed at those noise scales."""
     cfg = copy.deepcopy(default_release())
+    for level in cfg["levels"].values():
+        level["max_cells_per_participant"] = 1
     for key, value in overrides.items():
         parts = key.split("__")
         if len(parts) == 2:
@@ -74,6 +78,27 @@ def city_cells(
         frames.append(frame)
     if not frames:
         return pd.DataFrame({c: [] for c in CELL_COLUMNS})
+    return with_levels(pd.concat(frames, ignore_index=True))
+
+
+LEVEL_DIMENSIONS = {"city": (), "city_door_type": ("door_type",), "city_category": ("category",)}
+
+
+def with_levels(finest: pd.DataFrame) -> pd.DataFrame:
+    """Cells of every measured level from finest cells (no ``level`` column): hour cells are the
+    city level; day and week finest cells are city_segment, and the coarser levels their sums
+    (as int_spots__cell_aggregates gives with C_L = 1 at every level for participants)."""
+    finest = finest.drop(columns="level", errors="ignore")
+    if len(finest) and (finest["granularity"] == "hour").all():
+        return finest.assign(level="city")[CELL_COLUMNS]
+    key = ["granularity", "period_start", "time_bucket_start_utc", "geo_bucket_type", "geo_bucket_id"]
+    frames = [finest.assign(level="city_segment")]
+    for level, dims in LEVEL_DIMENSIONS.items():
+        summed = finest.groupby(key + list(dims), as_index=False)[["participants", "doors_opened", "repeaters"]].sum()
+        for column in ("door_type", "category", "context"):
+            if column not in dims:
+                summed[column] = "all"
+        frames.append(summed.assign(level=level))
     return pd.concat(frames, ignore_index=True)[CELL_COLUMNS]
 
 

@@ -82,3 +82,24 @@ def test_noise_matches_the_configured_mechanism(mechanism):
     _, p_value = stats.chisquare(observed, expected_binned)
     assert p_value >= GOF_ALPHA, f"{published}: chi-square p = {p_value:.2e} over {len(observed)} bins"
     assert math.isfinite(p_value)
+
+
+@pytest.mark.parametrize("mechanism", ["laplace", "gaussian"])
+def test_sensitivities_and_costs_per_level_follow_the_cell_bound(mechanism):
+    """A level whose participants may add to C_L cells has sensitivities C_L, C_L * M, C_L (L1,
+    laplace) or sqrt(C_L), sqrt(C_L) * M, sqrt(C_L) (L2, gaussian); its noise scale grows by C_L
+    (sqrt(C_L)) so OpenDP's privacy map charges the same share, and the period's epsilon
+    (total_cost over every measurement a person can reach) is the same for any C_L."""
+    base = period_mechanism(policy(mechanism=mechanism, levels__city_category__max_cells_per_participant=1), "day")
+    wide = period_mechanism(policy(mechanism=mechanism, levels__city_category__max_cells_per_participant=4), "day")
+    grow = 4 if mechanism == "laplace" else 2
+    for metric, unit in (("unique_participants", 1), ("doors_opened", 4), ("repeaters", 1)):
+        one, four = base.level("city_category").metrics[metric], wide.level("city_category").metrics[metric]
+        assert one.sensitivity == unit and four.sensitivity == pytest.approx(grow * unit)
+        assert four.scale == pytest.approx(grow * one.scale)
+        assert four.cost == pytest.approx(one.cost)  # OpenDP's map at the sensitivity: the same spend
+        # levels with C_L = 1 are untouched
+        assert wide.level("city").metrics[metric].scale == pytest.approx(base.level("city").metrics[metric].scale)
+    assert wide.cells("city_category") == 4 and wide.level("city_category").cells_per_participant == 4
+    assert wide.total_cost() == pytest.approx(base.total_cost())
+    assert wide.epsilon == pytest.approx(base.epsilon) and wide.epsilon <= 0.75 + 1e-9

@@ -21,6 +21,19 @@ def test_project_defaults_parse():
     assert parse_policy(json.dumps(default_release()), "72") == p  # JSON, as dbt passes it
 
 
+def test_default_contribution_bounds_per_level():
+    """C_L of the defaults (docs/privacy_reviewer.md "Choosing C_L"): categories and segments 2, the rest 1;
+    hour periods use the city's."""
+    p = parse_policy(default_release(), 72)
+    assert {name: lv.max_cells_per_participant for name, lv in p.level_policies.items()} == {
+        "city": 1,
+        "city_door_type": 1,
+        "city_category": 2,
+        "city_segment": 2,
+    }
+    assert p.levels("hour")["city"].max_cells_per_participant == 1
+
+
 def test_default_worst_case_per_window_is_not_above_the_previous_design():
     """30 day periods x 0.75 + 6 overlapping weeks x 0.5 = 25.5, the old 15 + 7.5 + 3."""
     p = parse_policy(default_release(), 72)
@@ -58,6 +71,21 @@ def test_default_worst_case_per_window_is_not_above_the_previous_design():
         ("annual_epsilon_cap", "lots", "spots_release.annual_epsilon_cap: must be a finite number"),
         ("granularities.day.epsilon", "half", "spots_release.granularities.day.epsilon: must be a finite number"),
         ("ratio_moe95_bound", 0, "spots_release.ratio_moe95_bound: must be in (0, 0.5]"),
+        (
+            "levels.city_category.max_cells_per_participant",
+            0,
+            "spots_release.levels.city_category.max_cells_per_participant: must be a whole number >= 1",
+        ),
+        (
+            "levels.city.max_cells_per_participant",
+            1.5,
+            "spots_release.levels.city.max_cells_per_participant: must be a whole number >= 1",
+        ),
+        (
+            "levels.city_segment.max_cells_per_participant",
+            65,
+            "spots_release.levels.city_segment.max_cells_per_participant: must be at most 64",
+        ),
         ("ratio_moe95_bound", 0.8, "spots_release.ratio_moe95_bound: must be in (0, 0.5]"),
         ("ratio_moe95_bound", "tight", "spots_release.ratio_moe95_bound: must be a finite number"),
         (

@@ -1,4 +1,4 @@
-"""release_periods: levels, honest thresholds, consistent totals, error bars, true metadata."""
+"""release_periods: levels bounded on their own, honest thresholds, error bars, true metadata."""
 
 from __future__ import annotations
 
@@ -58,25 +58,42 @@ def test_a_big_city_gets_every_level_with_true_metadata():
     assert rates.between(0, 1).all() and len(rates) >= 13  # the city, door types and categories (60,000 people)
 
 
-def test_released_children_add_up_to_their_parent():
-    out = run(city_cells("day", ["2026-10-05", "2026-10-06"], {"jp-tyo": BIG, "in-del": 2 * BIG}))
-    checked = 0
-    for (period, city), group in out.groupby(["release_period_start", "geo_bucket_id"]):
-        parent = group[group["release_level"] == "city"].iloc[0]
-        for level in ("city_door_type", "city_category", "city_segment"):
-            children = group[group["release_level"] == level]
-            assert not children["privacy_suppressed"].any()
-            for metric in ("unique_participants_est", "doors_opened_est"):
-                assert children[metric].sum() == parent[metric], (period, city, level, metric)
-            checked += 1
-        segments = group[group["release_level"] == "city_segment"]
-        for door, sub in segments.groupby("segment_door_type"):
-            door_row = group[(group["release_level"] == "city_door_type") & (group["segment_door_type"] == door)]
-            assert sub["unique_participants_est"].sum() == door_row["unique_participants_est"].iloc[0]
-        for category, sub in segments.groupby("segment_category"):
-            cat_row = group[(group["release_level"] == "city_category") & (group["segment_category"] == category)]
-            assert sub["unique_participants_est"].sum() == cat_row["unique_participants_est"].iloc[0]
-    assert checked == 12
+def test_each_level_is_published_from_its_own_bounded_counts():
+    """Per-level bounds: with C_category = 2 a person in two categories is one city participant
+    and two category participants, so the category cells' true counts sum to 1.5 x the city's
+    here; each level is published from its own counts (not scaled to add up to the city), with
+    noise calibrated to its bound and the bound in the row's metadata, at the same epsilon.
+    Tolerance 20 noise scales per cell: a discrete Laplace draw exceeds it with probability
+    below 2 exp(-20) = 4.1e-9, over 2 cities x (1 + 3 + 9) compared cells below 1.1e-7."""
+    p = policy(levels__city_category__max_cells_per_participant=2, levels__city_segment__max_cells_per_participant=1)
+    cells = city_cells("day", ["2026-10-05"], {"jp-tyo": BIG, "in-del": 2 * BIG})
+    category = cells["level"] == "city_category"
+    cells.loc[category, ["participants", "repeaters"]] = (cells.loc[category, ["participants", "repeaters"]] * 3) // 2
+    out = run(cells, p=p)
+    assert np.allclose(out["privacy_dp_epsilon"], 0.75)  # the period's epsilon does not grow with C_L
+    bounds = out.groupby("release_level")["privacy_dp_cells_per_participant"].unique().to_dict()
+    assert {k: list(v) for k, v in bounds.items()} == {
+        "city": [1],
+        "city_door_type": [1],
+        "city_category": [2],
+        "city_segment": [1],
+    }
+    truth = cells.set_index(["geo_bucket_id", "level", "door_type", "category"])["participants"]
+    released = out[~out["privacy_suppressed"]]
+    compared = 0
+    for _, row in released[released["release_level"].isin(["city", "city_door_type", "city_category"])].iterrows():
+        true = truth[(row["geo_bucket_id"], row["release_level"], row["segment_door_type"], row["segment_category"])]
+        scale = row["uncertainty_unique_participants_noise_scale"]
+        assert abs(row["unique_participants_est"] - true) < 20 * scale, row
+        compared += 1
+    assert compared == 2 * 13
+    scales = released.groupby("release_level")["uncertainty_unique_participants_noise_scale"].first()
+    assert scales["city_category"] == pytest.approx(2 / (0.75 * 0.45 * 0.6))  # sensitivity C_category = 2
+    assert scales["city_door_type"] == pytest.approx(1 / (0.75 * 0.15 * 0.6))
+    for city, group in released.groupby("geo_bucket_id"):
+        city_value = group.loc[group["release_level"] == "city", "unique_participants_est"].iloc[0]
+        categories = group.loc[group["release_level"] == "city_category", "unique_participants_est"].sum()
+        assert categories > 1.4 * city_value, city  # not forced to add up to the city
 
 
 def test_a_small_city_publishes_its_city_level_only_and_suppresses_below_the_threshold():
@@ -160,7 +177,7 @@ def test_bad_input_is_refused_naming_the_rule():
     with pytest.raises(ValueError, match="granularity: must be one of hour, day, week"):
         run(city_cells("day", ["2026-10-05"], {"jp-tyo": 10}), granularity="minute")
     incomplete = city_cells("day", ["2026-10-05"], {"jp-tyo": 10}).iloc[:-1]
-    with pytest.raises(ValueError, match="the cell domain must be complete"):
+    with pytest.raises(ValueError, match="the cell domain of level .* must be complete"):
         run(incomplete)
     with pytest.raises(ValueError, match=r"no cells for day period\(s\) \['2026-10-06'\]"):
         run(city_cells("day", ["2026-10-05"], {"jp-tyo": 10}), periods=charged("day", ["2026-10-05", "2026-10-06"]))

@@ -101,7 +101,7 @@ FIRST_COPY_RECOUNT = f"""
     where f.event_id is null or f.ingested_at > d.ingested_at
         or (f.ingested_at is null and d.ingested_at is not null)"""
 AGGREGATES = (
-    "select granularity, period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
+    "select granularity, period_start, level, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, door_type, "
     "category, context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
 )
 

@@ -19,8 +19,9 @@ import pytest
 from scipy import stats
 
 from delivery_build import BUILD, GENERATE  # the shared 200,000-event data set
-from dp_fixtures import city_cells, policy
-from harness import BIN, REPO, WITHOUT_DBT_TESTS, DbtProject
+from dp_fixtures import city_cells, policy, with_levels
+from harness import BIN, REPO, WITHOUT_DBT_TESTS, DbtProject, default_release
+from privacy_insights.dp.params import parse_policy
 from privacy_insights.dp.release import PeriodRelease, empty_release, release_periods
 from privacy_insights.export import ExportPolicy, ExportRequest, run_export, writer
 from privacy_insights.targets import connect
@@ -58,6 +59,7 @@ def released_vs_truth(project: DbtProject) -> list[tuple]:
             on t.granularity = r.time_granularity and t.time_bucket_start_utc = r.time_bucket_start_utc
             and t.geo_bucket_id = r.geo_bucket_id and t.door_type = r.segment_door_type
             and t.category = r.segment_category and t.context = r.segment_context
+            and t.level = r.release_level
         where r.release_level = 'city_segment'""")
 
 
@@ -173,11 +175,12 @@ def test_subtracting_released_children_from_their_parent_learns_nothing_beyond_t
     worlds = {}
     for name, small in (("without", 40), ("with", 41)):
         base = city_cells("day", ["2026-10-05"], {f"c{i:05d}": 1_500 for i in range(n)})
+        base = base[base["level"] == "city_segment"].copy()  # the finest cells; levels rolled up below
         tech = base["category"] == "tech"
         base.loc[tech, "participants"] = 0
         base.loc[tech & (base["door_type"] == "spot") & (base["context"] == "morning"), "participants"] = small
         base["doors_opened"] = base["participants"]
-        worlds[name] = base
+        worlds[name] = with_levels(base)
 
     def remainder(rows: pd.DataFrame) -> np.ndarray:
         city = rows[rows["release_level"] == "city"].set_index("geo_bucket_id")["unique_participants_est"]
@@ -283,23 +286,24 @@ def test_a_single_extremely_active_participant_moves_at_most_the_bounds(built: D
     heavy.dbt("run", "--select", "+int_spots__cell_aggregates", vars=BUILD)
 
     query = (
-        "select granularity, period_start, time_bucket_start_utc, geo_bucket_id, door_type, category, context, "
-        "participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
+        "select granularity, period_start, level, time_bucket_start_utc, geo_bucket_id, door_type, category, "
+        "context, participants, doors_opened, repeaters from intermediate.int_spots__cell_aggregates"
     )
-    base = {r[:7]: r[7:] for r in built.query(query)}
-    with_heavy = {r[:7]: r[7:] for r in heavy.query(query)}
+    base = {r[:8]: r[8:] for r in built.query(query)}
+    with_heavy = {r[:8]: r[8:] for r in heavy.query(query)}
     assert base.keys() == with_heavy.keys(), "the cell domain is public: it does not depend on the data"
-    bounds = {g: (1, policy().granularities[g].max_opens_per_participant) for g in policy().enabled}
+    levels = parse_policy(default_release(), 72).level_policies  # the bounds the build used: the project's
     changed: dict[tuple, int] = {}
     for key, (p, d, r) in with_heavy.items():
         bp, bd, br = base[key]
         if (p, d, r) != (bp, bd, br):
-            cells, opens = bounds[key[0]]
+            opens = policy().granularities[key[0]].max_opens_per_participant
             assert 0 <= p - bp <= 1 and 0 <= d - bd <= opens and 0 <= r - br <= 1, (key, (bp, bd, br), (p, d, r))
-            changed[key[:2]] = changed.get(key[:2], 0) + 1
+            changed[key[:3]] = changed.get(key[:3], 0) + 1
     assert changed, "the heavy participant left no trace at all: the attack was not exercised"
-    for (granularity, period), n in changed.items():
-        assert n <= bounds[granularity][0], f"{granularity} {period}: {n} cells changed, bound {bounds[granularity][0]}"
+    for (granularity, period, level), n in changed.items():  # at most C_L cells of each level per period
+        bound = levels[level].max_cells_per_participant
+        assert n <= bound, f"{granularity} {period} {level}: {n} cells changed, bound {bound}"
     print(
         f"\n[red-team heavy user] 20,000 opens -> {sum(changed.values())} cells changed over {len(changed)} periods, "
         f"at most {max(changed.values())} per period"

@@ -131,13 +131,20 @@ def bounding_changed() -> dict:
     return {"spots_release": release}
 
 
+def level_bound_changed() -> dict:
+    release = default_release()
+    release["levels"]["city_category"]["max_cells_per_participant"] += 1
+    return {"spots_release": release}
+
+
 @pytest.mark.parametrize(
     ("changed_vars", "field"),
     [
         (lambda: {"as_of": "2026-11-04T00:00:00Z"}, "as_of is '2026-11-03 00:00:00' in the hand-off but '2026-11-04"),
         (bounding_changed, "parameters_md5 is '"),
+        (level_bound_changed, "parameters_md5 is '"),
     ],
-    ids=["as_of", "bounding_parameter"],
+    ids=["as_of", "bounding_parameter", "level_bound_C_L"],
 )
 def test_a_handoff_whose_manifest_differs_is_refused(duckdb_handoff, tmp_path, extension_dir, changed_vars, field):
     changed_vars = changed_vars()

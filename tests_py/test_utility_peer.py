@@ -60,8 +60,9 @@ def test_count_spec_reads_the_policy():
         expected = day.epsilon * policy.levels("day")[level].epsilon_share * policy.metric_shares["unique_participants"]
         assert s.family == "laplace" and s.delta == 0.0
         assert s.epsilon == pytest.approx(expected, rel=1e-9)
-        assert s.project_scale == pytest.approx(1 / expected, rel=1e-9)
-        assert (s.k, s.max_cells_per_participant, s.false_release_probability) == (day.k_min, 1, 0.01)
+        cells = policy.levels("day")[level].max_cells_per_participant  # C_L: the noise scale is C_L / epsilon
+        assert s.project_scale == pytest.approx(cells / expected, rel=1e-9)
+        assert (s.k, s.max_cells_per_participant, s.false_release_probability) == (day.k_min, cells, 0.01)
         assert peer.count_spec(policy, "day", level, max_cells=3).max_cells_per_participant == 3
         assert peer.count_spec(policy, "day", level, whole_period=True).epsilon == day.epsilon
 

@@ -33,7 +33,8 @@
         'int_spots__cell_aggregates': {
             'folder': 'cell_aggregates',
             'columns': [
-                ('granularity', 'string'), ('period_start', 'timestamp'), ('time_bucket_start_utc', 'timestamp'),
+                ('granularity', 'string'), ('period_start', 'timestamp'), ('level', 'string'),
+                ('time_bucket_start_utc', 'timestamp'),
                 ('geo_bucket_type', 'string'), ('geo_bucket_id', 'string'), ('door_type', 'string'),
                 ('category', 'string'), ('context', 'string'), ('participants', 'bigint'),
                 ('doors_opened', 'bigint'), ('repeaters', 'bigint'), ('aggregated_at', 'timestamp'),
@@ -59,7 +60,8 @@
 {#-
     What the aggregates were computed with, as strings: the manifest Spark writes and the
     values the DuckDB side expects. parameters_md5 covers the bounding parameters (the
-    enabled granularities and their max_opens_per_participant), the staging rules' floor
+    enabled granularities and their max_opens_per_participant, each level's max_cells_per_participant),
+    the staging rules' floor
     and the contents of the seeds the staging rules and the cell domain are built from.
 -#}
 {% macro spots_handoff_manifest() -%}
@@ -67,6 +69,9 @@
     {%- set bounding = [] -%}
     {%- for granularity in spots_enabled_granularities() -%}
         {%- do bounding.append(granularity ~ ':M=' ~ spots_release_param(granularity, 'max_opens_per_participant')) -%}
+    {%- endfor -%}
+    {%- for level in spots_levels('day') -%}
+        {%- do bounding.append(level ~ ':C=' ~ spots_release_level_param(level, 'max_cells_per_participant')) -%}
     {%- endfor -%}
     {%- set seed_checksums = [] -%}
     {%- for seed in ['categories', 'city_definitions', 'city_geohash3_map', 'contexts', 'door_types', 'event_types'] -%}

@@ -4,6 +4,10 @@
     opened and repeaters (repeat_rate x participants, rounded) add up to the parent's.
     Children of the city: its door types, its categories. Children of a door type: its
     segments (door type x category x context); of a category: its segments.
+    Only rows released with additive post-processing (privacy_dp_post_processing starting
+    'levels made consistent'): since contribution bounds are per level (at most C_L cells of
+    each level per participant, docs/privacy_reviewer.md "Contribution bounds"), distinct
+    participants of children need not add up to their parent, and the release says so.
 -#}
 {#- The additive relations of a release: (parent level, child level, the dimensions they share
     beyond the key), and the key of a period's city and bucket (privacy_insights.dp.suppression.RELATIONS). -#}
@@ -44,6 +48,7 @@
             ) as children
                 on {% for column in key + shared %}parent.{{ column }} = children.{{ column }}{% if not loop.last %} and {% endif %}{% endfor %}
             where parent.release_level = '{{ parent }}'
+                and parent.privacy_dp_post_processing like 'levels made consistent%'
                 and not parent.privacy_suppressed
                 and children.suppressed = 0
                 and (children.participants != parent.unique_participants_est or children.doors != parent.doors_opened_est)

@@ -2,8 +2,9 @@
     What the contract-000 tests accept in the spots_insights_v1 record (schema 1.2; rows released under 1.1 keep it), defined
     once and used as the tests' defaults on every outside-buyer model and contract fixture:
     - enumerations: every text column outside the seeded geo and segment columns, and its values
-      (privacy_dp_post_processing: the disclosure before complementary suppression, kept by the rows
-      released then, and the current one, privacy_insights.dp.release.POST_PROCESSING);
+      (privacy_dp_post_processing: the disclosures of earlier releases, kept by the rows released then
+      (the first three: levels made to add up, before per-level bounding), and the current one,
+      privacy_insights.dp.release.POST_PROCESSING);
     - metric columns: float columns whose values may carry more than one decimal (they are
       rates, noise scales, probabilities and privacy parameters, not coordinates).
 -#}
@@ -22,6 +23,7 @@
             'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]',
             'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1]; complementary suppression: no sum holds exactly one suppressed cell',
             'levels made consistent (children add up to their parent) by least-squares projection, raking and controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1], null when their 95 % margin exceeds ratio_moe95_bound; count lower bounds clipped at 0; complementary suppression: no sum holds exactly one suppressed cell',
+            'each level bounded on its own (at most privacy_dp_cells_per_participant cells of the level per participant), so levels need not add up; city totals are inverse-variance means of their measurements, every count rounded to a non-negative integer; repeat_rate_est and trend_score_est are ratios of released values clamped to [0, 1], null when their 95 % margin exceeds ratio_moe95_bound; count lower bounds clipped at 0; complementary suppression: no sum holds exactly one suppressed cell',
         ],
     }) }}
 {%- endmacro %}

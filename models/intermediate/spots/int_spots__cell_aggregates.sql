@@ -1,10 +1,12 @@
 -- Exact per-cell aggregates of the bounded contributions over the public cell domain
--- (empty cells get zeros). The last layer with true counts: only the Python release model
--- reads it, and it publishes nothing from it without noise. Every participant is in one
--- cell per period, so coarser levels are sums of these cells.
---   participants   participants whose one cell of the period is this one
---   doors_opened   sum of their doors opened in the period, each clamped to M
---   repeaters      those of them who opened at least two doors in the period
+-- (empty cells get zeros), one row per cell of every measured level. The last layer with
+-- true counts: only the Python release model reads it, and it publishes nothing from it
+-- without noise. Each level's counts come from its own bounded rows: a participant is in at
+-- most C_L cells of level L per period (int_spots__bounded_contributions), so the levels
+-- are not sums of one another.
+--   participants   participants who kept this cell (one of their at most C_L cells of its level)
+--   doors_opened   sum of their doors opened in this cell, each clamped to M
+--   repeaters      those of them who opened at least two doors in this cell
 -- Incremental by release period: a build recomputes every period from the aggregation
 -- horizon on (macros/spots/spots_incremental.sql), so each period's numbers are those of
 -- all its staged events, as in a full build.
@@ -37,6 +39,7 @@
     aggregated as (
         select
             granularity,
+            level,
             time_bucket_start_utc,
             geo_bucket_id,
             door_type,
@@ -46,12 +49,13 @@
             sum(doors_opened_clamped) as doors_opened,
             sum(case when is_repeater then 1 else 0 end) as repeaters
         from bounded
-        group by 1, 2, 3, 4, 5, 6
+        group by 1, 2, 3, 4, 5, 6, 7
     )
 
     select
         domain.granularity,
         domain.period_start,
+        domain.level,
         domain.time_bucket_start_utc,
         domain.geo_bucket_type,
         domain.geo_bucket_id,
@@ -67,6 +71,7 @@
     left join aggregated
         on
             domain.granularity = aggregated.granularity
+            and domain.level = aggregated.level
             and domain.time_bucket_start_utc = aggregated.time_bucket_start_utc
             and domain.geo_bucket_id = aggregated.geo_bucket_id
             and domain.door_type = aggregated.door_type

@@ -5,9 +5,11 @@
 -- reporting_delay_hours before as_of, and end at or before the landing's complete_through
 -- (int_spots__landing_completeness; a period past the delay whose landing is not complete
 -- is held: it has no cells, so it is neither charged nor published until a build after its
--- data is complete). Only enabled granularities (var spots_release) are listed. Hour cells are
--- city x hour (segments `all`, context from the city's local hour); day and week cells are
--- city x door type x category x context, the finest level (coarser levels are sums).
+-- data is complete). Only enabled granularities (var spots_release) are listed. Every cell
+-- names its measured level (contribution bounds are per level: int_spots__bounded_contributions).
+-- Hour cells are city x hour, level city (segments `all`, context from the city's local hour);
+-- day and week cells are, per level, city (segments `all`), city x door type, city x category
+-- and city x door type x category x context (city_segment); dimensions a level does not name are `all`.
 
 with
 
@@ -109,7 +111,7 @@ completeness as (
     ),
 {% endif %}
 
-cells as (
+finest as (
     {% for granularity in granularities %}
         select
             granularity,
@@ -121,6 +123,38 @@ cells as (
             context,
             'city' as geo_bucket_type
         from {{ granularity }}_cells
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+{%- set dimensions = {
+    'city': ("'all'", "'all'", "'all'"),
+    'city_door_type': ('door_type', "'all'", "'all'"),
+    'city_category': ("'all'", 'category', "'all'"),
+    'city_segment': ('door_type', 'category', 'context'),
+} %}
+{%- set parts = [] %}
+{%- if 'hour' in granularities %}{% do parts.append(('hour', 'city')) %}{% endif %}
+{%- if 'day' in granularities or 'week' in granularities %}
+    {%- for level in spots_levels('day') %}{% do parts.append(('day_week', level)) %}{% endfor %}
+{%- endif %}
+
+cells as (
+    {% for kind, level in parts %}
+        {%- set door, category, context = ('door_type', 'category', 'context') if kind == 'hour'
+            else dimensions[level] %}
+        select distinct
+            granularity,
+            period_start,
+            '{{ level }}' as level,  -- noqa: RF04
+            time_bucket_start_utc,
+            geo_bucket_id,
+            {{ door }} as door_type,
+            {{ category }} as category,
+            {{ context }} as context,
+            geo_bucket_type
+        from finest
+        where granularity {{ "= 'hour'" if kind == 'hour' else "!= 'hour'" }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )

@@ -1,8 +1,9 @@
 {{ config(materialized='ephemeral') }}
 
--- Doors opened per participant per cell, for each enabled release granularity, with the
--- participant's total for the period. Per-person rows: ephemeral, so they are never
--- written; bounded to one cell per participant-period in int_spots__bounded_contributions.
+-- Doors opened per participant per finest cell, for each enabled release granularity.
+-- Per-person rows: ephemeral, so they are never written; summed to each measured level and
+-- bounded to at most C_L cells of each level per participant-period in
+-- int_spots__bounded_contributions.
 --   hour cells: city x UTC hour      (door type and category `all`; context of the city's local hour)
 --   day cells:  city x door type x category x context x UTC day
 --   week cells: city x door type x category x context x ISO week (Monday)
@@ -66,9 +67,4 @@ cells as (
     {% endfor %}
 )
 
-select
-    cells.*,
-    sum(cells.doors_opened)
-        over (partition by cells.granularity, cells.period_start, cells.participant_key)
-        as period_doors_opened
-from cells
+select * from cells

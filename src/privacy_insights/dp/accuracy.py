@@ -41,14 +41,15 @@ def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
     lines = [
         f"**{granularity}** ({state}): {mech.mechanism}, epsilon {mech.epsilon:g} per period"
         + (f" (delta {mech.delta:g}, rho {mech.rho:.4g})" if mech.rho else "")
-        + f", k {g.k_min}, one cell per participant per period, M = {g.max_opens_per_participant} doors opened",
+        + f", k {g.k_min}, at most C_L cells of each level per participant per period, "
+        f"M = {g.max_opens_per_participant} doors opened per cell",
         "",
-        "| level | share of epsilon | measured when city participants >= "
+        "| level | share of epsilon | C_L | measured when city participants >= "
         "| participants: scale / mean abs. error / 95 % "
         "within | release threshold (false release at k - 1) | doors opened: scale / 95 % within | "
         + " | ".join(f"participants error at {n:,}" for n in TRUE_COUNTS)
         + f" | repeat rate published from (margin <= {policy.ratio_moe95_bound:g}) |",
-        "|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS) + "---|",
+        "|---|---|---|---|---|---|---|" + "---|" * len(TRUE_COUNTS) + "---|",
     ]
     for name, level in policy.levels(granularity).items():
         noise = mech.level(name)
@@ -62,7 +63,8 @@ def granularity_table(policy: ReleasePolicy, granularity: str) -> list[str]:
             mech.family, noise.metrics["repeaters"].scale, participants.scale, policy.ratio_moe95_bound
         )
         lines.append(
-            f"| {name} | {level.epsilon_share:g} | {level.min_city_participants:,} | {participants.scale:.3g} / "
+            f"| {name} | {level.epsilon_share:g} | {level.max_cells_per_participant} | "
+            f"{level.min_city_participants:,} | {participants.scale:.3g} / "
             f"{mae:.1f} / ±{margin_of_error(mech.family, participants.scale):.0f} | {threshold} ({chance:.2%}) | "
             f"{doors.scale:.3g} / ±{margin_of_error(mech.family, doors.scale):.0f} | {cells} | "
             f"{ratio_from:,} participants |"
@@ -90,6 +92,9 @@ def parameters_markdown(policy: ReleasePolicy) -> str:
         "| levels (day, week) | "
         + ", ".join(f"{name} {lv.epsilon_share:g}" for name, lv in policy.level_policies.items())
         + " | split of a period's epsilon across the measured levels |",
+        "| levels (day, week): max_cells_per_participant | "
+        + ", ".join(f"{name} {lv.max_cells_per_participant}" for name, lv in policy.level_policies.items())
+        + " | bound C_L: cells of the level one participant adds to per period (hour: the city's) |",
         f"| ratio_moe95_bound | {policy.ratio_moe95_bound:g} | a released row publishes a ratio (repeat_rate_est, "
         "trend_score_est) only when its 95 % margin is at most this; else null with a `*_withheld_reason` "
         "(post-processing: no privacy cost) |",

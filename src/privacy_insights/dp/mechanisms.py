@@ -1,13 +1,18 @@
 """Noise for integer counts from OpenDP's secure samplers, calibrated from the bounds.
 
-Contribution bounding (int_spots__bounded_contributions) gives each participant exactly one
-cell per release period, chosen by a keyed hash, with their doors opened clamped to M.
-Every level of a period (city, city x door type, city x category, city x segment) is a
-sum of those cells, so one participant changes, at each level, one cell by at most
+Contribution bounding (int_spots__bounded_contributions) is per level: at each measured
+level L of a release period (city, city x door type, city x category, city x segment; hour
+periods: city), a participant keeps at most C_L cells (``levels.<L>.max_cells_per_participant``),
+chosen by a keyed hash, with their doors opened in each cell clamped to M. So one
+participant changes at most C_L cells of level L, each by at most
     unique_participants:  1      doors_opened:  M      repeaters:  1
-(L1 = L2 = that bound). A period's epsilon is split across levels (``levels.*.epsilon_share``)
-and, within a level, across metrics (``metric_epsilon_shares``); the levels compose
-sequentially, the cells of one level in parallel, so the period costs its epsilon.
+and the level's sensitivities are
+    L1 (laplace):   unique_participants C_L,        doors_opened C_L * M,        repeaters C_L
+    L2 (gaussian):  unique_participants sqrt(C_L),  doors_opened sqrt(C_L) * M,  repeaters sqrt(C_L)
+A period's epsilon is split across levels (``levels.*.epsilon_share``) and, within a level,
+across metrics (``metric_epsilon_shares``); the levels compose sequentially, the cells of
+one level are one vector measurement at the level's sensitivity, so the period costs its
+epsilon whatever the C_L (the noise scale grows with C_L instead).
 
 - laplace (default): discrete Laplace (OpenDP ``make_laplace`` on integers), scale
   sensitivity / epsilon_metric; pure epsilon-DP, delta 0. The published epsilon is the sum
@@ -47,7 +52,7 @@ MECHANISM_NAMES = {"laplace": "discrete_laplace", "gaussian": "discrete_gaussian
 @dataclass(frozen=True)
 class MetricNoise:
     metric: str
-    sensitivity: int
+    sensitivity: float  # of the level's vector of cells: L1 (laplace) or L2 (gaussian)
     scale: float
     cost: float  # OpenDP's privacy map at the sensitivity: epsilon (laplace) or rho (gaussian)
     measurement: object  # OpenDP Measurement over integer vectors
@@ -60,10 +65,10 @@ class MetricNoise:
 
 
 @lru_cache(maxsize=256)
-def metric_noise(mechanism: str, metric: str, sensitivity: int, scale: float) -> MetricNoise:
+def metric_noise(mechanism: str, metric: str, sensitivity: float, scale: float) -> MetricNoise:
     if mechanism == "laplace":
         meas = dpm.make_laplace(_INT_VECTOR, l1_distance(T=int), scale=scale)
-        cost = meas.map(sensitivity)
+        cost = meas.map(int(sensitivity))
     else:
         meas = dpm.make_gaussian(_INT_VECTOR, l2_distance(T=float), scale=scale)
         cost = meas.map(float(sensitivity))
@@ -77,14 +82,22 @@ class LevelNoise:
     level: str
     share: float  # of the period's budget
     metrics: dict[str, MetricNoise]
+    cells_per_participant: int = 1  # the level's bound C_L
 
     @property
     def cost(self) -> float:
         return sum(m.cost for m in self.metrics.values())
 
 
-def sensitivities(max_opens_per_participant: int) -> dict[str, int]:
-    return {"unique_participants": 1, "doors_opened": max_opens_per_participant, "repeaters": 1}
+def sensitivities(max_opens_per_participant: int, cells_per_participant: int = 1, family: str = "laplace") -> dict:
+    """Sensitivity of each metric's vector of a level's cells when a participant adds to at
+    most ``cells_per_participant`` (C) cells, each by at most 1 participant, M doors opened
+    and 1 repeater: L1 (laplace) C, C * M, C; L2 (gaussian) sqrt(C), sqrt(C) * M, sqrt(C)."""
+    if family == "laplace":
+        c: float = cells_per_participant
+        return {"unique_participants": c, "doors_opened": c * max_opens_per_participant, "repeaters": c}
+    root = math.sqrt(cells_per_participant)
+    return {"unique_participants": root, "doors_opened": root * max_opens_per_participant, "repeaters": root}
 
 
 def zcdp_epsilon(rho: float, delta: float) -> float:
@@ -111,7 +124,8 @@ class PeriodMechanism:
     """The calibrated noise of one release period of a granularity, and what it costs.
 
     ``budget`` is the period's epsilon (laplace) or rho (gaussian); a level with share s
-    spends s * budget, split across metrics. ``level(name)`` gives a measured level;
+    spends s * budget, split across metrics, with noise scaled to the level's sensitivity
+    (its bound C_L, ``level_cells``). ``level(name)`` gives a measured level;
     ``extra_city(share)`` a further city measurement that spends the share of levels a
     small city does not measure, so every city-period costs the same ``budget``.
     """
@@ -124,19 +138,26 @@ class PeriodMechanism:
     max_opens_per_participant: int
     metric_shares: tuple[tuple[str, float], ...]
     level_shares: tuple[tuple[str, float], ...]
+    level_cells: tuple[tuple[str, int], ...] = ()  # each level's bound C_L (absent: 1)
 
     @property
     def family(self) -> str:
         return "laplace" if self.mechanism == "discrete_laplace" else "gaussian"
 
+    def cells(self, level: str) -> int:
+        """The level's bound C_L: cells of the level one participant adds to per period."""
+        return dict(self.level_cells).get(level, 1)
+
     def noise(self, level: str, share: float) -> LevelNoise:
         metrics = {}
+        cells = self.cells(level)
+        bounds = sensitivities(self.max_opens_per_participant, cells, self.family)
         for metric, metric_share in self.metric_shares:
-            sensitivity = sensitivities(self.max_opens_per_participant)[metric]
+            sensitivity = bounds[metric]
             spend = self.budget * share * metric_share
             scale = sensitivity / spend if self.family == "laplace" else sensitivity / math.sqrt(2 * spend)
             metrics[metric] = metric_noise(self.family, metric, sensitivity, scale)
-        return LevelNoise(level, share, metrics)
+        return LevelNoise(level, share, metrics, cells)
 
     def level(self, name: str) -> LevelNoise:
         return self.noise(name, dict(self.level_shares)[name])
@@ -153,17 +174,18 @@ def period_mechanism(policy: ReleasePolicy, granularity: str) -> PeriodMechanism
     g = policy.for_granularity(granularity)
     shares = tuple((m, policy.metric_shares[m]) for m in METRICS)
     levels = tuple((name, lv.epsilon_share) for name, lv in policy.levels(granularity).items())
+    cells = tuple((name, lv.max_cells_per_participant) for name, lv in policy.levels(granularity).items())
     if policy.mechanism == "laplace":
         mech = PeriodMechanism(
-            "discrete_laplace", g.epsilon, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels
+            "discrete_laplace", g.epsilon, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels, cells
         )
         spent = mech.total_cost()
         return PeriodMechanism(
-            "discrete_laplace", spent, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels
+            "discrete_laplace", spent, 0.0, None, g.epsilon, g.max_opens_per_participant, shares, levels, cells
         )
     rho = _rho_for(g.epsilon, policy.delta)
     mech = PeriodMechanism(
-        "discrete_gaussian", g.epsilon, policy.delta, rho, rho, g.max_opens_per_participant, shares, levels
+        "discrete_gaussian", g.epsilon, policy.delta, rho, rho, g.max_opens_per_participant, shares, levels, cells
     )
     spent_rho = mech.total_cost()
     return PeriodMechanism(
@@ -175,6 +197,7 @@ def period_mechanism(policy: ReleasePolicy, granularity: str) -> PeriodMechanism
         g.max_opens_per_participant,
         shares,
         levels,
+        cells,
     )
 
 

@@ -13,9 +13,9 @@ Shape of the var (dbt_project.yml holds the documented defaults)::
     false_release_probability: 0.01   # chance a cell with k - 1 true participants is released
     ratio_moe95_bound: 0.10           # a ratio is published only when its 95 % margin is at most this
     metric_epsilon_shares: {unique_participants: .., doors_opened: .., repeaters: ..}
-    levels:                           # day and week: the measured levels and their epsilon shares
-      city: {epsilon_share: ..}
-      city_door_type: {epsilon_share: .., min_city_participants: ..}
+    levels:                           # day and week: the measured levels, their epsilon shares and bounds C_L
+      city: {epsilon_share: .., max_cells_per_participant: ..}     # hour periods use the city's C_L
+      city_door_type: {epsilon_share: .., min_city_participants: .., max_cells_per_participant: ..}
       ...
     granularities:
       hour: {enabled: .., epsilon: .., k_min: .., max_opens_per_participant: ..}
@@ -46,6 +46,7 @@ CONTRACT_MAX_DOMINANCE = 0.05  # contract 000 G4: top contributor <= 5 %
 MAX_FALSE_RELEASE = 0.05  # a threshold that lets more than 1 in 20 under-k cells through is refused
 ANNUAL_WINDOW_DAYS = 365  # the lifetime view: worst-case loss per person over a year, and its optional cap
 MAX_CORRECTION_AFTER_DAYS = 90
+MAX_CELLS_PER_PARTICIPANT = 64  # a bound C_L above this buys noise, not coverage: refused as a likely typo
 MAX_RATIO_MOE95_BOUND = 0.5  # a margin of +-0.5 on a share in [0, 1] says nothing: a bound above it is refused
 
 
@@ -90,6 +91,7 @@ class LevelPolicy:
     level: str
     epsilon_share: float  # share of the period's epsilon (or rho) spent on this level
     min_city_participants: int  # measured for a city-period only if its noisy city count reaches this
+    max_cells_per_participant: int = 1  # bound C_L: cells of this level one participant adds to per period
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class ReleasePolicy:
     def levels(self, granularity: str) -> dict[str, LevelPolicy]:
         """The levels a period of ``granularity`` measures: hour periods the city level only."""
         if granularity == "hour":
-            return {"city": LevelPolicy("city", 1.0, 0)}
+            return {"city": LevelPolicy("city", 1.0, 0, self.level_policies["city"].max_cells_per_participant)}
         return self.level_policies
 
     @property
@@ -169,12 +171,18 @@ def _levels(cfg: Mapping[str, Any], path: str) -> dict[str, LevelPolicy]:
         lpath = f"{path}.levels.{level}"
         lcfg = raw[level]
         if not isinstance(lcfg, Mapping):
-            raise PolicyError(f"{lpath}: must be a mapping with epsilon_share")
+            raise PolicyError(f"{lpath}: must be a mapping with epsilon_share and max_cells_per_participant")
         share = _number(lcfg, "epsilon_share", lpath)
         if not 0 < share < 1 or level == "city" and share == 1:
             raise PolicyError(f"{lpath}.epsilon_share: must be in (0, 1), got {share}")
         minimum = 0 if level == "city" else _whole(lcfg, "min_city_participants", lpath, 0)
-        levels[level] = LevelPolicy(level, share, minimum)
+        cells = _whole(lcfg, "max_cells_per_participant", lpath, 1)
+        if cells > MAX_CELLS_PER_PARTICIPANT:
+            raise PolicyError(
+                f"{lpath}.max_cells_per_participant: must be at most {MAX_CELLS_PER_PARTICIPANT} (the noise of every "
+                f"cell of the level grows with it), got {cells}"
+            )
+        levels[level] = LevelPolicy(level, share, minimum, cells)
     total = sum(lv.epsilon_share for lv in levels.values())
     if abs(total - 1) > 1e-9:
         raise PolicyError(f"{path}.levels: the epsilon_share values must sum to 1, got {total:g}")

@@ -1,8 +1,9 @@
 """The DP release of spots_insights_v1 periods that the release plan charged.
 
 For each charged period (``plan.Decision``), from the exact per-cell aggregates of the
-bounded contributions (``int_spots__cell_aggregates``: each participant in exactly one cell
-of the period):
+bounded contributions (``int_spots__cell_aggregates``: one row per cell of each measured
+level, each level bounded on its own: a participant is in at most C_L cells of level L per
+period, ``levels.<L>.max_cells_per_participant``):
 
 1. Levels. Per city and time bucket: the city level (all segments `all`) is measured
    first. Day and week periods then measure city x door type, city x category and city x
@@ -18,9 +19,12 @@ of the period):
    (`k_min`, `dominance`). A level not measured for a city-period publishes no rows: its
    numbers are rolled up into the parent. A period the plan denied publishes its city
    rows, suppressed as `budget_exhausted`.
-3. Post-processing (``consistency``): non-negative integers in which children add up to
-   their parent; repeat_rate_est and trend_score_est from released values, clamped to
-   [0, 1]. A released cell whose consistent participants fall below k is suppressed.
+3. Post-processing: the city total is the inverse-variance mean of its measurements; every
+   cell is rounded to the nearest non-negative integer. Levels are not forced to add up:
+   each counts the distinct participants of its own cells (a person in two categories is
+   one city participant and two category participants when C_category >= 2).
+   repeat_rate_est and trend_score_est from released values, clamped to [0, 1]. A released
+   cell whose published participants fall below k is suppressed.
    A ratio is published only when its 95 % margin is at most the public bound
    ``ratio_moe95_bound``, else null with a reason (``ratios``: noisy values and public
    noise scales only, so no privacy cost).
@@ -50,8 +54,9 @@ SCHEMA_VERSION = "1.2"
 DATASET = "spots_insights_v1"
 ALL = "all"
 POST_PROCESSING = (
-    "levels made consistent (children add up to their parent) by least-squares projection, raking and "
-    "controlled rounding to non-negative integers; repeat_rate_est and trend_score_est are ratios of "
+    "each level bounded on its own (at most privacy_dp_cells_per_participant cells of the level per participant), "
+    "so levels need not add up; city totals are inverse-variance means of their measurements, every count rounded "
+    "to a non-negative integer; repeat_rate_est and trend_score_est are ratios of "
     "released values clamped to [0, 1], null when their 95 % margin exceeds ratio_moe95_bound; count lower bounds "
     "clipped at 0; complementary suppression: no sum holds exactly one suppressed cell"
 )  # at most 500 characters (the record schema's maxLength)
@@ -73,6 +78,7 @@ BUCKET_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": tim
 CELL_COLUMNS = [
     "granularity",
     "period_start",
+    "level",
     "time_bucket_start_utc",
     "geo_bucket_type",
     "geo_bucket_id",
@@ -167,56 +173,61 @@ class PeriodRelease:
     charged: bool
 
 
+LEVEL_DIMENSIONS = {  # the segment columns a level's cells name (the others are `all`)
+    "city": (),
+    "city_door_type": ("door_type",),
+    "city_category": ("category",),
+    "city_segment": ("door_type", "category", "context"),
+}
+
+
 @dataclass
 class _Grid:
-    """Cells of one granularity's periods as dense arrays: groups (period, bucket, city) x D x C x X."""
+    """Cells of one granularity's periods as dense arrays: groups (period, bucket, city) x each level's cells."""
 
     groups: pd.DataFrame  # period_start, time_bucket_start_utc, geo_bucket_type, geo_bucket_id, context
     doors: list[str]
     categories: list[str]
     contexts: list[str]
-    values: dict[str, np.ndarray]  # metric -> (G, D, C, X) true counts
-
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        return (len(self.groups), len(self.doors), len(self.categories), len(self.contexts))
+    values: dict[str, dict[str, np.ndarray]]  # level -> metric -> (G, cells of the level) true counts
 
 
 def _grid(cells: pd.DataFrame, granularity: str) -> _Grid:
+    """Each level's cells from its own rows (``level``: each level is bounded on its own, so no
+    level is a sum of another), in the order of _level_frame: door type, category, context."""
     key = ["period_start", "time_bucket_start_utc", "geo_bucket_type", "geo_bucket_id"]
+    city = cells[cells["level"] == "city"]
     if granularity == "hour":
-        ordered = cells.sort_values(key, ignore_index=True)
-        if ordered.duplicated(key).any():
-            raise ValueError("cells: hour cells must be one per city and hour (door type and category `all`)")
+        ordered = city.sort_values(key, ignore_index=True)
+        if ordered.duplicated(key).any() or len(ordered) != len(cells):
+            raise ValueError(
+                "cells: hour cells must be one per city and hour, level city (door type and category `all`)"
+            )
         groups = ordered[key + ["context"]]
-        values = {m: ordered[c].to_numpy(dtype=np.int64).reshape(-1, 1, 1, 1) for m, c in METRIC_COLUMNS.items()}
+        values = {"city": {m: ordered[c].to_numpy(dtype=np.int64).reshape(-1, 1) for m, c in METRIC_COLUMNS.items()}}
         return _Grid(groups, [ALL], [ALL], [""], values)
-    doors, categories, contexts = (sorted(cells[c].unique()) for c in ("door_type", "category", "context"))
-    ordered = cells.assign(
-        _d=pd.Categorical(cells["door_type"], doors),
-        _c=pd.Categorical(cells["category"], categories),
-        _x=pd.Categorical(cells["context"], contexts),
-    ).sort_values(key + ["_d", "_c", "_x"], ignore_index=True)
-    shape = (-1, len(doors), len(categories), len(contexts))
-    groups = ordered.drop_duplicates(key)[key].reset_index(drop=True).assign(context=ALL)
-    if len(ordered) != len(groups) * len(doors) * len(categories) * len(contexts):
-        raise ValueError(
-            "cells: the cell domain must be complete (every door type x category x context per "
-            "city and bucket); int_spots__cell_domain builds it from the seeds"
+    finest = cells[cells["level"] == "city_segment"]
+    doors, categories, contexts = (sorted(finest[c].unique()) for c in ("door_type", "category", "context"))
+    groups = city.sort_values(key, ignore_index=True)[key].assign(context=ALL)
+    if groups.duplicated(key).any():
+        raise ValueError("cells: one city-level cell per city and bucket")
+    domains = {"door_type": doors, "category": categories, "context": contexts}
+    values = {}
+    for level, dims in LEVEL_DIMENSIONS.items():
+        rows = cells[cells["level"] == level]
+        width = int(np.prod([len(domains[d]) for d in dims])) if dims else 1
+        ordered = rows.assign(**{f"_{d}": pd.Categorical(rows[d], domains[d]) for d in dims}).sort_values(
+            key + [f"_{d}" for d in dims], ignore_index=True
         )
-    values = {m: ordered[c].to_numpy(dtype=np.int64).reshape(shape) for m, c in METRIC_COLUMNS.items()}
+        if len(ordered) != len(groups) * width or not (
+            ordered[key].iloc[::width].reset_index(drop=True).equals(groups[key])
+        ):
+            raise ValueError(
+                f"cells: the cell domain of level {level} must be complete (every {' x '.join(dims) or 'city'} "
+                "cell per city and bucket); int_spots__cell_domain builds it from the seeds"
+            )
+        values[level] = {m: ordered[c].to_numpy(dtype=np.int64).reshape(-1, width) for m, c in METRIC_COLUMNS.items()}
     return _Grid(groups, doors, categories, contexts, values)
-
-
-def _level_sum(array: np.ndarray, level: str) -> np.ndarray:
-    """(G, D, C, X) -> the level's cells: city (G, 1), door (G, D), category (G, C), segment (G, D*C*X)."""
-    if level == "city":
-        return array.sum(axis=(1, 2, 3))[:, None]
-    if level == "city_door_type":
-        return array.sum(axis=(2, 3))
-    if level == "city_category":
-        return array.sum(axis=(1, 3))
-    return array.reshape(len(array), -1)
 
 
 @dataclass
@@ -231,7 +242,7 @@ class _Measured:
 def _measure(grid: _Grid, level: str, noise: LevelNoise, mask: np.ndarray) -> _Measured:
     values = {}
     for metric in METRICS:
-        exact = _level_sum(grid.values[metric], level)
+        exact = grid.values[level][metric]
         noisy = np.full(exact.shape, np.nan)
         if mask.any():
             drawn = noise.metrics[metric].sample(exact[mask].ravel())
@@ -243,11 +254,16 @@ def _measure(grid: _Grid, level: str, noise: LevelNoise, mask: np.ndarray) -> _M
 def _consistent(
     grid: _Grid, measured: dict[str, _Measured], extra: tuple[np.ndarray, np.ndarray] | None, family: str, metric: str
 ) -> dict[str, np.ndarray]:
-    """Non-negative integers per measured level that add up (module ``consistency``); nan where unmeasured.
+    """Non-negative integers per measured level; nan where unmeasured.
 
-    ``extra``: (values, variances) of the second city measurement, nan where a city has none.
+    Each level is bounded on its own (a participant is in up to C_L cells of level L), so its
+    true counts are not sums of another level's: a person in two categories is one city
+    participant and two category participants. No level is forced to add up to another;
+    the city total is the inverse-variance weighted mean of its measurements (its own and,
+    where a city did not measure a finer level, the second city measurement ``extra``:
+    (values, variances), nan where a city has none), and every cell is rounded to the
+    nearest non-negative integer. Post-processing of noisy values only.
     """
-    G, D, C, X = grid.shape
 
     def var(m: _Measured) -> float:
         return variance(family, m.noise.metrics[metric].scale)
@@ -255,46 +271,18 @@ def _consistent(
     estimates = [(measured["city"].values[metric][:, 0], var(measured["city"]))]
     if extra is not None:
         estimates.append(extra)
+    total = np.maximum(np.nan_to_num(consistency.inverse_variance_total(estimates)), 0.0)
+    out = {"city": np.floor(total + 0.5)[:, None]}
     for level in LEVELS[1:]:
         if level in measured:
-            m = measured[level]
-            estimates.append((m.values[metric].sum(axis=1), m.values[metric].shape[1] * var(m)))
-    total = np.maximum(np.nan_to_num(consistency.inverse_variance_total(estimates)), 0.0)
-    total_int = np.floor(total + 0.5).astype(np.int64)
-    out = {"city": total_int[:, None].astype(float)}
-    real = {}
-    for level in ("city_door_type", "city_category"):
-        if level not in measured:
-            continue
-        m = measured[level]
-        rows = m.mask
-        real[level] = np.full(m.values[metric].shape, np.nan)
-        out[level] = np.full(m.values[metric].shape, np.nan)
-        if rows.any():
-            real[level][rows] = consistency.project_to_simplex(m.values[metric][rows], total[rows])
-            out[level][rows] = consistency.largest_remainder(real[level][rows], total_int[rows])
-    if "city_segment" in measured:
-        m = measured["city_segment"]
-        rows = m.mask
-        out["city_segment"] = np.full(m.values[metric].shape, np.nan)
-        if rows.any():
-            if not (measured["city_door_type"].mask[rows].all() and measured["city_category"].mask[rows].all()):
-                raise ValueError("segments measured for a city whose door type or category margin was not")
-            segments = m.values[metric][rows].reshape(-1, D, C, X)
-            table = consistency.rake(
-                np.maximum(segments.sum(axis=3), 0.0), real["city_door_type"][rows], real["city_category"][rows]
-            )
-            table_int = consistency.controlled_round(
-                table, out["city_door_type"][rows].astype(np.int64), out["city_category"][rows].astype(np.int64)
-            )
-            projected = consistency.project_to_simplex(segments.reshape(-1, X), table.reshape(-1))
-            rounded = consistency.largest_remainder(projected, table_int.reshape(-1))
-            out["city_segment"][rows] = rounded.reshape(-1, D * C * X)
+            noisy = measured[level].values[metric]
+            with np.errstate(invalid="ignore"):
+                out[level] = np.where(np.isnan(noisy), np.nan, np.floor(np.maximum(noisy, 0.0) + 0.5))
     return out
 
 
 def _level_frame(grid: _Grid, level: str, granularity: str) -> pd.DataFrame:
-    """One row per cell of ``level`` for every group, in the order of _level_sum's columns."""
+    """One row per cell of ``level`` for every group, in the order of _grid's columns."""
     groups = grid.groups
     if level == "city":
         frame = groups.assign(segment_door_type=ALL, segment_category=ALL, segment_context=groups["context"])
@@ -373,7 +361,6 @@ def _metadata(
     frame["privacy_dp_enabled"] = True
     frame["privacy_dp_mechanism"] = mech.mechanism
     frame["privacy_dp_budget_window_days"] = policy.budget_window_days
-    frame["privacy_dp_cells_per_participant"] = 1
     frame["privacy_dp_max_opens_per_participant"] = g.max_opens_per_participant
     frame["privacy_dp_post_processing"] = POST_PROCESSING
     frame["released_at"] = pd.Timestamp(released_at).tz_convert("UTC").tz_localize(None)
@@ -575,6 +562,7 @@ def _level_rows(
     frame["privacy_suppressed"] = ~shown
     frame["privacy_suppressed_reason"] = reason
     frame["privacy_dp_level_epsilon_share"] = policy.levels(granularity)[level].epsilon_share
+    frame["privacy_dp_cells_per_participant"] = m.noise.cells_per_participant
     return frame
 
 

@@ -2,7 +2,7 @@
 
 Reads, from one warehouse: the released rows (``outside_buyer.spots_insights_v1``), the
 exact bounded aggregates the release was computed from (``intermediate.int_spots__cell_aggregates``,
-summed to every level) and the staged events (``staging.stg_spots__interaction_events``,
+each level's own rows) and the staged events (``staging.stg_spots__interaction_events``,
 for raw door opens). An internal reviewer's tool: it reads true counts, so its output
 is for the team and the privacy reviewer, never for buyers.
 
@@ -25,13 +25,6 @@ from privacy_insights.targets import Warehouse
 if TYPE_CHECKING:
     from privacy_insights.utility.peer import PeerComparison
 
-LEVEL_SEGMENTS = {  # level -> (door type, category, context) expressions over the finest cells
-    "city": ("'all'", "'all'", "case when granularity = 'hour' then context else 'all' end"),
-    "city_door_type": ("door_type", "'all'", "'all'"),
-    "city_category": ("'all'", "category", "'all'"),
-    "city_segment": ("door_type", "category", "context"),
-}
-
 
 @dataclass
 class Utility:
@@ -51,21 +44,16 @@ class Utility:
 
 
 def _truth_sql(warehouse: Warehouse) -> str:
+    """Each level's exact bounded counts, from its own rows (bounds are per level)."""
     cells = warehouse.qualify("intermediate", "int_spots__cell_aggregates")
     released = warehouse.qualify("outside_buyer", "spots_insights_v1")
-    parts = []
-    for level, (door, category, context) in LEVEL_SEGMENTS.items():
-        hour_filter = "" if level == "city" else "and granularity != 'hour'"
-        parts.append(f"""
-            select granularity, period_start, time_bucket_start_utc, geo_bucket_id, '{level}' as release_level,
-                {door} as segment_door_type, {category} as segment_category, {context} as segment_context,
-                sum(participants) as true_participants, sum(doors_opened) as true_doors
-            from {cells}
-            where (granularity, period_start) in (
-                select distinct time_granularity, release_period_start from {released})
-                {hour_filter}
-            group by all""")
-    return " union all ".join(parts)
+    return f"""
+        select granularity, period_start, time_bucket_start_utc, geo_bucket_id, level as release_level,
+            door_type as segment_door_type, category as segment_category, context as segment_context,
+            participants as true_participants, doors_opened as true_doors
+        from {cells}
+        where (granularity, period_start) in (
+            select distinct time_granularity, release_period_start from {released})"""
 
 
 def measure(warehouse: Warehouse) -> Utility:
