@@ -82,6 +82,11 @@ def test_default_worst_case_per_window_is_not_above_the_previous_design():
             "spots_release.levels.city.max_cells_per_participant: must be a whole number >= 1",
         ),
         (
+            "levels.city.max_cells_per_participant",
+            2,
+            "spots_release.levels.city.max_cells_per_participant: must be 1 (one city per participant and period",
+        ),
+        (
             "levels.city_segment.max_cells_per_participant",
             65,
             "spots_release.levels.city_segment.max_cells_per_participant: must be at most 64",

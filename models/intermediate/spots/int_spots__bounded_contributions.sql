@@ -15,6 +15,13 @@
 -- anything a participant controls. The finest cells' values are those of one draw for every
 -- level, so with C_L = 1 at every level each person sits in the roll-up of the same finest
 -- cell at every level.
+-- One city per participant and period: the city level keeps one cell (C_city = 1, enforced by
+-- the release policy) and the finer levels keep cells of that city only (home_city, the city
+-- of the participant's smallest race value, which is the city level's draw). A city whose
+-- noisy participants miss a level's minimum spends that level's share on a second city
+-- measurement instead (dp/release.py); with every finer cell in the home city a person
+-- reaches either that measurement or the level's cells, never both, so a period costs its
+-- epsilon. Cells in another city would reach both.
 --   doors_opened_clamped  the participant's doors opened in the level cell, clamped to M
 --   is_repeater           the participant opened at least two doors in the level cell
 
@@ -31,6 +38,16 @@ raced as (
             'cast(time_bucket_start_utc as string)', 'geo_bucket_id', 'door_type', 'category',
             'context']) }}) / contributions.doors_opened as race
     from contributions
+),
+
+homed as (
+    select
+        raced.*,
+        first_value(raced.geo_bucket_id) over (
+            partition by raced.granularity, raced.period_start, raced.participant_key
+            order by raced.race, raced.geo_bucket_id, raced.time_bucket_start_utc
+        ) as home_city
+    from raced
 ),
 
 {%- set dimensions = {
@@ -58,8 +75,12 @@ level_cells as (
                 participant_key,
                 sum(doors_opened) as doors_opened,
                 min(race) as race
-            from raced
-            where granularity = '{{ granularity }}'
+            from homed
+            where
+                granularity = '{{ granularity }}'
+                {%- if level != 'city' %}
+                    and geo_bucket_id = home_city
+                {%- endif %}
             group by 1, 2, 3, 4, 5, 6, 7, 8, 9
             {% if not (loop.last and outer_loop.last) %}union all{% endif %}
         {%- endfor %}

@@ -182,6 +182,12 @@ def _levels(cfg: Mapping[str, Any], path: str) -> dict[str, LevelPolicy]:
                 f"{lpath}.max_cells_per_participant: must be at most {MAX_CELLS_PER_PARTICIPANT} (the noise of every "
                 f"cell of the level grows with it), got {cells}"
             )
+        if level == "city" and cells != 1:
+            raise PolicyError(
+                f"{lpath}.max_cells_per_participant: must be 1 (one city per participant and period: a city that "
+                "does not measure a finer level spends its share on a second city measurement, and a person in two "
+                f"cities could reach both; docs/privacy_reviewer.md), got {cells}"
+            )
         levels[level] = LevelPolicy(level, share, minimum, cells)
     total = sum(lv.epsilon_share for lv in levels.values())
     if abs(total - 1) > 1e-9:
