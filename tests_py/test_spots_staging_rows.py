@@ -89,6 +89,7 @@ def test_bad_timestamps_blank_users_and_repeated_event_ids(dev_project: DbtProje
         "+stg_spots__interaction_events",
         "+stg_spots__interaction_events_quarantine",
         "+stg_spots__interaction_events_duplicates",
+        "+stg_spots__interaction_events_first_copies",  # reconcile_spots_staging checks it too
         "reconcile_spots_staging",
         "--indirect-selection",
         "cautious",

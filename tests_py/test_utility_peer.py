@@ -39,11 +39,14 @@ def pipeline_dp():
     return pytest.importorskip("pipeline_dp", reason=peer.INSTALL_HINT)
 
 
-def default_policy(day_epsilon: float | None = None):
+def default_policy(day_epsilon: float | None = None, category_cells: int | None = None):
     variables = targets.project_vars()
     raw = dict(variables["spots_release"])
     if day_epsilon is not None:
         raw["granularities"] = {**raw["granularities"], "day": {**raw["granularities"]["day"], "epsilon": day_epsilon}}
+    if category_cells is not None:
+        category = {**raw["levels"]["city_category"], "max_cells_per_participant": category_cells}
+        raw["levels"] = {**raw["levels"], "city_category": category}
     return parse_policy(raw, variables["reporting_delay_hours"])
 
 
@@ -150,7 +153,9 @@ def small_warehouse() -> targets.Warehouse:
 
 
 def test_compare_on_a_warehouse(pipeline_dp):
-    policy = default_policy(day_epsilon=3.0)  # city epsilon 0.36 (scale 2.8), categories 0.81 (scale 1.2)
+    # one category per person-day (C_category = 1), so PipelineDP's bounding undercount shows;
+    # city epsilon 0.36 (scale 2.8), categories 0.81 (scale 1.2)
+    policy = default_policy(day_epsilon=3.0, category_cells=1)
     warehouse = small_warehouse()
     try:
         result = peer.compare(warehouse, policy)

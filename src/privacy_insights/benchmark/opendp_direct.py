@@ -4,9 +4,10 @@ What an analyst who skipped dbt would write for the same day cells, bounds and e
 
 1. Load each participant's doors opened per day cell (one SQL query over the staged
    events: coarsening happens in the engine, as in the pipeline; the identifier stays).
-2. Bound each privacy unit (a participant in one day, the pipeline's unit) to one cell,
-   as the pipeline does (C = 1), picking the cell by hash, and clamp its doors to M.
-3. Hand that frame, one row per unit, to an OpenDP ``Context`` (``contributions=1``) with
+2. Bound each privacy unit (a participant in one day, the pipeline's unit) to the finest
+   level's C cells (``levels.city_segment.max_cells_per_participant``), as the pipeline does,
+   picking the cells by hash, and clamp its doors in each to M.
+3. Hand that frame, at most C rows per unit, to an OpenDP ``Context`` (``contributions=C``) with
    the epsilon the pipeline spends on the finest level (``city_segment``: the day's epsilon
    times its level share), split across the three counts by ``metric_epsilon_shares``.
 4. Per count, one query: group by the cell, join the public key set (``with_keys``, the same
@@ -19,7 +20,7 @@ post-processes them into consistent totals; the baseline does the finest level o
 part whose work grows with the cell domain.
 
 OpenDP derives the noise scales itself from the bounds; ``release_days`` can report them,
-so a test checks they equal the pipeline's. The bounding to one cell is done in Polars, not
+so a test checks they equal the pipeline's. The bounding to C cells is done in Polars, not
 with ``truncate_num_groups``: in OpenDP 0.16 ``truncate_num_groups(k)`` keeps k - 1 groups
 per unit (dense ranks start at 1 and it keeps rank < k) while its accounting assumes k, so
 ``truncate_num_groups(1)`` keeps nothing (tests_py/test_benchmark.py pins this, so a fixed
@@ -106,15 +107,20 @@ def public_keys(warehouse: targets.Warehouse, days: list[date]) -> pl.DataFrame:
     return keys
 
 
-def one_cell_per_unit(contributions: pl.DataFrame, max_opens: int) -> pl.DataFrame:
-    """Each privacy unit's doors in one of its cells (the one whose hash ranks first), clamped to M."""
+def cells_per_unit(contributions: pl.DataFrame, max_opens: int, cells: int) -> pl.DataFrame:
+    """Each privacy unit's doors in ``cells`` of its cells (those whose hash ranks first), clamped to M."""
     ranked = contributions.with_columns(pl.struct(["privacy_unit", *CELL_KEYS]).hash(seed=0).alias("_rank"))
     return (
         ranked.sort("_rank")
-        .unique("privacy_unit", keep="first", maintain_order=True)
+        .filter(pl.int_range(pl.len()).over("privacy_unit") < cells)
         .with_columns(pl.col("doors_opened").clip(0, max_opens))
         .drop("_rank", "privacy_unit")
     )
+
+
+def finest_level_cells(policy: ReleasePolicy, g: GranularityPolicy) -> int:
+    """The pipeline's bound C of the finest level: cells one unit adds to."""
+    return policy.levels(g.granularity)[FINEST_LEVEL].max_cells_per_participant
 
 
 def finest_level_epsilon(policy: ReleasePolicy, g: GranularityPolicy) -> float:
@@ -124,7 +130,7 @@ def finest_level_epsilon(policy: ReleasePolicy, g: GranularityPolicy) -> float:
 def _context(bounded: pl.DataFrame, policy: ReleasePolicy, g: GranularityPolicy) -> dp.Context:
     return dp.Context.compositor(
         data=bounded.lazy(),
-        privacy_unit=dp.unit_of(contributions=1),  # one row per unit, made so by one_cell_per_unit
+        privacy_unit=dp.unit_of(contributions=finest_level_cells(policy, g)),  # made so by cells_per_unit
         privacy_loss=dp.loss_of(epsilon=finest_level_epsilon(policy, g)),
         split_by_weights=[policy.metric_shares[m] for m in METRIC_ORDER],
         margins=[dp.polars.Margin(by=CELL_KEYS, max_length=MAX_ROWS_PER_CELL)],
@@ -156,7 +162,8 @@ def release_days(
     costs one more resolution of each query, so the benchmark does not ask for it).
     """
     g = policy.for_granularity("day")
-    context = _context(one_cell_per_unit(contributions, g.max_opens_per_participant), policy, g)
+    bounded = cells_per_unit(contributions, g.max_opens_per_participant, finest_level_cells(policy, g))
+    context = _context(bounded, policy, g)
     released = None
     for metric in METRIC_ORDER:
         query = _query(context, keys, g, metric)
