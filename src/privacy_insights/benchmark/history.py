@@ -49,7 +49,6 @@ from privacy_insights.benchmark.measure import StepFailed
 from privacy_insights.benchmark.runner import (
     AS_OF_30_DAYS,
     AS_OF_31_DAYS,
-    BIN,
     PLAIN_ANALYSIS,
     Workspace,
     _step_figures,
@@ -211,19 +210,7 @@ def run_size(root: Path, events: int, seed: int, runs: int, cold_cache: bool = F
     warehouse = Path(ws.env["PRIVACY_INSIGHTS_DUCKDB"])
     pristine = ws.dir / "generated.duckdb"
     try:
-        generated = ws.run(
-            "generate",
-            [
-                str(BIN / "privacy-insights"),
-                "generate",
-                "--target",
-                "dev",
-                "--events",
-                str(events),
-                "--seed",
-                str(seed),
-            ],
-        )
+        generated = ws.generate(seed)
         result.generate = _step_figures(generated) | {"rows": generated.last_json()["rows"]}
         _, compiled = ws.dbt("dbt compile (plain baseline)", ["compile", "--select", PLAIN_ANALYSIS], AS_OF_30_DAYS)
         plain_sql = compiled / "compiled" / "privacy_insights" / "analyses" / f"{PLAIN_ANALYSIS}.sql"

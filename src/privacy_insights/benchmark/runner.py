@@ -69,6 +69,7 @@ class Workspace:
 
     def __init__(self, root: Path, target: str, events: int, name: str | None = None, cold_cache: bool = False):
         self.target = target
+        self.events = events
         self.cold_cache = cold_cache
         self.dir = root / (name or f"{target}-{events}")
         if self.dir.exists():
@@ -110,6 +111,11 @@ class Workspace:
         step = run_step(label, args, env or self.env, targets.project_root())
         print(f"  {label}: {step.wall_s:.1f} s, peak RSS {step.peak_rss_mib:,.0f} MiB", flush=True)
         return step
+
+    def generate(self, seed: int, *extra: str) -> Step:
+        """The generator's events for this workspace's target and size (``extra``: more options)."""
+        args = ["generate", "--target", self.target, "--events", str(self.events), "--seed", str(seed), *extra]
+        return self.run("generate", [str(BIN / "privacy-insights"), *args])
 
     def _dbt_args(self, command: list[str], target_path: Path) -> list[str]:
         return [str(BIN / "dbt"), *command, "--target-path", str(target_path), "--log-path", str(self.dir / "logs")]
@@ -159,19 +165,7 @@ def run_one(root: Path, target: str, events: int, seed: int, cold_cache: bool = 
     ws = Workspace(root, target, events, cold_cache=cold_cache)
     result = RunResult(target, events, cold_cache=cold_cache)
     try:
-        generated = ws.run(
-            "generate",
-            [
-                str(BIN / "privacy-insights"),
-                "generate",
-                "--target",
-                target,
-                "--events",
-                str(events),
-                "--seed",
-                str(seed),
-            ],
-        )
+        generated = ws.generate(seed)
         result.generate = _step_figures(generated) | {"rows": generated.last_json()["rows"]}
 
         full, full_target = ws.scheduled_build("dbt build (30 days)", AS_OF_30_DAYS)

@@ -46,23 +46,7 @@ def measure_fresh(root: Path, profile: str, events: int, seed: int, peer: bool =
     from privacy_insights.benchmark.runner import BIN, Workspace
 
     ws = Workspace(root, "dev", events, name=f"utility-{profile}-{events}")
-    ws.run(
-        "generate",
-        [
-            str(BIN / "privacy-insights"),
-            "generate",
-            "--target",
-            "dev",
-            "--events",
-            str(events),
-            "--seed",
-            str(seed),
-            "--profile",
-            profile,
-            "--tables",
-            "spots",
-        ],
-    )
+    ws.generate(seed, "--profile", profile, "--tables", "spots")
     ws.run(
         "dbt build",
         [
